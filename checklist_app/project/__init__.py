@@ -1,0 +1,268 @@
+"""Read-only access to one project, gathered once per scan.
+
+`Project` is the only way detectors see a project: its file listing, file text, the index of
+every Python module, its declared dependencies and its git history. Everything is read lazily
+and at most once; the git log streams in a background process while Python is being parsed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from checklist_app.findings import Note, ProjectInfo
+from checklist_app.project import files as project_files
+from checklist_app.project.cache import FactsCache
+from checklist_app.project.dependencies import Dependency, collect, is_dependency_file
+from checklist_app.project.git import (
+    Commit,
+    Git,
+    RepoState,
+    log_command,
+    parse_log,
+    repo_state,
+    tracked_and_untracked_files,
+)
+from checklist_app.project.pyindex import ModuleIndex, index_module
+
+__all__ = ["Commit", "Dependency", "History", "ModuleIndex", "Project"]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The commits reachable from HEAD, newest first. `problem` says why it may be incomplete."""
+
+    commits: tuple[Commit, ...]
+    available: bool
+    shallow: bool = False
+    problem: str | None = None
+
+
+class _LogReader:
+    """Drains a streaming `git log` in a thread so git runs while Python is parsed."""
+
+    def __init__(self, git: Git, since: str | None) -> None:
+        self._process = git.stream(log_command(since))
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        while chunk := stdout.read(1 << 16):
+            self._chunks.append(chunk)
+
+    def commits(self) -> tuple[tuple[Commit, ...], str | None]:
+        self._thread.join()
+        stderr = self._process.stderr.read() if self._process.stderr else b""
+        status = self._process.wait()
+        commits = tuple(parse_log(iter(self._chunks)))
+        self._chunks = []
+        if status != 0:
+            message = stderr.decode("utf-8", "replace").strip().splitlines()
+            return commits, message[-1] if message else f"git log exited with {status}"
+        return commits, None
+
+
+class Project:
+    """One project on disk, read-only. Create one per scan."""
+
+    def __init__(self, root: Path, cache: FactsCache | None = None) -> None:
+        self.root = root.resolve()
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"{root} is not a folder")
+        self._cache = cache
+        self._notes: list[Note] = []
+        self._texts: dict[str, str | None] = {}
+        self._modules: dict[str, ModuleIndex] | None = None
+        self._dependencies: tuple[Dependency, ...] | None = None
+        self._history: History | None = None
+        self._lock = threading.Lock()
+        self.git = Git(self.root)
+        self.state: RepoState = repo_state(self.git)
+        if self.state.is_git and self.state.toplevel is not None:
+            if self.state.toplevel.resolve() != self.root:
+                # A subfolder of a repository: git paths are relative to the top level.
+                self._notes.append(Note(f"the project is a subfolder of the git repository at "
+                                        f"{self.state.toplevel}; history covers the whole "
+                                        "repository"))
+        if not self.state.is_git and self.state.problem:
+            self._notes.append(Note(f"git history not available: {self.state.problem}"))
+        self._log: _LogReader | None = None
+        self._cached_commits: tuple[Commit, ...] = ()
+        if self.state.is_git and self.state.commit:
+            since = None
+            if cache is not None:
+                cached = cache.history(self.state.commit, self._is_ancestor)
+                if cached is not None:
+                    self._cached_commits, since = cached
+            if since != self.state.commit:
+                self._log = _LogReader(self.git, since)
+        listing = self._list_files()
+        self.files: tuple[str, ...] = listing.paths
+        for skipped in listing.skipped:
+            self._notes.append(Note(f"skipped: {skipped.reason}", skipped.path))
+
+    # --- identity -----
+
+    @property
+    def info(self) -> ProjectInfo:
+        return ProjectInfo(
+            root=str(self.root), name=self.root.name, commit=self.state.commit,
+            branch=self.state.branch, dirty=self.state.dirty, is_git=self.state.is_git,
+        )
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(self._notes)
+
+    # --- files -----
+
+    def _list_files(self) -> project_files.FileListing:
+        if self.state.is_git:
+            listed = tracked_and_untracked_files(self.git)
+            if listed is not None:
+                return project_files.from_paths(self.root, listed)
+        return project_files.walk(self.root)
+
+    def exists(self, path: str) -> bool:
+        return path in self._file_set
+
+    @property
+    def _file_set(self) -> frozenset[str]:
+        cached: frozenset[str] | None = getattr(self, "_files_frozen", None)
+        if cached is None:
+            cached = frozenset(self.files)
+            self._files_frozen = cached
+        return cached
+
+    def glob(self, *patterns: str) -> list[str]:
+        """Files whose path matches any of the shell-style patterns (`*` also crosses '/')."""
+        return [p for p in self.files if any(fnmatch.fnmatchcase(p, pat) for pat in patterns)]
+
+    def text(self, path: str) -> str | None:
+        """The text of a listed file; None for a binary, unreadable or unlisted file."""
+        if path in self._texts:
+            return self._texts[path]
+        text: str | None = None
+        if path in self._file_set:
+            data = project_files.read_bytes(self.root, path)
+            if data is None:
+                self._note(Note("skipped: could not be read", path))
+            elif project_files.looks_binary(data):
+                self._note(Note("skipped: binary file", path))
+            else:
+                text = project_files.decode(data)
+        self._texts[path] = text
+        return text
+
+    def _note(self, note: Note) -> None:
+        with self._lock:
+            if note not in self._notes:
+                self._notes.append(note)
+
+    # --- python -----
+
+    @property
+    def python_files(self) -> tuple[str, ...]:
+        return tuple(p for p in self.files if p.endswith(".py"))
+
+    def modules(self) -> tuple[ModuleIndex, ...]:
+        """The index of every Python module, in path order."""
+        return tuple(self._indexed().values())
+
+    def module(self, path: str) -> ModuleIndex | None:
+        return self._indexed().get(path)
+
+    def _indexed(self) -> dict[str, ModuleIndex]:
+        with self._lock:
+            if self._modules is None:
+                self._modules = self._index_all()
+            return self._modules
+
+    def _index_all(self) -> dict[str, ModuleIndex]:
+        result: dict[str, ModuleIndex] = {}
+        for path in self.python_files:
+            data = project_files.read_bytes(self.root, path)
+            if data is None:
+                self._notes.append(Note("skipped: could not be read", path))
+                continue
+            if project_files.looks_binary(data):
+                self._notes.append(Note("skipped: binary file with a .py name", path))
+                continue
+            key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
+            index = self._cache.module(key) if self._cache is not None else None
+            if index is None:
+                index = index_module(path, project_files.decode(data))
+                if self._cache is not None:
+                    self._cache.put_module(key, index)
+            elif self._cache is not None:
+                self._cache.keep_module(key)
+            if index.syntax_error:
+                self._notes.append(Note(f"not parsed: {index.syntax_error}", path))
+            result[path] = index
+        return result
+
+    # --- dependencies -----
+
+    def dependencies(self) -> tuple[Dependency, ...]:
+        if self._dependencies is None:
+            sources = []
+            for path in self.files:
+                if is_dependency_file(path):
+                    text = self.text(path)
+                    if text is not None:
+                        sources.append((path, text))
+            self._dependencies = collect(sources)
+        return self._dependencies
+
+    def dependency(self, *names: str) -> Dependency | None:
+        """The first declared dependency among `names` (normalised names)."""
+        wanted = set(names)
+        for dependency in self.dependencies():
+            if dependency.name in wanted:
+                return dependency
+        return None
+
+    # --- git history -----
+
+    def _is_ancestor(self, old: str, new: str) -> bool:
+        return self.git.run(["merge-base", "--is-ancestor", old, new]).status == 0
+
+    def history(self) -> History:
+        with self._lock:
+            if self._history is None:
+                self._history = self._read_history()
+            return self._history
+
+    def _read_history(self) -> History:
+        if not self.state.is_git:
+            return History((), False, problem=self.state.problem or "not a git repository")
+        if self.state.commit is None:
+            return History((), True, problem="the repository has no commits yet")
+        commits = self._cached_commits
+        problem = None
+        if self._log is not None:
+            new, problem = self._log.commits()
+            commits = new + commits
+            if self._cache is not None and problem is None:
+                self._cache.put_history(self.state.commit, commits)
+        elif self._cache is not None:
+            self._cache.put_history(self.state.commit, commits)
+        if problem:
+            self._notes.append(Note(f"git log failed: {problem}"))
+        if self.state.shallow:
+            self._notes.append(Note("shallow clone: history before the clone's depth is missing"))
+        return History(commits, problem is None, self.state.shallow, problem)
+
+    def close(self) -> None:
+        """Finish reading git and write the cache."""
+        if self.state.is_git and self.state.commit:
+            self.history()
+        if self._cache is not None:
+            self._cache.save()
+

@@ -1,0 +1,168 @@
+"""Which files of a project are read, and reading them safely.
+
+In a git repository the listing is `git ls-files` (tracked plus untracked-but-not-ignored);
+elsewhere it is a walk that honours every .gitignore. Either way virtualenvs, node_modules and
+build output are left out, links never lead outside the root, and huge or binary files are
+skipped with a note instead of being read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+MAX_FILE_BYTES = 2_000_000
+BINARY_SNIFF_BYTES = 8192
+
+SKIPPED_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env", ".env",
+    "virtualenv", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build",
+    "dist", "site-packages", ".eggs", "htmlcov", ".idea", ".vscode", "bower_components",
+})
+
+
+def is_skipped_dir(part: str) -> bool:
+    return part in SKIPPED_DIRS or part.endswith(".egg-info")
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileListing:
+    paths: tuple[str, ...]
+    """Readable regular files, relative to the root with '/'."""
+    skipped: tuple[Skipped, ...]
+    """Files that exist but are not read, with the reason."""
+
+
+def _inside(root: Path, target: Path) -> bool:
+    try:
+        target.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _vet(root: Path, relative: str) -> Skipped | None:
+    """None when the file can be read; otherwise why not."""
+    path = root / relative
+    try:
+        info = path.lstat()
+    except OSError:
+        return Skipped(relative, "listed but missing on disk")
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except RuntimeError:
+            return Skipped(relative, "symbolic link loop")
+        except OSError:
+            return Skipped(relative, "broken symbolic link")
+        if not _inside(root, target):
+            return Skipped(relative, "symbolic link points outside the project")
+        try:
+            info = target.stat()
+        except OSError:
+            return Skipped(relative, "broken symbolic link")
+    if not stat.S_ISREG(info.st_mode):
+        return Skipped(relative, "not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        return Skipped(relative, f"larger than {MAX_FILE_BYTES // 1_000_000} MB "
+                                 f"({info.st_size // 1_000_000} MB)")
+    return None
+
+
+def _has_skipped_part(relative: str) -> bool:
+    parts = PurePosixPath(relative).parts[:-1]
+    return any(is_skipped_dir(part) for part in parts)
+
+
+def from_paths(root: Path, candidates: list[str]) -> FileListing:
+    """Vet a list of candidate paths (from git) into a listing."""
+    paths: list[str] = []
+    skipped: list[Skipped] = []
+    for relative in candidates:
+        if _has_skipped_part(relative):
+            continue
+        problem = _vet(root, relative)
+        if problem is None:
+            paths.append(relative)
+        else:
+            skipped.append(problem)
+    return FileListing(tuple(sorted(paths)), tuple(skipped))
+
+
+def walk(root: Path) -> FileListing:
+    """List a folder that is not a git repository, honouring .gitignore files."""
+    candidates: list[str] = []
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    for current, dirs, files in os.walk(root, followlinks=False):
+        here = Path(current)
+        relative_dir = here.relative_to(root).as_posix()
+        prefix = "" if relative_dir == "." else relative_dir + "/"
+        try:
+            info = here.stat()
+        except OSError:
+            dirs[:] = []
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen_dirs:
+            dirs[:] = []
+            continue
+        seen_dirs.add(key)
+        if ".gitignore" in files:
+            try:
+                lines = (here / ".gitignore").read_text("utf-8", "replace").splitlines()
+                specs.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
+            except OSError:
+                pass
+        active = [(p, s) for p, s in specs if prefix.startswith(p)]
+
+        def ignored(relative: str, is_dir: bool, active: list[tuple[str, pathspec.GitIgnoreSpec]]
+                    = active) -> bool:
+            text = relative + "/" if is_dir else relative
+            return any(spec.match_file(text[len(p):]) for p, spec in active)
+
+        dirs[:] = sorted(d for d in dirs if not is_skipped_dir(d)
+                         and not ignored(prefix + d, True))
+        for name in sorted(files):
+            relative = prefix + name
+            if not ignored(relative, False):
+                candidates.append(relative)
+        # Links to folders are listed by os.walk as dirs but not followed; keep them out.
+    return from_paths(root, candidates)
+
+
+def read_bytes(root: Path, relative: str) -> bytes | None:
+    """The file's bytes, or None when it cannot be read or has become unsafe since listing."""
+    if _vet(root, relative) is not None:
+        return None
+    try:
+        with open(root / relative, "rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+    except OSError:
+        return None
+
+
+def looks_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_SNIFF_BYTES]
+
+
+def decode(data: bytes) -> str:
+    """Text as UTF-8 (with a BOM removed), undecodable bytes replaced, never an exception."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", errors="replace")
+
+
+def iter_python(paths: tuple[str, ...]) -> Iterator[str]:
+    return (p for p in paths if p.endswith(".py"))

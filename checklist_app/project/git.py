@@ -1,0 +1,268 @@
+"""Read-only git access that nothing in the scanned repository can turn into running a program.
+
+Every call goes through `run_git`, which switches off everything a repository's configuration
+could use to start a program: fsmonitor, hooks, external diff, textconv, filter drivers, pagers,
+credential helpers and ssh. Queries are small typed functions over it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_TIMEOUT_S = 120.0
+
+_SAFE_CONFIG = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "core.sshCommand=false",
+    "core.gitProxy=",
+    "core.askPass=",
+    "credential.helper=",
+    "diff.external=",
+    "pager.log=false",
+    "pager.diff=false",
+    "protocol.allow=never",
+    "core.untrackedCache=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GitOutput:
+    status: int
+    out: bytes
+    err: str
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_PAGER": "cat",
+        "PAGER": "cat",
+        "GIT_ASKPASS": "",
+        "SSH_ASKPASS": "",
+        "GIT_SSH_COMMAND": "false",
+        "GIT_EXTERNAL_DIFF": "",
+        "LC_ALL": "C",
+    })
+    env.pop("GIT_EXTERNAL_DIFF")
+    return env
+
+
+class Git:
+    """Runs git in one repository with every program-starting setting switched off."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._env = _environment()
+        self._overrides: tuple[str, ...] | None = None
+
+    def _config_overrides(self) -> tuple[str, ...]:
+        """`-c` settings that neutralise the repository's own filter and diff drivers."""
+        if self._overrides is None:
+            args = ["-c", "core.fsmonitor=false"]
+            names: list[str] = []
+            listed = self._raw(["-c", "core.fsmonitor=false", "config", "--null",
+                                "--get-regexp", r"^(filter|diff|merge)\."])
+            if listed.status == 0:
+                for entry in listed.out.split(b"\0"):
+                    key = entry.split(b"\n", 1)[0].decode("utf-8", "replace")
+                    names.append(key)
+            overrides = list(_SAFE_CONFIG)
+            for key in names:
+                section, _, rest = key.partition(".")
+                driver, _, variable = rest.rpartition(".")
+                if not driver:
+                    continue
+                if section == "filter" and variable in ("clean", "smudge", "process"):
+                    overrides.append(f"{key}=")
+                    if variable != "process":
+                        overrides.append(f"filter.{driver}.required=false")
+                elif section == "diff" and variable in ("textconv", "command"):
+                    overrides.append(f"{key}=")
+                elif section == "merge" and variable == "driver":
+                    overrides.append(f"{key}=false")
+            self._overrides = tuple(a for item in overrides for a in ("-c", item)) + tuple(args)
+        return self._overrides
+
+    def _raw(
+        self, args: Sequence[str], timeout: float = GIT_TIMEOUT_S, stdin: bytes | None = None
+    ) -> GitOutput:
+        try:
+            done = subprocess.run(
+                ["git", "--no-pager", *args], cwd=self.root, env=self._env,
+                input=stdin if stdin is not None else b"", capture_output=True,
+                timeout=timeout, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return GitOutput(-1, b"", str(error))
+        return GitOutput(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
+
+    def run(
+        self, args: Sequence[str], timeout: float = GIT_TIMEOUT_S, stdin: bytes | None = None
+    ) -> GitOutput:
+        return self._raw([*self._config_overrides(), *args], timeout, stdin)
+
+    def stream(self, args: Sequence[str]) -> subprocess.Popen[bytes]:
+        """Start a long git command whose output is read as it comes (git log)."""
+        return subprocess.Popen(
+            ["git", "--no-pager", *self._config_overrides(), *args], cwd=self.root,
+            env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RepoState:
+    """Where a git checkout stands; `problem` says why git could not be read."""
+
+    is_git: bool
+    toplevel: Path | None = None
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool = False
+    shallow: bool = False
+    problem: str | None = None
+
+
+def repo_state(git: Git) -> RepoState:
+    top = git.run(["rev-parse", "--show-toplevel", "--is-shallow-repository"])
+    if top.status != 0:
+        message = top.err.strip().splitlines()[-1] if top.err.strip() else "git failed"
+        if "not a git repository" in top.err:
+            return RepoState(False, problem="not a git repository")
+        return RepoState(False, problem=f"git cannot read this folder: {message}")
+    lines = top.out.decode("utf-8", "replace").splitlines()
+    toplevel = Path(lines[0]) if lines else None
+    shallow = len(lines) > 1 and lines[1].strip() == "true"
+    head = git.run(["rev-parse", "--verify", "-q", "HEAD"])
+    commit = head.out.decode().strip() if head.status == 0 else None
+    branch_out = git.run(["symbolic-ref", "-q", "--short", "HEAD"])
+    branch = branch_out.out.decode("utf-8", "replace").strip() or None
+    status = git.run(["status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules"])
+    dirty = status.status == 0 and bool(status.out.strip(b"\0"))
+    return RepoState(True, toplevel, commit, branch, dirty, shallow)
+
+
+def tracked_and_untracked_files(git: Git) -> list[str] | None:
+    """Paths git knows or would add (ignored files left out), relative with '/'."""
+    listed = git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                      "--deduplicate"])
+    if listed.status != 0:
+        return None
+    return [p.decode("utf-8", "surrogateescape") for p in listed.out.split(b"\0") if p]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    status: str
+    """A, M, D, R, C or T: added, modified, deleted, renamed, copied, type changed."""
+    path: str
+    old_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    sha: str
+    author: str
+    email: str
+    timestamp: int
+    subject: str
+    changes: tuple[Change, ...]
+
+
+_COMMIT_MARK = b"\x1e"
+_FORMAT = "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%s"
+
+
+def log_command(since: str | None = None) -> list[str]:
+    """The one `git log` call: every commit reachable from HEAD, with the paths it changed."""
+    revision = f"{since}..HEAD" if since else "HEAD"
+    return ["log", revision, "-z", "--name-status", "--no-renames", "--no-ext-diff",
+            "--no-textconv", "--no-color", _FORMAT, "--"]
+
+
+def parse_log(stream: Iterator[bytes]) -> Iterator[Commit]:
+    """Parse the output of `log_command` as it streams in, one commit at a time."""
+    pending = b""
+    for chunk in stream:
+        pending += chunk
+        records = pending.split(_COMMIT_MARK)
+        pending = records.pop()
+        for record in records:
+            if record:
+                commit = _parse_record(record)
+                if commit is not None:
+                    yield commit
+    if pending:
+        commit = _parse_record(pending)
+        if commit is not None:
+            yield commit
+
+
+def _parse_record(record: bytes) -> Commit | None:
+    header, _, body = record.partition(b"\0")
+    header = header.rstrip(b"\n")
+    fields = header.decode("utf-8", "replace").split("\x1f")
+    if len(fields) < 5:
+        return None
+    sha, author, email, timestamp, subject = fields[:5]
+    parts = body.lstrip(b"\n").split(b"\0")
+    changes: list[Change] = []
+    index = 0
+    while index + 1 < len(parts):
+        status = parts[index].decode("ascii", "replace").strip()
+        if not status:
+            index += 1
+            continue
+        letter = status[0]
+        if letter in "RC" and index + 2 < len(parts):
+            old = parts[index + 1].decode("utf-8", "surrogateescape")
+            new = parts[index + 2].decode("utf-8", "surrogateescape")
+            changes.append(Change(letter, new, old))
+            index += 3
+        else:
+            changes.append(Change(letter, parts[index + 1].decode("utf-8", "surrogateescape")))
+            index += 2
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        stamp = 0
+    return Commit(sha, author, email, stamp, subject, tuple(changes))
+
+
+def read_blobs(git: Git, shas: Sequence[str], max_bytes: int) -> Iterator[tuple[str, bytes]]:
+    """Yield (sha, content) for each blob, through one `git cat-file --batch` process.
+
+    Blobs larger than `max_bytes` are yielded empty. Filters and textconv are never applied.
+    """
+    if not shas:
+        return
+    done = git.run(["cat-file", "--batch"], stdin="".join(s + "\n" for s in shas).encode())
+    if done.status != 0:
+        return
+    data = memoryview(done.out)
+    position = 0
+    for _ in shas:
+        end = done.out.find(b"\n", position)
+        if end < 0:
+            return
+        header = bytes(data[position:end]).split()
+        position = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        sha = header[0].decode()
+        content = bytes(data[position:position + size]) if size <= max_bytes else b""
+        position += size + 1
+        yield sha, content

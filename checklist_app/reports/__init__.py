@@ -1,0 +1,1 @@
+"""Renderers, one per format, each from a Progress value."""

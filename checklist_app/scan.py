@@ -1,0 +1,179 @@
+"""One run of the detectors that the checklist items name, over one project.
+
+The scan isolates failures: a detector that raises gives an `error` finding on its item and the
+scan goes on. It reports progress after each item and stops early when asked to cancel.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from checklist_app.checklists import (
+    BUILTIN_RULES_DIR,
+    Checklists,
+    Combine,
+    DetectorRef,
+    Item,
+    load_checklists,
+)
+from checklist_app.detectors import check_params, registered
+from checklist_app.findings import Confidence, Finding, Outcome, ScanResult
+from checklist_app.project import Project
+from checklist_app.project.cache import FactsCache
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    done: int
+    total: int
+    item_id: str
+
+
+ProgressCallback = Callable[[ScanProgress], None]
+CancelCheck = Callable[[], bool]
+
+
+def load_rules(extra_dirs: Sequence[Path] = (), include_builtin: bool = True) -> Checklists:
+    """The built-in checklists merged with a team's own folders, validated against the
+    registered detectors."""
+    dirs = ([BUILTIN_RULES_DIR] if include_builtin else []) + list(extra_dirs)
+    return load_checklists(dirs, check_params)
+
+
+class _Runner:
+    """Runs detector references against one project, each distinct reference once."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.detectors = registered()
+        self.memo: dict[DetectorRef, Finding] = {}
+
+    def run(self, ref: DetectorRef) -> Finding:
+        found = self.memo.get(ref)
+        if found is None:
+            found = self._run(ref)
+            self.memo[ref] = found
+        return found
+
+    def _run(self, ref: DetectorRef) -> Finding:
+        entry = self.detectors.get(ref.name)
+        if entry is None:
+            return Finding(Outcome.ERROR, Confidence.HIGH, f"unknown detector {ref.name!r}")
+        try:
+            result = entry.run(self.project, ref.kwargs)
+        except Exception as error:  # noqa: BLE001 - one bad detector never stops a scan
+            return Finding(Outcome.ERROR, Confidence.HIGH,
+                           f"detector {ref.name} failed: {type(error).__name__}: {error}")
+        if not isinstance(result, Finding):
+            return Finding(Outcome.ERROR, Confidence.HIGH,
+                           f"detector {ref.name} returned {type(result).__name__}, not a Finding")
+        return result
+
+
+def _merge(findings: list[Finding], outcome: Outcome) -> Finding:
+    """One finding from several with the same outcome: messages joined, evidence combined."""
+    if len(findings) == 1:
+        return findings[0]
+    order = [Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH]
+    confidence = min((f.confidence for f in findings), key=order.index)
+    messages = list(dict.fromkeys(f.message for f in findings))
+    evidence = tuple(dict.fromkeys(e for f in findings for e in f.evidence))
+    return Finding(outcome, confidence, "; ".join(messages), evidence)
+
+
+def combine(findings: list[Finding], mode: Combine) -> Finding:
+    """The item's finding from its detectors' findings.
+
+    any: passes when one detector passes; all: fails when one detector fails. Errors and
+    unknowns win over a conclusion that would need the detector that could not look.
+    """
+    by_outcome: dict[Outcome, list[Finding]] = {}
+    for found in findings:
+        by_outcome.setdefault(found.outcome, []).append(found)
+    if mode is Combine.ANY and Outcome.PASS in by_outcome:
+        best = max(by_outcome[Outcome.PASS],
+                   key=lambda f: [Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH]
+                   .index(f.confidence))
+        return best
+    if mode is Combine.ALL and Outcome.FAIL in by_outcome:
+        return _merge(by_outcome[Outcome.FAIL], Outcome.FAIL)
+    for outcome in (Outcome.ERROR, Outcome.UNKNOWN):
+        if outcome in by_outcome:
+            return _merge(by_outcome[outcome], outcome)
+    if mode is Combine.ANY and Outcome.FAIL in by_outcome:
+        return _merge(by_outcome[Outcome.FAIL], Outcome.FAIL)
+    if Outcome.PASS in by_outcome:
+        return _merge(by_outcome[Outcome.PASS], Outcome.PASS)
+    if Outcome.NOT_APPLICABLE in by_outcome:
+        return _merge(by_outcome[Outcome.NOT_APPLICABLE], Outcome.NOT_APPLICABLE)
+    return Finding(Outcome.UNKNOWN, Confidence.LOW, "no detector gave an answer")
+
+
+def evaluate(item: Item, runner: _Runner) -> Finding:
+    if not item.detectors:
+        found = Finding(Outcome.MANUAL, Confidence.LOW,
+                        "no machine check: answer this item by hand")
+        return replace(found, item_id=item.id)
+    if item.applies_when:
+        conditions = [runner.run(ref) for ref in item.applies_when]
+        if not any(c.outcome is Outcome.PASS for c in conditions):
+            if all(c.outcome is Outcome.FAIL for c in conditions):
+                reasons = "; ".join(dict.fromkeys(c.message for c in conditions))
+                found = Finding(Outcome.NOT_APPLICABLE, Confidence.MEDIUM,
+                                f"does not apply to this project: {reasons}")
+                return replace(found, item_id=item.id)
+    found = combine([runner.run(ref) for ref in item.detectors], item.combine)
+    return replace(found, item_id=item.id)
+
+
+def scan(
+    project: Project,
+    checklists: Checklists,
+    *,
+    on_progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> ScanResult:
+    """Run every item's detectors over the project and return the frozen result."""
+    started = time.perf_counter()
+    scanned_at = datetime.now(UTC).replace(microsecond=0)
+    runner = _Runner(project)
+    items = checklists.items
+    findings: list[Finding] = []
+    cancelled = False
+    for position, item in enumerate(items):
+        if should_cancel is not None and should_cancel():
+            cancelled = True
+            break
+        findings.append(evaluate(item, runner))
+        if on_progress is not None:
+            on_progress(ScanProgress(position + 1, len(items), item.id))
+    project.close()
+    return ScanResult(
+        project=project.info, scanned_at=scanned_at,
+        duration_s=round(time.perf_counter() - started, 3), rules_digest=checklists.digest,
+        findings=tuple(findings), notes=project.notes, cancelled=cancelled,
+    )
+
+
+def scan_path(
+    root: Path,
+    checklists: Checklists,
+    *,
+    cache_dir: Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> ScanResult:
+    """Open the project at `root` (with the facts cache, when given) and scan it."""
+    started = time.perf_counter()
+    cache = FactsCache.for_project(cache_dir, root) if cache_dir is not None else None
+    project = Project(root, cache)
+    result = scan(project, checklists, on_progress=on_progress, should_cancel=should_cancel)
+    return replace(result, duration_s=round(time.perf_counter() - started, 3))
+
+
+def item_ids(checklists: Checklists) -> Iterable[str]:
+    return (item.id for item in checklists.items)
