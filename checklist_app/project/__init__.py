@@ -60,6 +60,9 @@ class _LogReader:
         self._thread.join()
         stderr = self._process.stderr.read() if self._process.stderr else b""
         status = self._process.wait()
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
         commits = tuple(parse_log(iter(self._chunks)))
         self._chunks = []
         if status != 0:

@@ -64,9 +64,10 @@ def render(progress: Progress, width: int = 100) -> str:
             lines.append(f"  {label:<8}{entry.item.id:<{id_width}}  {confidence:<15}{reason}")
             if entry.finding is not None:
                 for evidence in entry.finding.evidence[:MAX_EVIDENCE_LINES]:
-                    extra = f"  {evidence.excerpt}" if evidence.excerpt else ""
-                    lines.append(f"  {'':<8}{'':<{id_width}}  {'':<15}→ {evidence.location}"
-                                 f"{textwrap.shorten(extra, 60, placeholder='…') if extra else ''}")
+                    text = f"→ {evidence.location}"
+                    if evidence.excerpt:
+                        text += "  " + textwrap.shorten(evidence.excerpt, 60, placeholder="…")
+                    lines.append(f"  {'':<8}{'':<{id_width}}  {'':<15}{text}")
                 more = len(entry.finding.evidence) - MAX_EVIDENCE_LINES
                 if more > 0:
                     lines.append(f"  {'':<8}{'':<{id_width}}  {'':<15}  (+{more} more)")
