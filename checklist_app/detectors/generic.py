@@ -106,15 +106,8 @@ def python_import(project: Project, modules: tuple[str, ...]) -> Finding:
 def python_call(project: Project, names: tuple[str, ...]) -> Finding:
     """Passes when the code calls one of `names` (resolved dotted names, shell patterns allowed:
     `flask_wtf.csrf.CSRFProtect`, `*.init_app`)."""
-    evidence = []
-    for module in project.modules():
-        for call in module.calls:
-            if matches_any(call.name, names):
-                evidence.append(at_line(project, module.path, call.line))
-                if len(evidence) >= MAX_EVIDENCE:
-                    break
-        if len(evidence) >= MAX_EVIDENCE:
-            break
+    evidence = [at_line(project, module.path, call.line)
+                for module, call in project.calls(*names)[:MAX_EVIDENCE]]
     if evidence:
         return passed(f"{_listing(names)} is called", *evidence)
     return failed(f"no call to {_listing(names)} in {len(project.python_files)} Python files")
@@ -124,15 +117,8 @@ def python_call(project: Project, names: tuple[str, ...]) -> Finding:
 def python_decorator(project: Project, names: tuple[str, ...]) -> Finding:
     """Passes when a function or class is decorated with one of `names` (patterns allowed:
     `*.cli.command`)."""
-    evidence = []
-    for module in project.modules():
-        for decorator in module.decorators:
-            if matches_any(decorator.name, names):
-                evidence.append(at_line(project, module.path, decorator.line))
-                if len(evidence) >= MAX_EVIDENCE:
-                    break
-        if len(evidence) >= MAX_EVIDENCE:
-            break
+    evidence = [at_line(project, module.path, decorator.line)
+                for module, decorator in project.decorators(*names)[:MAX_EVIDENCE]]
     if evidence:
         return passed(f"decorator {_listing(names)} is used", *evidence)
     return failed(f"no function is decorated with {_listing(names)}")

@@ -12,6 +12,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from checklist_app.findings import Note, ProjectInfo
 from checklist_app.project import files as project_files
@@ -26,9 +27,11 @@ from checklist_app.project.git import (
     repo_state,
     tracked_and_untracked_files,
 )
-from checklist_app.project.pyindex import ModuleIndex, index_module
+from checklist_app.project.pyindex import Call, Decorator, ModuleIndex, index_module
 
-__all__ = ["Commit", "Dependency", "History", "ModuleIndex", "Project"]
+__all__ = ["Call", "Commit", "Decorator", "Dependency", "History", "ModuleIndex", "Project"]
+
+_Entry = TypeVar("_Entry", Call, Decorator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class Project:
         self._modules: dict[str, ModuleIndex] | None = None
         self._dependencies: tuple[Dependency, ...] | None = None
         self._history: History | None = None
+        self._calls: dict[str, list[tuple[ModuleIndex, Call]]] | None = None
+        self._decorators: dict[str, list[tuple[ModuleIndex, Decorator]]] | None = None
         self._lock = threading.Lock()
         self.git = Git(self.root)
         self.state: RepoState = repo_state(self.git)
@@ -180,6 +185,48 @@ class Project:
 
     def module(self, path: str) -> ModuleIndex | None:
         return self._indexed().get(path)
+
+    def calls(self, *patterns: str) -> list[tuple[ModuleIndex, Call]]:
+        """Every call whose resolved name matches one of the patterns (exact dotted names or
+        shell patterns such as `*.init_app`), in path and line order."""
+        return self._lookup(self._call_table(), patterns)
+
+    def decorators(self, *patterns: str) -> list[tuple[ModuleIndex, Decorator]]:
+        """Every decorator whose resolved name matches one of the patterns."""
+        return self._lookup(self._decorator_table(), patterns)
+
+    def _call_table(self) -> dict[str, list[tuple[ModuleIndex, Call]]]:
+        if self._calls is None:
+            table: dict[str, list[tuple[ModuleIndex, Call]]] = {}
+            for module in self.modules():
+                for call in module.calls:
+                    table.setdefault(call.name, []).append((module, call))
+            self._calls = table
+        return self._calls
+
+    def _decorator_table(self) -> dict[str, list[tuple[ModuleIndex, Decorator]]]:
+        if self._decorators is None:
+            table: dict[str, list[tuple[ModuleIndex, Decorator]]] = {}
+            for module in self.modules():
+                for decorator in module.decorators:
+                    table.setdefault(decorator.name, []).append((module, decorator))
+            self._decorators = table
+        return self._decorators
+
+    @staticmethod
+    def _lookup(
+        table: dict[str, list[tuple[ModuleIndex, _Entry]]], patterns: tuple[str, ...]
+    ) -> list[tuple[ModuleIndex, _Entry]]:
+        found: list[tuple[ModuleIndex, _Entry]] = []
+        for pattern in patterns:
+            if any(char in pattern for char in "*?["):
+                for name, entries in table.items():
+                    if fnmatch.fnmatchcase(name, pattern):
+                        found.extend(entries)
+            else:
+                found.extend(table.get(pattern, ()))
+        unique = {(module.path, entry.line, id(entry)): (module, entry) for module, entry in found}
+        return [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1]))]
 
     def _indexed(self) -> dict[str, ModuleIndex]:
         with self._lock:
