@@ -126,8 +126,11 @@ class _Map(dict[Any, Any]):
     duplicates: list[tuple[Any, int]]
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader (libyaml's when present) whose mappings and lists know their lines."""
 
 
 def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Map:
