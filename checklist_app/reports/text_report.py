@@ -33,9 +33,9 @@ def _reason(entry: ItemProgress) -> str:
         reason = entry.answer.justification or entry.answer.note
         text = f"{said}: {reason}" if reason else said
         if entry.answer_expired:
-            text += " (answer expired)"
+            text = "[answer expired] " + text
         if entry.needs_review:
-            text += " (needs re-review: the finding changed)"
+            text = "[needs re-review: the finding changed] " + text
         return text
     if entry.finding is None:
         return "not scanned"
