@@ -12,9 +12,13 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from checklist_app import TOOL_NAME, __version__
+
+if TYPE_CHECKING:
+    from checklist_app.storage import ProjectRecord
+    from checklist_app.workspace import Workspace
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,6 +48,39 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-cache", action="store_true",
                       help="parse everything again instead of reusing the previous scan's facts")
 
+    answer = commands.add_parser("answer", help="record a person's answer to an item")
+    answer.add_argument("path", type=Path, help="the project folder")
+    answer.add_argument("item_id", metavar="ITEM_ID", help="e.g. security.https")
+    value = answer.add_mutually_exclusive_group(required=True)
+    value.add_argument("--met", dest="value", action="store_const", const="met")
+    value.add_argument("--unmet", dest="value", action="store_const", const="unmet")
+    value.add_argument("--na", dest="value", action="store_const", const="na",
+                       help="not applicable (needs a justification)")
+    answer.add_argument("--note", default="")
+    answer.add_argument("--justification", default="",
+                        help="why; required for n/a and for answers that override the scan")
+    answer.add_argument("--author", help="who answers (default: git user.name)")
+    answer.add_argument("--expires", type=_date, metavar="YYYY-MM-DD",
+                        help="the answer counts as unknown from this day on")
+    answer.add_argument("--rules", type=Path, action="append", default=[], metavar="DIR")
+    answer.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
+    status = commands.add_parser("status", help="progress per topic and what changed since "
+                                 "the previous scan")
+    status.add_argument("path", type=Path, help="the project folder")
+    status.add_argument("--rules", type=Path, action="append", default=[], metavar="DIR")
+    status.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
+    history = commands.add_parser("history", help="the audit trail of answers")
+    history.add_argument("path", type=Path, help="the project folder")
+    history.add_argument("item_id", nargs="?", metavar="ITEM_ID")
+    history.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
+    relink = commands.add_parser("relink", help="move a project's progress to its new folder")
+    relink.add_argument("old_path", help="where the project was")
+    relink.add_argument("new_path", type=Path, help="where it is now")
+    relink.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
     rules = commands.add_parser("rules", help="work with checklists")
     rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     check = rules_commands.add_parser("check", help="validate checklists; exit 1 on problems")
@@ -63,6 +100,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return int(exit_.code or 0)
     if args.command == "scan":
         return _scan(args, out, err)
+    if args.command in ("answer", "status", "history", "relink"):
+        return _with_workspace(args, out, err)
     if args.command == "rules":
         if args.rules_command == "check":
             return _rules_check(args.dirs, out, err)
@@ -70,6 +109,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return EXIT_USAGE
     parser.print_help(out)
     return EXIT_OK
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
 
 
 def _cache_dir() -> Path:
@@ -105,10 +151,29 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.flush()
 
     cache_dir = None if args.no_cache else _cache_dir()
-    result = scan_path(root, checklists, cache_dir=cache_dir, on_progress=report)
-    if show_progress:
-        err.write("\r" + " " * 60 + "\r")
-    progress = build_progress(checklists, result, (), datetime.now(UTC))
+    if args.no_save:
+        result = scan_path(root, checklists, cache_dir=cache_dir, on_progress=report)
+        if show_progress:
+            err.write("\r" + " " * 60 + "\r")
+        progress = build_progress(checklists, result, (), datetime.now(UTC))
+    else:
+        from checklist_app.storage import StoreError
+        from checklist_app.workspace import Workspace
+
+        try:
+            with Workspace.open(args.db, args.rules, cache_dir,
+                                use_cache=not args.no_cache) as workspace:
+                project = workspace.open_project(root)
+                result = workspace.scan(root, on_progress=report)
+                if show_progress:
+                    err.write("\r" + " " * 60 + "\r")
+                workspace.record_scan(project, result)
+                progress = workspace.progress(project, result)
+        except StoreError as error:
+            print(f"{TOOL_NAME}: {error}", file=err)
+            print(f"{TOOL_NAME}: the scan was not saved; use --no-save to scan without the "
+                  "database", file=err)
+            return EXIT_USAGE
     text = _render(progress, args.format)
     if args.output:
         try:
@@ -123,6 +188,99 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"{TOOL_NAME}: progress {progress.tally.percent:.1f}% is below "
               f"--fail-under {args.fail_under:g}%", file=err)
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _with_workspace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """answer, status, history and relink: commands that need the store."""
+    from checklist_app.storage import StoreError
+    from checklist_app.workspace import AnswerRefused, Workspace
+
+    rules_dirs: list[Path] = getattr(args, "rules", [])
+    try:
+        with Workspace.open(args.db, rules_dirs) as workspace:
+            if args.command == "relink":
+                record = workspace.relink(args.old_path, args.new_path)
+                print(f"{args.old_path} is now {record.root}", file=out)
+                return EXIT_OK
+            root: Path = args.path
+            if args.command == "answer":
+                return _answer(workspace, root, args, out)
+            project = workspace.find_project(root)
+            if project is None:
+                print(f"{TOOL_NAME}: {root} has no recorded progress yet; run "
+                      f"`{TOOL_NAME} scan {root}` first", file=err)
+                return EXIT_USAGE
+            if args.command == "status":
+                return _status(workspace, project, out)
+            return _history(workspace, project, args.item_id, out)
+    except (StoreError, AnswerRefused, NotADirectoryError) as error:
+        print(f"{TOOL_NAME}: {error}", file=err)
+        return EXIT_USAGE
+
+
+def _answer(workspace: Workspace, root: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from checklist_app.findings import AnswerValue
+    from checklist_app.workspace import default_author
+
+    project = workspace.open_project(root)
+    saved = workspace.answer(
+        project, args.item_id, AnswerValue(args.value),
+        author=args.author or default_author(root), note=args.note,
+        justification=args.justification, expires=args.expires,
+    )
+    progress = workspace.progress(project)
+    print(f"{saved.item_id}: {saved.value.value} by {saved.author} (revision {saved.revision}); "
+          f"progress {progress.tally.percent:.1f}%", file=out)
+    return EXIT_OK
+
+
+def _status(workspace: Workspace, project: ProjectRecord, out: TextIO) -> int:
+    from checklist_app.reports.text_report import STATUS_LABEL, tally_line
+
+    progress = workspace.progress(project)
+    scan = progress.scan
+    when = f"last scan {scan.scanned_at:%Y-%m-%d %H:%M} UTC" if scan else "never scanned"
+    commit = f" at {scan.project.commit[:10]}" if scan and scan.project.commit else ""
+    print(f"{project.name} ({project.root}): {when}{commit}", file=out)
+    print(f"Overall  {tally_line(progress.tally)}", file=out)
+    for topic in progress.topics:
+        print(f"  {topic.title:<42} {tally_line(topic.tally)}", file=out)
+    review = [e.item.id for e in progress.items if e.needs_review]
+    expired = [e.item.id for e in progress.items if e.answer_expired]
+    if review:
+        print(f"Needs re-review (the finding changed since the answer): {', '.join(review)}",
+              file=out)
+    if expired:
+        print(f"Expired answers: {', '.join(expired)}", file=out)
+    for orphan in progress.orphaned_answers:
+        print(f"Orphaned answer (no such item in the checklists): {orphan.item_id} "
+              f"{orphan.value.value} by {orphan.author}", file=out)
+    changes = workspace.changes_since_previous_scan(project)
+    if scan is not None:
+        if changes:
+            print("Changed since the previous scan:", file=out)
+            for change in changes:
+                before = STATUS_LABEL[change.before] if change.before else "new"
+                after = STATUS_LABEL[change.after] if change.after else "gone"
+                print(f"  {change.item_id}: {before} -> {after}", file=out)
+        else:
+            print("No change since the previous scan.", file=out)
+    return EXIT_OK
+
+
+def _history(workspace: Workspace, project: ProjectRecord, item_id: str | None,
+             out: TextIO) -> int:
+    changes = workspace.history(project, item_id)
+    if not changes:
+        print("no answers recorded" + (f" for {item_id}" if item_id else ""), file=out)
+        return EXIT_OK
+    for change in changes:
+        old = change.old_value.value if change.old_value else "none"
+        new = change.new_value.value if change.new_value else "cleared"
+        why = f": {change.reason}" if change.reason else ""
+        print(f"{change.changed_at:%Y-%m-%d %H:%M} {change.item_id} {old} -> {new} "
+              f"by {change.author}{why}", file=out)
     return EXIT_OK
 
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store. Run by `checklist_app.storage.migrate`, never imported."""
