@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,10 +18,9 @@ APP = {
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    opened = Workspace.open(str(tmp_path / "progress.db"), cache_dir=tmp_path / "cache")
-    yield opened  # type: ignore[misc]
-    opened.close()
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(str(tmp_path / "progress.db"), cache_dir=tmp_path / "cache") as opened:
+        yield opened
 
 
 def test_scan_record_and_progress(workspace: Workspace, make_repo: Callable[..., Repo]) -> None:
