@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from checklist_app.findings import Note, ProjectInfo
 from checklist_app.project import files as project_files
-from checklist_app.project.cache import FactsCache
+from checklist_app.project.cache import FactsCache, collector_paused
 from checklist_app.project.dependencies import Dependency, collect, is_dependency_file
 from checklist_app.project.git import (
     Commit,
@@ -231,7 +231,8 @@ class Project:
     def _indexed(self) -> dict[str, ModuleIndex]:
         with self._lock:
             if self._modules is None:
-                self._modules = self._index_all()
+                with collector_paused():
+                    self._modules = self._index_all()
             return self._modules
 
     def _index_all(self) -> dict[str, ModuleIndex]:

@@ -8,11 +8,13 @@ not load is ignored and rewritten.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,19 @@ from checklist_app.project.git import Commit
 from checklist_app.project.pyindex import INDEX_FORMAT, ModuleIndex
 
 _FORMAT = ("checklist-app facts", INDEX_FORMAT, 1)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many acyclic values are created at once
+    (loading the cache, indexing every module): it would otherwise scan them again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class FactsCache:
@@ -39,7 +54,7 @@ class FactsCache:
 
     def _load(self) -> None:
         try:
-            with open(self.path, "rb") as handle:
+            with open(self.path, "rb") as handle, collector_paused():
                 data: Any = pickle.load(handle)  # noqa: S301 - our own file
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError,
                 TypeError, ImportError, IndexError):

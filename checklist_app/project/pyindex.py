@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 
+from checklist_app.project.packing import Packed
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
 from checklist_app.project.sql_flow import SqlSite, find_sql_sites
 
@@ -39,7 +40,7 @@ class ValueKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Value:
+class Value(Packed):
     """A summary of an expression: a constant, a (resolved) name, a call, or a built string."""
 
     kind: ValueKind
@@ -54,7 +55,7 @@ class Value:
 
 
 @dataclass(frozen=True, slots=True)
-class Import:
+class Import(Packed):
     module: str
     """The absolute module (relative imports resolved against the file's package)."""
     name: str | None
@@ -69,7 +70,7 @@ class Import:
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(Packed):
     name: str
     """The callee as a dotted name, with imported aliases resolved: `flask_wtf.csrf.CSRFProtect`,
     `app.run`, `db.session.execute`."""
@@ -90,7 +91,7 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class Decorator:
+class Decorator(Packed):
     name: str
     """The decorator's resolved dotted name without its call: `app.route`, `bp.get`."""
     line: int
@@ -101,7 +102,7 @@ class Decorator:
 
 
 @dataclass(frozen=True, slots=True)
-class Function:
+class Function(Packed):
     name: str
     qualname: str
     line: int
@@ -113,7 +114,7 @@ class Function:
 
 
 @dataclass(frozen=True, slots=True)
-class Class:
+class Class(Packed):
     name: str
     qualname: str
     line: int
@@ -123,7 +124,7 @@ class Class:
 
 
 @dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(Packed):
     target: str
     """`NAME`, `obj.attr`, or `obj.attr[KEY]` for a subscript with a constant key."""
     line: int
@@ -134,7 +135,7 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleIndex:
+class ModuleIndex(Packed):
     path: str
     module: str
     """The dotted module name derived from the path (`app/views.py` -> `app.views`)."""
@@ -188,6 +189,7 @@ class Resolver:
     """Turns local names into qualified ones using the module's imports."""
 
     def __init__(self, imports: list[Import]) -> None:
+        self._values: dict[tuple[object, ...], Value] = {}
         self.aliases: dict[str, str] = {}
         for imported in imports:
             qualified = imported.qualified
@@ -206,6 +208,12 @@ class Resolver:
         return target + dot + rest
 
     def value(self, node: ast.expr) -> Value:
+        """The summary of an expression; equal summaries are one shared object."""
+        made = self._summary(node)
+        key = (made.kind, made.name, type(made.const), made.const)
+        return self._values.setdefault(key, made)
+
+    def _summary(self, node: ast.expr) -> Value:
         if isinstance(node, ast.Constant):
             const = node.value
             if isinstance(const, str) and len(const) > MAX_CONST_TEXT:
@@ -237,7 +245,7 @@ class Resolver:
         if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
             return Value(ValueKind.COLLECTION)
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
-            inner = self.value(node.operand)
+            inner = self._summary(node.operand)
             if isinstance(node.op, ast.Not) and inner.kind is ValueKind.CONST:
                 return Value(ValueKind.CONST, const=not inner.const)
             if isinstance(node.op, ast.USub) and isinstance(inner.const, int | float):
@@ -309,7 +317,7 @@ def _is_main_guard(node: ast.If) -> bool:
 def _definitions(
     body: list[ast.stmt], prefix: str, class_name: str | None, resolver: Resolver,
     functions: list[Function], classes: list[Class], decorators: list[Decorator],
-    scopes: _Scopes,
+    scopes: _Scopes, decorator_nodes: set[int],
 ) -> None:
     """Walk statement bodies (not expressions) to name functions and classes with their nesting."""
     for node in body:
@@ -322,31 +330,33 @@ def _definitions(
                 node.name, qualname, node.lineno, node.end_lineno or node.lineno,
                 isinstance(node, ast.AsyncFunctionDef), names, params, class_name))
             decorators.extend(_decorators(node.decorator_list, qualname, resolver))
+            decorator_nodes.update(id(d) for d in node.decorator_list)
             _definitions(node.body, qualname + ".", None, resolver, functions, classes,
-                         decorators, scopes)
+                         decorators, scopes, decorator_nodes)
         elif isinstance(node, ast.ClassDef):
             qualname = prefix + node.name
             names = tuple(resolver.name(_decorator_callee(d)) for d in node.decorator_list)
             bases = tuple(resolver.name(b) for b in node.bases)
             classes.append(Class(node.name, qualname, node.lineno, bases, names))
             decorators.extend(_decorators(node.decorator_list, qualname, resolver))
+            decorator_nodes.update(id(d) for d in node.decorator_list)
             _definitions(node.body, qualname + ".", qualname, resolver, functions, classes,
-                         decorators, scopes)
+                         decorators, scopes, decorator_nodes)
         elif isinstance(node, ast.If):
             if not prefix and _is_main_guard(node):
                 scopes.guards.append((node.lineno, node.end_lineno or node.lineno))
             _definitions(node.body, prefix, class_name, resolver, functions, classes,
-                         decorators, scopes)
+                         decorators, scopes, decorator_nodes)
             _definitions(node.orelse, prefix, class_name, resolver, functions, classes,
-                         decorators, scopes)
+                         decorators, scopes, decorator_nodes)
         elif isinstance(node, ast.Try | ast.With | ast.AsyncWith | ast.For | ast.AsyncFor
                         | ast.While):
             for block in ("body", "orelse", "finalbody"):
                 _definitions(getattr(node, block, []), prefix, class_name, resolver,
-                             functions, classes, decorators, scopes)
+                             functions, classes, decorators, scopes, decorator_nodes)
             for handler in getattr(node, "handlers", []):
                 _definitions(handler.body, prefix, class_name, resolver, functions, classes,
-                             decorators, scopes)
+                             decorators, scopes, decorator_nodes)
 
 
 def _decorator_callee(node: ast.expr) -> ast.expr:
@@ -416,12 +426,11 @@ def _index_tree(path: str, module: str, package: str, lines: int, tree: ast.Modu
     classes: list[Class] = []
     decorators: list[Decorator] = []
     scopes = _Scopes()
-    _definitions(tree.body, "", None, resolver, functions, classes, decorators, scopes)
+    decorator_calls: set[int] = set()
+    _definitions(tree.body, "", None, resolver, functions, classes, decorators, scopes,
+                 decorator_calls)
     scopes.functions = sorted(functions, key=lambda f: f.line)
     scopes.starts = [f.line for f in scopes.functions]
-    decorator_calls = {id(d) for node in ast.walk(tree)
-                       if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                       for d in node.decorator_list} if decorators else set()
     call_values = tuple(
         _call(node, resolver, scopes.enclosing(node.lineno), scopes.guarded(node.lineno))
         for node in calls if id(node) not in decorator_calls
@@ -451,7 +460,8 @@ def _index_tree(path: str, module: str, package: str, lines: int, tree: ast.Modu
         path=path, module=module, lines=lines, syntax_error=None, imports=tuple(imports),
         calls=call_values, decorators=tuple(decorators), functions=tuple(functions),
         classes=tuple(classes), assignments=tuple(assignments),
-        sql_sites=find_sql_sites(tree, resolver), loop_queries=find_loop_queries(tree, resolver),
+        sql_sites=find_sql_sites(tree, resolver, calls),
+        loop_queries=find_loop_queries(tree, resolver),
     )
 
 
