@@ -17,5 +17,5 @@ class Packed:
     __slots__ = ()
 
     def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
-        slots: tuple[str, ...] = type(self).__slots__  # type: ignore[assignment]
+        slots: tuple[str, ...] = type(self).__slots__
         return type(self), tuple(getattr(self, name) for name in slots)
