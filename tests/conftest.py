@@ -59,6 +59,10 @@ def run_detector() -> Callable[..., Finding]:
     from checklist_app.detectors import registered
 
     def run(name: str, root: Path, **params: object) -> Finding:
-        return registered()[name].run(Project(root), params)
+        project = Project(root)
+        try:
+            return registered()[name].run(project, params)
+        finally:
+            project.close()
 
     return run

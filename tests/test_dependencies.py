@@ -70,3 +70,17 @@ def test_setup_cfg_and_setup_py_and_pipfile() -> None:
 @pytest.mark.parametrize("path", ["pyproject.toml", "Pipfile", "setup.py", "setup.cfg"])
 def test_broken_files_give_nothing_rather_than_an_error(path: str) -> None:
     assert parse_dependency_file(path, "[[[ not valid (((\n\0") == []
+
+
+def test_pip_compile_output_with_hashes_is_pinned() -> None:
+    text = ("flask==3.0.0 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\n"
+            "click==8.1.7 --hash=sha256:0123\n")
+    assert names("requirements.txt", text) == [
+        ("flask", "==3.0.0", 1, False, True),
+        ("click", "==8.1.7", 4, False, True),
+    ]
+
+
+def test_dev_names_are_whole_words() -> None:
+    assert names("requirements-docker.txt", "gunicorn\n")[0][3] is False
+    assert names("requirements-docs.txt", "sphinx\n")[0][3] is True

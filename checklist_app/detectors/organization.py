@@ -1,1 +1,915 @@
-"""Detectors: organization."""
+"""Detectors: code organization and project structure.
+
+This module also holds the facts about a project's layout that the testing, performance and
+advanced detectors share: which files are tests, which libraries the code imports (a library's
+module name shadowed by one of the project's own modules does not count), where Flask
+applications and blueprints are created, and which functions are application factories.
+
+Everything is read from the AST index. Only application factories need one more look at the
+source: the index does not record `return` statements, so the few modules that create an app
+inside a function are parsed again (with `ast`, never run) to see what those functions return.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+
+from checklist_app.detectors.evidence import at_line
+from checklist_app.detectors.registry import detector
+from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
+from checklist_app.project import Dependency, ModuleIndex, Project
+from checklist_app.project.pyindex import Call, Resolver, Value, ValueKind
+
+MAX_EVIDENCE = 5
+
+# --- project layout: tests and the project's own module names ----------------------------------
+
+TEST_DIRS = frozenset({"test", "tests"})
+
+
+def in_test_dir(path: str) -> bool:
+    """Whether the file lies in a `test/` or `tests/` folder."""
+    return any(part in TEST_DIRS for part in path.split("/")[:-1])
+
+
+def is_test_path(path: str) -> bool:
+    """Whether a file belongs to the test suite: `test_*.py`, `*_test.py`, `tests.py`,
+    `conftest.py`, or anything in a `test/` or `tests/` folder."""
+    name = path.rsplit("/", 1)[-1]
+    if name in ("conftest.py", "tests.py"):
+        return True
+    if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+        return True
+    return in_test_dir(path)
+
+
+def app_modules(project: Project) -> Iterator[ModuleIndex]:
+    """The parsed modules that are not tests."""
+    return (m for m in project.modules() if m.syntax_error is None and not is_test_path(m.path))
+
+
+def not_found(project: Project, message: str, *evidence: Evidence,
+              confidence: Confidence = Confidence.HIGH, in_tests: bool = False) -> Finding:
+    """A practice looked for and not found: `fail`. When some modules (of the application, or
+    of the tests with `in_tests`) could not be parsed, the practice may hide in them: the
+    message says so and the confidence drops to low."""
+    broken = [m.path for m in project.modules()
+              if m.syntax_error is not None and is_test_path(m.path) == in_tests]
+    if broken:
+        kind = "test module(s)" if in_tests else "module(s)"
+        message += f" ({len(broken)} {kind} could not be parsed and were not checked, " \
+                   f"e.g. {broken[0]})"
+        confidence = Confidence.LOW
+    return failed(message, *evidence, confidence=confidence)
+
+
+def own_module_names(project: Project) -> frozenset[str]:
+    """Every name a project file or folder could be imported as (`app/factory.py` gives `app`
+    and `factory`), to tell the project's own modules from libraries of the same name."""
+    names: set[str] = set()
+    for path in project.python_files:
+        names.update(PurePosixPath(path[:-3]).parts)
+    return frozenset(names)
+
+
+# --- libraries -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """A third-party library recognised by its import names and its distribution names."""
+
+    label: str
+    modules: tuple[str, ...]
+    """Import names; a module counts when it imports one of them or something inside it."""
+    packages: tuple[str, ...] = ()
+    """Normalised distribution names (PEP 503) as declared in dependency files."""
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryUse:
+    library: Library
+    evidence: Evidence
+    imported: bool
+    """True when code imports it; False when it is only declared as a dependency."""
+
+    @property
+    def how(self) -> str:
+        verb = "imported" if self.imported else "declared"
+        return f"{self.library.label} ({verb} at {self.evidence.location})"
+
+
+def _imports_library(qualified: str, library: Library) -> str | None:
+    for name in library.modules:
+        if qualified == name or qualified.startswith(name + "."):
+            return name
+    return None
+
+
+def find_libraries(
+    project: Project, libraries: Iterable[Library], *, include_tests: bool = True
+) -> list[LibraryUse]:
+    """The libraries the project uses: first those its code imports (first import of each), then
+    those only declared as dependencies.
+
+    An import whose top-level name is also one of the project's own modules (a local
+    `factory.py`) counts only when the library is declared as a dependency too.
+    """
+    wanted = list(libraries)
+    own = own_module_names(project)
+    declared = [_declared(project, lib) for lib in wanted]
+    by_top: dict[str, list[int]] = {}
+    for position, lib in enumerate(wanted):
+        for module_name in lib.modules:
+            by_top.setdefault(module_name.split(".")[0], []).append(position)
+    found: dict[int, LibraryUse] = {}
+    for module in project.modules():
+        if not include_tests and is_test_path(module.path):
+            continue
+        for imported in module.imports:
+            for position in by_top.get(imported.qualified.split(".", 1)[0], ()):
+                lib = wanted[position]
+                if position in found:
+                    continue
+                matched = _imports_library(imported.qualified, lib)
+                if matched is None:
+                    continue
+                if matched.split(".")[0] in own and declared[position] is None:
+                    continue
+                found[position] = LibraryUse(lib, at_line(project, module.path, imported.line),
+                                             True)
+    result = [found[position] for position in sorted(found)]
+    for position, lib in enumerate(wanted):
+        dependency = declared[position]
+        if position not in found and dependency is not None:
+            result.append(LibraryUse(lib, at_line(project, dependency.path, dependency.line),
+                                     False))
+    return result
+
+
+def _declared(project: Project, library: Library) -> Dependency | None:
+    return project.dependency(*library.packages) if library.packages else None
+
+
+def labels(libraries: Iterable[Library]) -> str:
+    return ", ".join(lib.label for lib in libraries)
+
+
+# --- names in a module ----------------------------------------------------------------------------
+
+
+def local_names(module: ModuleIndex) -> frozenset[str]:
+    """Names bound at the top level of a module: functions, classes, assignments."""
+    names = {f.name for f in module.functions if f.qualname == f.name}
+    names.update(c.name for c in module.classes if c.qualname == c.name)
+    names.update(a.target for a in module.assignments
+                 if a.function is None and a.class_name is None and "." not in a.target
+                 and "[" not in a.target)
+    return frozenset(names)
+
+
+def qualify(module: ModuleIndex, name: str, local: frozenset[str]) -> str:
+    """The project-wide name of `name` as written in `module`: names defined in the module get
+    the module's dotted name in front; imported names are already resolved by the index."""
+    head = name.split(".", 1)[0]
+    if head in local and module.module:
+        return f"{module.module}.{name}"
+    return name
+
+
+# --- Flask applications, blueprints and factories ------------------------------------------------
+
+APP_CLASSES = frozenset({
+    "flask.Flask", "flask.app.Flask", "flask.sansio.app.App", "quart.Quart", "quart.app.Quart",
+    "apiflask.APIFlask", "apiflask.app.APIFlask", "flask_openapi3.OpenAPI",
+    "connexion.App", "connexion.FlaskApp", "connexion.apps.flask_app.FlaskApp",
+})
+"""Classes whose instances are Flask (or Flask-like) applications."""
+
+BLUEPRINT_CLASSES = frozenset({
+    "flask.Blueprint", "flask.blueprints.Blueprint", "quart.Blueprint",
+    "quart.blueprints.Blueprint", "apiflask.APIBlueprint", "apiflask.blueprint.APIBlueprint",
+    "flask_smorest.Blueprint", "flask_openapi3.APIBlueprint",
+})
+
+ROUTE_METHODS = ("route", "get", "post", "put", "patch", "delete")
+
+_STAR_FALLBACK = {"Flask": "flask.Flask", "Blueprint": "flask.Blueprint"}
+"""`from flask import *` is not recorded as an import; a bare `Flask` not defined locally is
+taken to come from it."""
+
+
+def subclasses_of(project: Project, roots: frozenset[str]) -> frozenset[str]:
+    """`roots` and every project class deriving from one of them, however indirectly."""
+    known = set(roots)
+    modules = [(m, local_names(m)) for m in project.modules() if m.classes]
+    changed = True
+    while changed:
+        changed = False
+        for module, local in modules:
+            for cls in module.classes:
+                name = f"{module.module}.{cls.qualname}" if module.module else cls.qualname
+                if name in known:
+                    continue
+                if any(_resolve_class(module, base, local) in known for base in cls.bases):
+                    known.add(name)
+                    changed = True
+    return frozenset(known)
+
+
+def _resolve_class(module: ModuleIndex, name: str, local: frozenset[str]) -> str:
+    if name in _STAR_FALLBACK and name not in local:
+        return _STAR_FALLBACK[name]
+    return qualify(module, name, local)
+
+
+class Names:
+    """A set of qualified names, tested quickly against the names written in a module: only a
+    name with the right last part is resolved."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+        self.lasts = {n.rsplit(".", 1)[-1] for n in self.names}
+
+    def add(self, name: str) -> None:
+        self.names.add(name)
+        self.lasts.add(name.rsplit(".", 1)[-1])
+
+    def has(self, module: ModuleIndex, name: str, local: frozenset[str]) -> bool:
+        return name.rsplit(".", 1)[-1] in self.lasts and _resolve_class(
+            module, name, local) in self.names
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A place in a module: a call, a definition or a binding."""
+
+    path: str
+    line: int
+    name: str
+    function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlaskLayout:
+    """Where the project (outside its tests) creates apps and blueprints and routes on apps."""
+
+    app_classes: frozenset[str]
+    blueprint_classes: frozenset[str]
+    app_creations: tuple[Site, ...]
+    """Calls that create an application; `function` is the enclosing function or None."""
+    factories: tuple[Site, ...]
+    """Functions that return a new application (`name` is their qualified name)."""
+    app_objects: frozenset[str]
+    """Qualified names (`pkg.module.app`) of module-level variables holding an application."""
+    blueprint_creations: tuple[Site, ...]
+    blueprint_objects: frozenset[str]
+    registrations: tuple[Site, ...]
+    """Calls to `register_blueprint`."""
+    app_routes: tuple[Site, ...]
+    """Routes registered directly on an application object (decorators and add_url_rule)."""
+
+    @property
+    def module_level_apps(self) -> tuple[Site, ...]:
+        return tuple(s for s in self.app_creations if s.function is None)
+
+
+def flask_layout(project: Project) -> FlaskLayout:
+    """Read the project's Flask structure (test files are left out)."""
+    app_classes = subclasses_of(project, APP_CLASSES)
+    blueprint_classes = subclasses_of(project, BLUEPRINT_CLASSES)
+    modules = [(m, local_names(m)) for m in app_modules(project)]
+    creations: list[Site] = []
+    blueprints: list[Site] = []
+    registrations: list[Site] = []
+    apps, blueprint_names = Names(app_classes), Names(blueprint_classes)
+    for module, local in modules:
+        for call in module.calls:
+            if apps.has(module, call.name, local):
+                creations.append(Site(module.path, call.line,
+                                      _resolve_class(module, call.name, local), call.function))
+            elif blueprint_names.has(module, call.name, local):
+                blueprints.append(Site(module.path, call.line,
+                                       _resolve_class(module, call.name, local), call.function))
+            elif call.name == "register_blueprint" or call.name.endswith(".register_blueprint"):
+                registrations.append(Site(module.path, call.line, call.name, call.function))
+    factories = _factories(project, modules, app_classes)
+    makers = Names(app_classes | {f.name for f in factories})
+    app_objects, app_locals = _bindings(modules, makers)
+    blueprint_objects, _ = _bindings(modules, blueprint_names)
+    routes = _app_routes(modules, app_objects, app_locals)
+    return FlaskLayout(app_classes, blueprint_classes, tuple(creations), tuple(factories),
+                       app_objects, tuple(blueprints), blueprint_objects, tuple(registrations),
+                       tuple(routes))
+
+
+def _bindings(
+    modules: list[tuple[ModuleIndex, frozenset[str]]], makers: Names
+) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """Variables assigned the result of calling one of `makers`: qualified module-level names,
+    and (path, local name) pairs for any scope (an `app` inside a factory)."""
+    qualified: set[str] = set()
+    scoped: set[tuple[str, str]] = set()
+    for module, local in modules:
+        for assignment in module.assignments:
+            value = assignment.value
+            if value.kind is not ValueKind.CALL:
+                continue
+            if not makers.has(module, value.name, local):
+                continue
+            scoped.add((module.path, assignment.target))
+            if assignment.function is None and assignment.class_name is None:
+                qualified.add(qualify(module, assignment.target, local))
+    return frozenset(qualified), frozenset(scoped)
+
+
+def route_object(decorator_name: str) -> str | None:
+    """`app` for `app.route` / `app.get` ..., None when the name is not a route decorator."""
+    owner, _, method = decorator_name.rpartition(".")
+    return owner if owner and method in ROUTE_METHODS else None
+
+
+def _app_routes(
+    modules: list[tuple[ModuleIndex, frozenset[str]]], app_objects: frozenset[str],
+    app_locals: frozenset[tuple[str, str]],
+) -> list[Site]:
+    routes: list[Site] = []
+
+    def is_app(module: ModuleIndex, local: frozenset[str], owner: str) -> bool:
+        return (module.path, owner) in app_locals or qualify(module, owner, local) in app_objects
+
+    for module, local in modules:
+        for decorator in module.decorators:
+            owner = route_object(decorator.name)
+            if owner is not None and is_app(module, local, owner):
+                routes.append(Site(module.path, decorator.line, decorator.name))
+        for call in module.calls:
+            owner, _, method = call.name.rpartition(".")
+            if method == "add_url_rule" and owner and is_app(module, local, owner):
+                routes.append(Site(module.path, call.line, call.name, call.function))
+    return sorted(routes, key=lambda s: (s.path, s.line))
+
+
+# --- application factories: what functions return -----------------------------------------------
+
+
+def _parse(project: Project, path: str) -> ast.Module | None:
+    text = project.text(path)
+    if text is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _function_nodes(
+    body: list[ast.stmt], prefix: str = ""
+) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function with its qualified name, as the index names them."""
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield prefix + node.name, node
+            yield from _function_nodes(node.body, prefix + node.name + ".")
+        elif isinstance(node, ast.ClassDef):
+            yield from _function_nodes(node.body, prefix + node.name + ".")
+        elif isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _function_nodes(getattr(node, block, []), prefix)
+            for handler in getattr(node, "handlers", []):
+                yield from _function_nodes(handler.body, prefix)
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not descending into nested functions or classes."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                              | ast.Lambda):
+                stack.append(child)
+
+
+def _returns_app(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, is_maker: Resolved
+) -> bool:
+    """Whether the function returns a new app: `return Flask(...)`, or returns a variable (or
+    its `.app`, for connexion) that it assigned from an app class or a factory."""
+    holders: set[str] = set()
+    returns: list[ast.expr] = []
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+            if isinstance(node.value, ast.Call) and is_maker(node.value.func):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                holders.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Return) and node.value is not None:
+            returns.append(node.value)
+    for value in returns:
+        if isinstance(value, ast.Call) and is_maker(value.func):
+            return True
+        if isinstance(value, ast.Attribute) and value.attr == "app":
+            value = value.value
+        if isinstance(value, ast.Name) and value.id in holders:
+            return True
+    return False
+
+
+class Resolved:
+    """Tells whether a callee expression in one module names an app class or a factory."""
+
+    def __init__(self, module: ModuleIndex, local: frozenset[str], makers: Names) -> None:
+        self.module = module
+        self.local = local
+        self.makers = makers
+        self.resolver = Resolver(list(module.imports))
+
+    def __call__(self, node: ast.expr) -> bool:
+        name = self.resolver.name(node)
+        return bool(name) and self.makers.has(self.module, name, self.local)
+
+
+def _factories(
+    project: Project, modules: list[tuple[ModuleIndex, frozenset[str]]],
+    app_classes: frozenset[str],
+) -> list[Site]:
+    """Functions that return a new application, directly or through another factory."""
+    makers = Names(app_classes)
+    found: dict[str, Site] = {}
+    trees: dict[str, ast.Module | None] = {}
+    in_functions: dict[str, set[int]] = {}
+    """Last part of every name called inside a function -> the modules calling it."""
+    for position, (module, _) in enumerate(modules):
+        for call in module.calls:
+            if call.function is not None:
+                in_functions.setdefault(call.name.rsplit(".", 1)[-1], set()).add(position)
+    changed = True
+    while changed:
+        changed = False
+        candidates = sorted(set().union(*(in_functions.get(n, set()) for n in makers.lasts)))
+        for position in candidates:
+            module, local = modules[position]
+            if not any(c.function is not None and makers.has(module, c.name, local)
+                       for c in module.calls):
+                continue
+            if module.path not in trees:
+                trees[module.path] = _parse(project, module.path)
+            tree = trees[module.path]
+            if tree is None:
+                continue
+            is_maker = Resolved(module, local, makers)
+            for qualname, node in _function_nodes(tree.body):
+                name = f"{module.module}.{qualname}" if module.module else qualname
+                if name in found or not _returns_app(node, is_maker):
+                    continue
+                found[name] = Site(module.path, node.lineno, name, qualname)
+                makers.add(name)
+                changed = True
+    return sorted(found.values(), key=lambda s: (s.path, s.line))
+
+
+# --- organization.app-factory --------------------------------------------------------------------
+
+
+def _sites(project: Project, sites: Iterable[Site]) -> list[Evidence]:
+    """Evidence for the first distinct places; a site with line 0 stands for a whole file."""
+    places = list(dict.fromkeys((s.path, s.line) for s in sites))[:MAX_EVIDENCE]
+    return [at_line(project, path, line) if line else Evidence(path) for path, line in places]
+
+
+def _places(sites: Iterable[Site]) -> str:
+    listed = list(sites)
+    text = ", ".join(f"{s.path}:{s.line}" if s.line else s.path for s in listed[:MAX_EVIDENCE])
+    return text + (f" and {len(listed) - MAX_EVIDENCE} more" if len(listed) > MAX_EVIDENCE else "")
+
+
+@detector("app_factory")
+def app_factory(project: Project) -> Finding:
+    """Passes when a function creates a Flask application and returns it (any name:
+    create_app, make_app...; a factory returning an app made by another factory counts).
+
+    Applications are calls to flask.Flask (also Quart, APIFlask, flask-openapi3, connexion) or
+    to a project subclass of them. Test files are not considered. Fails when applications are
+    only created at module level (including under `if __name__ == "__main__":`) or inside
+    functions that do not return them, with those lines as evidence. Unknown when no
+    application is created anywhere outside the tests.
+    """
+    layout = flask_layout(project)
+    module_level = layout.module_level_apps
+    if layout.factories:
+        names = ", ".join(f.function or f.name for f in layout.factories[:MAX_EVIDENCE])
+        evidence = _sites(project, layout.factories)
+        if module_level:
+            return passed(f"application factory {names} at {_places(layout.factories)}; an app "
+                          f"is also created at module level at {_places(module_level)}",
+                          *evidence, *_sites(project, module_level),
+                          confidence=Confidence.MEDIUM)
+        return passed(f"application factory {names} at {_places(layout.factories)}", *evidence)
+    if module_level:
+        return not_found(project,
+                         f"the Flask application is created at module level "
+                         f"({_places(module_level)}) and no function returns a new application; "
+                         "move its creation into a create_app() factory",
+                         *_sites(project, module_level))
+    if layout.app_creations:
+        inside = layout.app_creations
+        return not_found(project,
+                         f"a Flask application is created inside a function at {_places(inside)} "
+                         "but no function returns it, so it cannot serve as a factory",
+                         *_sites(project, inside), confidence=Confidence.MEDIUM)
+    return unknown("no Flask application is created outside the tests (no call to flask.Flask "
+                   "or a subclass was found): maybe not a Flask project, or the app is built "
+                   "by a wrapper this check does not know; answer by hand")
+
+
+# --- organization.blueprints ---------------------------------------------------------------------
+
+
+@detector("blueprints")
+def blueprints(project: Project) -> Finding:
+    """Passes when the project creates a Blueprint (flask, APIFlask, flask-smorest,
+    flask-openapi3, Quart, or a project subclass) and registers blueprints with
+    register_blueprint. Test files are not considered.
+
+    Fails when none is created, giving the number of routes registered directly on the
+    application (`@app.route`, `@app.get`..., `app.add_url_rule`) with their lines; a tiny
+    single-module app can answer the item n/a. Fails (medium) when blueprints are created but
+    never registered, or only blueprints from libraries are registered.
+    """
+    layout = flask_layout(project)
+    created, registered = layout.blueprint_creations, layout.registrations
+    if created and registered:
+        return passed(f"{len(created)} blueprint(s) created ({_places(created)}) and registered "
+                      f"({_places(registered)})",
+                      *_sites(project, created[:3]), *_sites(project, registered[:2]))
+    routes = layout.app_routes
+    route_text = (f"{len(routes)} route(s) are registered directly on the application "
+                  f"({_places(routes)})" if routes else
+                  "no route registered directly on an application was found")
+    if created:
+        return not_found(project,
+                         f"blueprints are created ({_places(created)}) but register_blueprint is "
+                         f"never called; {route_text}", *_sites(project, created),
+                         confidence=Confidence.MEDIUM)
+    if registered:
+        return not_found(project,
+                         f"register_blueprint is called ({_places(registered)}) but the project "
+                         f"creates no Blueprint of its own; {route_text}",
+                         *_sites(project, registered), *_sites(project, routes),
+                         confidence=Confidence.MEDIUM)
+    return not_found(project,
+                     f"no Blueprint is created and none is registered; {route_text}. A small "
+                     "single-module app can answer this item n/a", *_sites(project, routes))
+
+
+# --- organization.env-configs --------------------------------------------------------------------
+
+_ENVIRONMENTS = {
+    "development": "development", "develop": "development", "dev": "development",
+    "local": "local", "testing": "testing", "test": "testing", "tests": "testing",
+    "unittest": "testing", "production": "production", "prod": "production",
+    "live": "production", "staging": "staging", "stage": "staging", "preprod": "staging",
+    "qa": "qa", "uat": "uat", "ci": "ci", "demo": "demo", "sandbox": "sandbox",
+}
+_CONFIG_WORDS = frozenset({"config", "configs", "configuration", "settings", "conf", "cfg"})
+_CONFIG_DIRS = _CONFIG_WORDS | {"envs", "environments", "instance"}
+_CONFIG_EXTENSIONS = frozenset({"py", "cfg", "ini", "toml", "yaml", "yml", "json", "env", "conf"})
+_SELECTOR_NAMES = frozenset({
+    "FLASK_ENV", "FLASK_CONFIG", "FLASK_CONFIGURATION", "FLASK_SETTINGS", "APP_ENV",
+    "APP_ENVIRONMENT", "APP_CONFIG", "APP_CONFIG_FILE", "APP_SETTINGS", "APPLICATION_ENV",
+    "APPLICATION_SETTINGS", "ENV", "ENVIRONMENT", "DEPLOY_ENV", "DEPLOYMENT_ENV", "STAGE",
+    "CONFIG", "CONFIG_NAME", "CONFIG_TYPE", "CONFIG_CLASS", "CONFIG_MODULE", "CONFIG_FILE",
+    "SETTINGS", "SETTINGS_MODULE", "RUN_ENV", "RUNTIME_ENV",
+})
+_SELECTOR_PATTERN = re.compile(
+    r"^[A-Z][A-Z0-9]*_(ENV|ENVIRONMENT|CONFIG|CONFIG_NAME|CONFIG_CLASS|CONFIG_MODULE|SETTINGS"
+    r"|SETTINGS_MODULE)$")
+_NOT_SELECTORS = frozenset({"VIRTUAL_ENV", "CONDA_DEFAULT_ENV", "PIPENV_ACTIVE", "LOGGING_CONFIG",
+                            "LOG_CONFIG", "PYTHON_ENV"})
+_ENV_READERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.putenv",
+                          "decouple.config"})
+_CONFIG_LOADERS = ("from_object", "from_pyfile", "from_file", "from_mapping")
+_DYNAMIC_KINDS = frozenset({ValueKind.OTHER, ValueKind.FSTRING, ValueKind.CONCAT,
+                            ValueKind.PERCENT, ValueKind.FORMAT})
+_SETTINGS_BASES = frozenset({"pydantic_settings.BaseSettings", "pydantic.BaseSettings",
+                             "pydantic_settings.main.BaseSettings"})
+
+
+def _words(name: str) -> list[str]:
+    """`DevelopmentConfig` -> ['development', 'config']; `config.prod-eu` -> [..., 'prod', 'eu']."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
+
+
+def _environment(words: Iterable[str]) -> str | None:
+    for word in words:
+        if word in _ENVIRONMENTS:
+            return _ENVIRONMENTS[word]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvConfig:
+    environment: str
+    site: Site
+
+
+def _config_classes(project: Project) -> list[EnvConfig]:
+    """Configuration classes named for an environment (DevelopmentConfig, ProdSettings...)."""
+    found: list[EnvConfig] = []
+    for module in app_modules(project):
+        keys = {a.class_name for a in module.assignments
+                if a.class_name and a.target.isupper()}
+        for cls in module.classes:
+            words = _words(cls.name)
+            environment = _environment(words)
+            if environment is None:
+                continue
+            if any(b.endswith("TestCase") for b in cls.bases):
+                continue
+            base_words = {w for b in cls.bases for w in _words(b.rsplit(".", 1)[-1])}
+            named_config = not _CONFIG_WORDS.isdisjoint(words) or not _CONFIG_WORDS.isdisjoint(
+                base_words)
+            only_environment = set(words) <= set(_ENVIRONMENTS) and cls.qualname in keys
+            if not named_config and not only_environment:
+                continue
+            found.append(EnvConfig(environment, Site(module.path, cls.line, cls.name)))
+    return found
+
+
+def _config_files(project: Project) -> list[EnvConfig]:
+    """Per-environment configuration files: `.env.production`, `config/development.py`,
+    `settings/prod.yaml`, `config.test.json`..."""
+    found: list[EnvConfig] = []
+    for path in project.files:
+        if in_test_dir(path):
+            continue
+        parts = path.split("/")
+        name = parts[-1]
+        words = [w for w in re.split(r"[._-]+", name.lower()) if w]
+        if name.startswith((".env.", ".flaskenv.")):
+            environment = _environment(words[1:])
+        else:
+            extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if extension not in _CONFIG_EXTENSIONS:
+                continue
+            in_config_dir = any(p.lower() in _CONFIG_DIRS for p in parts[:-1])
+            if not in_config_dir and _CONFIG_WORDS.isdisjoint(words) and "env" not in words:
+                continue
+            environment = _environment(words[:-1] if extension else words)
+        if environment is not None:
+            found.append(EnvConfig(environment, Site(path, 0, name)))
+    return found
+
+
+def _is_selector(value: Value) -> bool:
+    if not value.is_constant_text:
+        return False
+    name = str(value.const)
+    if name in _NOT_SELECTORS:
+        return False
+    return name in _SELECTOR_NAMES or bool(_SELECTOR_PATTERN.match(name))
+
+
+def _is_dynamic(module: ModuleIndex, call: Call, value: Value) -> bool:
+    """A configuration source chosen at run time, not a fixed class or file name."""
+    if value.kind in _DYNAMIC_KINDS:
+        return True
+    if value.kind is ValueKind.CALL:
+        return value.name.rsplit(".", 1)[-1] in ("get", "getenv") or value.name.startswith(
+            "os.environ")
+    if value.kind is ValueKind.NAME and call.function is not None:
+        for function in module.functions:
+            if function.qualname == call.function:
+                return value.name in function.params
+    return False
+
+
+def _config_selection(project: Project, app_classes: frozenset[str]) -> list[tuple[str, Site]]:
+    """Ways the configuration is chosen per environment, with a description of each."""
+    found: list[tuple[str, Site]] = []
+    apps = Names(app_classes)
+    for module in app_modules(project):
+        local = local_names(module)
+        for call in module.calls:
+            what = _selection(module, local, call, apps)
+            if what:
+                found.append((what, Site(module.path, call.line, call.name, call.function)))
+        for cls in module.classes:
+            if any(base in _SETTINGS_BASES for base in cls.bases):
+                found.append(("settings read from the environment (pydantic BaseSettings)",
+                              Site(module.path, cls.line, cls.name)))
+    return found
+
+
+def _selection(module: ModuleIndex, local: frozenset[str], call: Call, apps: Names) -> str:
+    """How this call chooses the configuration per environment; empty when it does not."""
+    method = call.name.rsplit(".", 1)[-1]
+    first = call.args[0] if call.args else None
+    if method in ("from_envvar", "from_prefixed_env"):
+        return f"config.{method}()"
+    if method in _CONFIG_LOADERS:
+        if first is not None and ".config." in "." + call.name and _is_dynamic(
+                module, call, first):
+            return f"config.{method}() with a configuration chosen at run time"
+        return ""
+    if call.name in _ENV_READERS:
+        return f"the {first.const} environment variable" if first is not None and _is_selector(
+            first) else ""
+    if call.name in ("dynaconf.FlaskDynaconf", "dynaconf.contrib.FlaskDynaconf"):
+        return "Dynaconf environments"
+    if apps.has(module, call.name, local):
+        relative = call.keyword("instance_relative_config")
+        if relative is not None and relative.const is True:
+            return "an instance folder configuration"
+    return ""
+
+
+@detector("env_configs")
+def env_configs(project: Project) -> Finding:
+    """Passes when the configuration is kept separate per environment.
+
+    High confidence: configuration classes for two or more environments (DevelopmentConfig,
+    TestingConfig, ProductionConfig...: a class named for an environment that is named like a
+    config or derives from one, or is named only for an environment (`Dev`, `Production`) and
+    holds UPPER_CASE settings), or configuration files for two or
+    more environments (`.env.production`, `config/development.py`, `settings/prod.yaml`).
+    Medium confidence: the configuration is chosen at run time by environment: from_envvar,
+    from_prefixed_env, from_object/from_pyfile/from_file with a value chosen at run time (a
+    mapping lookup, a factory parameter), reading FLASK_ENV/APP_ENV/CONFIG-style variables,
+    instance_relative_config=True, Dynaconf, pydantic BaseSettings. Fails when none is found.
+    Test files are not considered.
+    """
+    classes = _config_classes(project)
+    files = _config_files(project)
+    layout_classes = subclasses_of(project, APP_CLASSES)
+    selection = _config_selection(project, layout_classes)
+    environments = sorted({c.environment for c in classes + files})
+    select_evidence = _sites(project, (s for _, s in selection))
+    if len(environments) >= 2:
+        sites = [c.site for c in classes] + [f.site for f in files]
+        return passed(f"configuration for {len(environments)} environments "
+                      f"({', '.join(environments)}) at {_places(sites)}",
+                      *_sites(project, sites), *select_evidence[:2])
+    if selection:
+        described = "; ".join(dict.fromkeys(f"{what} at {s.path}:{s.line}"
+                                            for what, s in selection[:MAX_EVIDENCE]))
+        return passed(f"configuration is chosen per environment: {described}; no configuration "
+                      "classes or files for several environments were found",
+                      *select_evidence, confidence=Confidence.MEDIUM)
+    single = [c.site for c in classes + files]
+    found = f" (only {environments[0]} configuration at {_places(single)})" if single else ""
+    return not_found(project,
+                     "no separate configuration per environment" + found + ": looked for "
+                     "config classes per environment (DevelopmentConfig, TestingConfig, "
+                     "ProductionConfig...), per-environment config or .env files, and config "
+                     "chosen by environment (from_object with a mapping or a factory parameter, "
+                     "from_envvar, from_prefixed_env, FLASK_ENV/APP_ENV/CONFIG variables, "
+                     "instance_relative_config)", *_sites(project, single))
+
+
+# --- organization.pinned-dependencies -----------------------------------------------------------
+
+LOCK_FILES = frozenset({"poetry.lock", "pipfile.lock", "pdm.lock", "uv.lock", "pylock.toml",
+                        "conda-lock.yml", "conda-lock.yaml"})
+_COMPILED_MARKERS = re.compile(r"^\s*(--hash[=\s]|#.*\b(pip-compile|uv pip compile)\b)",
+                               re.MULTILINE)
+_HASH_OPTION = re.compile(r"\s--hash[=\s]\S+")
+
+
+def _lock_files(project: Project) -> list[str]:
+    found = []
+    for path in project.files:
+        name = path.rsplit("/", 1)[-1].lower()
+        if name in LOCK_FILES or (name.startswith("pylock.") and name.endswith(".toml")):
+            found.append(path)
+    return found
+
+
+def _compiled_requirements(project: Project) -> list[str]:
+    """requirements*.txt files written by pip-compile / uv pip compile, or with hashes."""
+    found = []
+    for path in sorted({d.path for d in project.dependencies() if d.path.endswith(".txt")}):
+        text = project.text(path)
+        if text is not None and _COMPILED_MARKERS.search(text):
+            found.append(path)
+    return found
+
+
+def is_pinned(dependency: Dependency) -> bool:
+    """An exact version (`==1.2.3`), also when followed by `--hash` options or a line break."""
+    spec = _HASH_OPTION.sub("", " " + dependency.spec).strip().rstrip("\\").strip()
+    return replace(dependency, spec=spec).pinned
+
+
+def _describe(dependency: Dependency) -> str:
+    spec = dependency.spec.strip()
+    return f"{dependency.name} ({spec})" if spec else f"{dependency.name} (no version)"
+
+
+@detector("pinned_dependencies")
+def pinned_dependencies(project: Project) -> Finding:
+    """Passes when installs are reproducible: a lock file (poetry.lock, Pipfile.lock, pdm.lock,
+    uv.lock, pylock.toml, conda-lock), a requirements file compiled by pip-compile or with
+    hashes, or every runtime dependency pinned with `==`.
+
+    Concrete requirements*.txt files are judged when they list runtime dependencies (abstract
+    ranges in pyproject.toml or setup.py are then fine); otherwise pyproject.toml, setup.py,
+    setup.cfg, Pipfile and requirements*.in. Development-only groups and files, and
+    requirements under docs/, are not judged. Fails listing the unpinned dependencies with
+    their lines, or when nothing declares any dependency at all. A lock file next to
+    requirements*.txt files with unpinned dependencies passes when a CI, Docker or build file
+    installs from the lock (`uv sync`, `poetry install`, `pipenv install`...), and fails with
+    medium confidence otherwise: which one installs use cannot be told from the files.
+    """
+    locks = _lock_files(project) + _compiled_requirements(project)
+    dependencies = [d for d in project.dependencies() if not _in_docs(d.path)]
+    runtime = [d for d in dependencies if not d.dev]
+    concrete = [d for d in runtime if d.path.endswith(".txt") and d.path not in locks]
+    pinned_names = {d.name for d in dependencies if is_pinned(d) and d.path.endswith(".txt")}
+    if locks:
+        loose = [d for d in concrete if not is_pinned(d) and d.name not in pinned_names]
+        if not loose:
+            return passed(f"dependencies are locked in {locks[0]}",
+                          *(Evidence(p) for p in locks[:MAX_EVIDENCE]))
+        used = _lock_use(project, locks)
+        if used is not None:
+            return passed(f"dependencies are locked in {locks[0]}, which {used.path} installs "
+                          f"from ({used.location}); {_files(loose)} lists looser ranges",
+                          Evidence(locks[0]), used)
+        return failed(f"{locks[0]} locks the dependencies, but {_files(loose)} also lists "
+                      f"{len(loose)} unpinned: {_listing(loose)}; if installs and CI use the "
+                      "lock file, answer the item by hand", Evidence(locks[0]),
+                      *(at_line(project, d.path, d.line) for d in loose[:MAX_EVIDENCE - 1]),
+                      confidence=Confidence.MEDIUM)
+    if not dependencies:
+        return failed("no dependency declaration found: looked for requirements*.txt, "
+                      "pyproject.toml, setup.py, setup.cfg, Pipfile and lock files (poetry.lock, "
+                      "Pipfile.lock, pdm.lock, uv.lock)")
+    judged = concrete or runtime
+    if not judged:
+        return failed("only development dependencies are declared "
+                      f"({len(dependencies)} in {_files(dependencies)}); the runtime "
+                      "dependencies are not declared, so installs cannot be reproduced",
+                      confidence=Confidence.MEDIUM)
+    unpinned = [d for d in judged if not is_pinned(d) and d.name not in pinned_names]
+    where = _files(judged)
+    if not unpinned:
+        return passed(f"all {len(judged)} runtime dependencies in {where} are pinned with ==",
+                      at_line(project, judged[0].path, judged[0].line))
+    return failed(f"{len(unpinned)} of {len(judged)} runtime dependencies in {where} are not "
+                  f"pinned with == and there is no lock file: {_listing(unpinned)}",
+                  *(at_line(project, d.path, d.line) for d in unpinned[:10]))
+
+
+_LOCK_TOOLS = {
+    "uv.lock": re.compile(r"\buv\s+(sync|run|export)\b"),
+    "poetry.lock": re.compile(r"\bpoetry\s+(install|sync|export|run)\b"),
+    "pipfile.lock": re.compile(r"\bpipenv\s+(install|sync|run)\b"),
+    "pdm.lock": re.compile(r"\bpdm\s+(install|sync|export|run)\b"),
+    "conda-lock.yml": re.compile(r"\bconda-lock\b"),
+    "conda-lock.yaml": re.compile(r"\bconda-lock\b"),
+}
+_BUILD_FILES = (".github/workflows/*", ".gitlab-ci.yml", ".travis.yml", ".circleci/*",
+                "azure-pipelines.yml", "Jenkinsfile", "bitbucket-pipelines.yml", "Dockerfile*",
+                "*/Dockerfile*", "*.dockerfile", "Makefile", "tox.ini", "noxfile.py",
+                "justfile", "Procfile")
+
+
+def _lock_use(project: Project, locks: list[str]) -> Evidence | None:
+    """A CI, Docker or build file line that installs from one of the lock files."""
+    patterns = []
+    for lock in locks:
+        name = lock.rsplit("/", 1)[-1].lower()
+        patterns.append(_LOCK_TOOLS.get(name) or re.compile(re.escape(name), re.IGNORECASE))
+    for path in project.glob(*_BUILD_FILES):
+        text = project.text(path)
+        if text is None:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.lstrip().startswith("#"):
+                continue
+            if any(p.search(line) for p in patterns):
+                return at_line(project, path, number)
+    return None
+
+
+def _in_docs(path: str) -> bool:
+    return any(part in ("doc", "docs") for part in path.split("/")[:-1])
+
+
+def _listing(dependencies: list[Dependency]) -> str:
+    names = ", ".join(_describe(d) for d in dependencies[:10])
+    more = f" and {len(dependencies) - 10} more" if len(dependencies) > 10 else ""
+    return names + more
+
+
+def _files(dependencies: Iterable[Dependency]) -> str:
+    return ", ".join(dict.fromkeys(d.path for d in dependencies))

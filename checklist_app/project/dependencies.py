@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
-_EXACT = re.compile(r"^\s*===?\s*[^,;*\s]+\s*(;.*)?$")
+_EXACT = re.compile(r"^\s*===?\s*[^,;*\s\\]+\s*(;.*)?$")
+_DEV_WORDS = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint",
+                        "linting", "doc", "docs", "ci", "check", "checks", "typing", "types",
+                        "qa", "style", "e2e", "bench", "benchmark"})
 
 
 def normalize(name: str) -> str:
@@ -56,12 +59,15 @@ def is_dependency_file(path: str) -> bool:
 
 
 def _is_dev_name(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in ("dev", "test", "lint", "doc", "ci", "check", "type"))
+    """Whether a file or group name says development only: `dev`, `requirements-test.txt`,
+    `docs` (whole words: `docker` is not `doc`)."""
+    words = re.split(r"[^a-z0-9]+", text.lower())
+    return any(word in _DEV_WORDS for word in words)
 
 
 def _requirement(text: str, path: str, line: int, dev: bool) -> Dependency | None:
-    text = text.split(" #", 1)[0].strip()
+    text = text.split(" #", 1)[0].strip().removesuffix("\\").strip()
+    text = re.split(r"\s--hash[=\s]", text, maxsplit=1)[0].strip()
     if not text or text.startswith(("#", "-", "git+", "http:", "https:", "file:", ".", "/")):
         return None
     match = _NAME.match(text)
