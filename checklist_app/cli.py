@@ -285,6 +285,13 @@ def _history(workspace: Workspace, project: ProjectRecord, item_id: str | None,
 
 
 def _render(progress: object, format_: str) -> str:
+    """The report as text that always encodes as UTF-8 (odd file names shown escaped)."""
+    from checklist_app.findings import printable
+
+    return printable(_render_format(progress, format_))
+
+
+def _render_format(progress: object, format_: str) -> str:
     from checklist_app.progress import Progress
 
     assert isinstance(progress, Progress)

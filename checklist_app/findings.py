@@ -11,6 +11,12 @@ from datetime import datetime
 from enum import StrEnum
 
 
+def printable(text: str) -> str:
+    """Text safe to print or encode as UTF-8: bytes that were not UTF-8 (kept in file names
+    with surrogateescape, so the file can still be opened) are shown as `\\xNN`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class Outcome(StrEnum):
     """What a detector concluded about one item."""
 
@@ -66,7 +72,8 @@ class Evidence:
     @property
     def location(self) -> str:
         """`path:line`, `path@commit` or just `path`."""
-        text = self.path if self.line is None else f"{self.path}:{self.line}"
+        path = printable(self.path)
+        text = path if self.line is None else f"{path}:{self.line}"
         if self.commit:
             text = f"{text}@{self.commit[:10]}"
         return text

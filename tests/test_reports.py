@@ -87,7 +87,7 @@ def test_sarif_reports_only_unmet_items_with_locations() -> None:
     results = document["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["testing.ci"]
     location = results[0]["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "ci/<x>.yml"
+    assert location["artifactLocation"]["uri"] == "ci/%3Cx%3E.yml"
     assert location["region"]["startLine"] == 2
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import threading
+from dataclasses import replace
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -89,7 +90,7 @@ class Project:
         self._history: History | None = None
         self._calls: dict[str, list[tuple[ModuleIndex, Call]]] | None = None
         self._decorators: dict[str, list[tuple[ModuleIndex, Decorator]]] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.git = Git(self.root)
         self.state: RepoState = repo_state(self.git)
         if self.state.is_git and self.state.toplevel is not None:
@@ -169,9 +170,15 @@ class Project:
         return text
 
     def _note(self, note: Note) -> None:
+        """Add a note; a file that was already skipped for a reason is not noted again."""
         with self._lock:
-            if note not in self._notes:
-                self._notes.append(note)
+            if note in self._notes:
+                return
+            if note.path is not None and note.message.startswith("skipped:") and any(
+                n.path == note.path and n.message.startswith("skipped:") for n in self._notes
+            ):
+                return
+            self._notes.append(note)
 
     # --- python -----
 
@@ -240,10 +247,12 @@ class Project:
         for path in self.python_files:
             data = project_files.read_bytes(self.root, path)
             if data is None:
-                self._notes.append(Note("skipped: could not be read", path))
+                self._note(Note("skipped: could not be read", path))
+                self._texts[path] = None
                 continue
             if project_files.looks_binary(data):
-                self._notes.append(Note("skipped: binary file with a .py name", path))
+                self._note(Note("skipped: binary file with a .py name", path))
+                self._texts[path] = None
                 continue
             key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
             index = self._cache.module(key) if self._cache is not None else None
@@ -294,7 +303,9 @@ class Project:
         if not self.state.is_git:
             return History((), False, problem=self.state.problem or "not a git repository")
         if self.state.commit is None:
-            return History((), True, problem="the repository has no commits yet")
+            problem = "the repository has no commits yet"
+            self._note(Note(f"git history not available: {problem}"))
+            return History((), False, problem=problem)
         commits = self._cached_commits
         problem = None
         if self._log is not None:
@@ -305,10 +316,24 @@ class Project:
         elif self._cache is not None:
             self._cache.put_history(self.state.commit, commits)
         if problem:
-            self._notes.append(Note(f"git log failed: {problem}"))
+            self._note(Note(f"git log failed: {problem}"))
         if self.state.shallow:
-            self._notes.append(Note("shallow clone: history before the clone's depth is missing"))
+            self._note(Note("shallow clone: history before the clone's depth is missing"))
+            commits = self._without_boundary_changes(commits)
         return History(commits, problem is None, self.state.shallow, problem)
+
+    def _without_boundary_changes(self, commits: tuple[Commit, ...]) -> tuple[Commit, ...]:
+        """In a shallow clone git shows each boundary commit as a root that adds every file;
+        those changes are not real, so they are dropped (the commits stay)."""
+        where = self.git.run(["rev-parse", "--git-path", "shallow"])
+        path = Path(where.out.decode("utf-8", "surrogateescape").strip())
+        if not path.is_absolute():
+            path = self.root / path
+        try:
+            boundary = set(path.read_text("ascii", "replace").split())
+        except OSError:
+            return commits
+        return tuple(replace(c, changes=()) if c.sha in boundary else c for c in commits)
 
     def close(self) -> None:
         """Finish reading git and write the cache."""

@@ -8,6 +8,7 @@ skipped with a note instead of being read.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -52,26 +53,60 @@ def _inside(root: Path, target: Path) -> bool:
     return True
 
 
-def _vet(root: Path, relative: str) -> Skipped | None:
-    """None when the file can be read; otherwise why not."""
+def _real_folder(root: Path, folder: str, real_folders: dict[str, Path | None]) -> Path | None:
+    """The folder with every link on its way resolved (None when it cannot be), remembered."""
+    if folder not in real_folders:
+        try:
+            real_folders[folder] = (root / folder).resolve(strict=True)
+        except (OSError, RuntimeError):
+            real_folders[folder] = None
+    return real_folders[folder]
+
+
+def _vet(
+    root: Path, relative: str, real_folders: dict[str, Path | None] | None = None
+) -> Skipped | None:
+    """None when the file can be read; otherwise why not. `root` is resolved.
+
+    The whole path is resolved, not only its last part: a folder on the way that is a link out
+    of the project (a tracked `lib/app.py` whose `lib` was replaced by a link) is refused too.
+    `real_folders` remembers resolved folders across the files of one listing.
+    """
     path = root / relative
     try:
         info = path.lstat()
-    except OSError:
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return Skipped(relative, "symbolic link loop")
         return Skipped(relative, "listed but missing on disk")
-    if stat.S_ISLNK(info.st_mode):
+    is_link = stat.S_ISLNK(info.st_mode)
+    if is_link:
         try:
             target = path.resolve(strict=True)
-        except RuntimeError:
+        except RuntimeError:  # Python before 3.13 reports a loop this way
             return Skipped(relative, "symbolic link loop")
-        except OSError:
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                return Skipped(relative, "symbolic link loop")
             return Skipped(relative, "broken symbolic link")
-        if not _inside(root, target):
+    else:
+        folder, _, name = relative.rpartition("/")
+        real_folder = _real_folder(root, folder, {} if real_folders is None else real_folders)
+        if real_folder is None:
+            return Skipped(relative, "listed but missing on disk")
+        target = real_folder / name
+    if not _inside(root, target):
+        if is_link:
             return Skipped(relative, "symbolic link points outside the project")
+        return Skipped(relative, "reached through a symbolic link that points outside the project")
+    if is_link:
         try:
             info = target.stat()
         except OSError:
             return Skipped(relative, "broken symbolic link")
+    if stat.S_ISDIR(info.st_mode):
+        return Skipped(relative, "symbolic link to a folder, not followed" if is_link
+                       else "a folder, not a file")
     if not stat.S_ISREG(info.st_mode):
         return Skipped(relative, "not a regular file")
     if info.st_size > MAX_FILE_BYTES:
@@ -87,12 +122,14 @@ def _has_skipped_part(relative: str) -> bool:
 
 def from_paths(root: Path, candidates: list[str]) -> FileListing:
     """Vet a list of candidate paths (from git) into a listing."""
+    root = root.resolve()
     paths: list[str] = []
     skipped: list[Skipped] = []
+    real_folders: dict[str, Path | None] = {}
     for relative in candidates:
         if _has_skipped_part(relative):
             continue
-        problem = _vet(root, relative)
+        problem = _vet(root, relative, real_folders)
         if problem is None:
             paths.append(relative)
         else:
@@ -101,7 +138,11 @@ def from_paths(root: Path, candidates: list[str]) -> FileListing:
 
 
 def walk(root: Path) -> FileListing:
-    """List a folder that is not a git repository, honouring .gitignore files."""
+    """List a folder that is not a git repository, honouring .gitignore files.
+
+    Links to folders are listed (and then skipped with a note by `from_paths`), never followed.
+    """
+    root = root.resolve()
     candidates: list[str] = []
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     seen_dirs: set[tuple[int, int]] = set()
@@ -120,11 +161,10 @@ def walk(root: Path) -> FileListing:
             continue
         seen_dirs.add(key)
         if ".gitignore" in files:
-            try:
-                lines = (here / ".gitignore").read_text("utf-8", "replace").splitlines()
+            data = read_bytes(root, prefix + ".gitignore")
+            if data is not None:
+                lines = decode(data).splitlines()
                 specs.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except OSError:
-                pass
         active = [(p, s) for p, s in specs if prefix.startswith(p)]
 
         def ignored(relative: str, is_dir: bool, active: list[tuple[str, pathspec.GitIgnoreSpec]]
@@ -132,18 +172,21 @@ def walk(root: Path) -> FileListing:
             text = relative + "/" if is_dir else relative
             return any(spec.match_file(text[len(p):]) for p, spec in active)
 
-        dirs[:] = sorted(d for d in dirs if not is_skipped_dir(d)
+        links = {d for d in dirs if (here / d).is_symlink()}
+        dirs[:] = sorted(d for d in dirs if d not in links and not is_skipped_dir(d)
                          and not ignored(prefix + d, True))
-        for name in sorted(files):
+        for name in sorted([*files, *links]):
             relative = prefix + name
             if not ignored(relative, False):
                 candidates.append(relative)
-        # Links to folders are listed by os.walk as dirs but not followed; keep them out.
     return from_paths(root, candidates)
 
 
 def read_bytes(root: Path, relative: str) -> bytes | None:
-    """The file's bytes, or None when it cannot be read or has become unsafe since listing."""
+    """The file's bytes, or None when it cannot be read or has become unsafe since listing.
+
+    `root` is resolved (as `Project.root` is).
+    """
     if _vet(root, relative) is not None:
         return None
     try:

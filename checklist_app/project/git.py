@@ -1,6 +1,6 @@
 """Read-only git access that nothing in the scanned repository can turn into running a program.
 
-Every call goes through `run_git`, which switches off everything a repository's configuration
+Every call goes through `Git.run`, which switches off everything a repository's configuration
 could use to start a program: fsmonitor, hooks, external diff, textconv, filter drivers, pagers,
 credential helpers and ssh. Queries are small typed functions over it.
 """
@@ -30,7 +30,16 @@ _SAFE_CONFIG = (
     "core.untrackedCache=false",
     "gc.auto=0",
     "maintenance.auto=false",
+    "log.showSignature=false",
+    "gpg.program=false",
+    "gpg.openpgp.program=false",
+    "gpg.x509.program=false",
+    "gpg.ssh.program=false",
+    "safe.bareRepository=explicit",
 )
+"""Settings given on every command line. `log.showSignature` and the `gpg.*` programs stop
+`git log` from running a verifier on signed commits; `safe.bareRepository` stops a bare
+repository planted in the project from being used as the project's repository."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,12 @@ class GitOutput:
 
 
 def _environment() -> dict[str, str]:
+    """The caller's environment without its GIT_ variables, and nothing that can start a program.
+
+    GIT_ALLOW_PROTOCOL empty allows no transport at all: a partial clone would otherwise fetch
+    missing objects from its promisor remote, running the repository's `uploadpack` or ssh
+    command (`protocol.<name>.allow` in the repository beats our `protocol.allow=never`).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update({
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -52,11 +67,41 @@ def _environment() -> dict[str, str]:
         "GIT_ASKPASS": "",
         "SSH_ASKPASS": "",
         "GIT_SSH_COMMAND": "false",
-        "GIT_EXTERNAL_DIFF": "",
+        "GIT_ALLOW_PROTOCOL": "",
+        "GIT_NO_LAZY_FETCH": "1",
         "LC_ALL": "C",
     })
-    env.pop("GIT_EXTERNAL_DIFF")
     return env
+
+
+def _driver_overrides(keys: Sequence[str]) -> list[tuple[str, str]]:
+    """Settings that switch off the filter, diff and merge drivers named by these config keys.
+
+    A driver's name is the key's subsection and may hold any character, even '=' or nothing
+    (`[filter ""]`): every filter driver found loses its clean, smudge and process commands and
+    is made optional, every diff driver its textconv and command, every merge driver its program.
+    """
+    overrides: dict[str, str] = {}
+    for key in keys:
+        section, _, rest = key.partition(".")
+        driver, dot, _ = rest.rpartition(".")
+        if not dot:
+            continue  # no subsection: `diff.external` and the like, set in _SAFE_CONFIG
+        prefix = f"{section}.{driver}"
+        if section == "filter":
+            for variable in ("clean", "smudge", "process"):
+                overrides[f"{prefix}.{variable}"] = ""
+            overrides[f"{prefix}.required"] = "false"
+        elif section == "diff":
+            overrides[f"{prefix}.textconv"] = ""
+            overrides[f"{prefix}.command"] = ""
+        elif section == "merge":
+            overrides[f"{prefix}.driver"] = "false"
+    return list(overrides.items())
+
+
+def _config_args(settings: Sequence[str]) -> tuple[str, ...]:
+    return tuple(arg for setting in settings for arg in ("-c", setting))
 
 
 class Git:
@@ -65,42 +110,42 @@ class Git:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._env = _environment()
-        self._overrides: tuple[str, ...] | None = None
+        self._prepared: tuple[tuple[str, ...], dict[str, str]] | None = None
 
-    def _config_overrides(self) -> tuple[str, ...]:
-        """`-c` settings that neutralise the repository's own filter and diff drivers."""
-        if self._overrides is None:
-            args = ["-c", "core.fsmonitor=false"]
-            names: list[str] = []
-            listed = self._raw(["-c", "core.fsmonitor=false", "config", "--null",
-                                "--get-regexp", r"^(filter|diff|merge)\."])
+    def _prepare(self) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The `-c` arguments and the environment that every command of this repository gets.
+
+        Driver settings go on the command line (`-c key=value`) unless the key holds '=', which
+        `-c` cannot express; those go through GIT_CONFIG_COUNT/KEY/VALUE (git 2.31 and later).
+        """
+        if self._prepared is None:
+            safe = _config_args(_SAFE_CONFIG)
+            listed = self._raw([*safe, "config", "--null", "--get-regexp",
+                                r"^(filter|diff|merge)\."], self._env)
+            keys = []
             if listed.status == 0:
                 for entry in listed.out.split(b"\0"):
-                    key = entry.split(b"\n", 1)[0].decode("utf-8", "replace")
-                    names.append(key)
-            overrides = list(_SAFE_CONFIG)
-            for key in names:
-                section, _, rest = key.partition(".")
-                driver, _, variable = rest.rpartition(".")
-                if not driver:
-                    continue
-                if section == "filter" and variable in ("clean", "smudge", "process"):
-                    overrides.append(f"{key}=")
-                    if variable != "process":
-                        overrides.append(f"filter.{driver}.required=false")
-                elif section == "diff" and variable in ("textconv", "command"):
-                    overrides.append(f"{key}=")
-                elif section == "merge" and variable == "driver":
-                    overrides.append(f"{key}=false")
-            self._overrides = tuple(a for item in overrides for a in ("-c", item)) + tuple(args)
-        return self._overrides
+                    if entry:
+                        keys.append(entry.split(b"\n", 1)[0].decode("utf-8", "surrogateescape"))
+            overrides = _driver_overrides(keys)
+            args = safe + _config_args([f"{k}={v}" for k, v in overrides if "=" not in k])
+            in_env = [(k, v) for k, v in overrides if "=" in k]
+            env = dict(self._env)
+            if in_env:
+                env["GIT_CONFIG_COUNT"] = str(len(in_env))
+                for index, (key, value) in enumerate(in_env):
+                    env[f"GIT_CONFIG_KEY_{index}"] = key
+                    env[f"GIT_CONFIG_VALUE_{index}"] = value
+            self._prepared = (args, env)
+        return self._prepared
 
     def _raw(
-        self, args: Sequence[str], timeout: float = GIT_TIMEOUT_S, stdin: bytes | None = None
+        self, args: Sequence[str], env: dict[str, str], timeout: float = GIT_TIMEOUT_S,
+        stdin: bytes | None = None,
     ) -> GitOutput:
         try:
             done = subprocess.run(
-                ["git", "--no-pager", *args], cwd=self.root, env=self._env,
+                ["git", "--no-pager", *args], cwd=self.root, env=env,
                 input=stdin if stdin is not None else b"", capture_output=True,
                 timeout=timeout, check=False,
             )
@@ -111,14 +156,15 @@ class Git:
     def run(
         self, args: Sequence[str], timeout: float = GIT_TIMEOUT_S, stdin: bytes | None = None
     ) -> GitOutput:
-        return self._raw([*self._config_overrides(), *args], timeout, stdin)
+        config, env = self._prepare()
+        return self._raw([*config, *args], env, timeout, stdin)
 
     def stream(self, args: Sequence[str]) -> subprocess.Popen[bytes]:
         """Start a long git command whose output is read as it comes (git log)."""
+        config, env = self._prepare()
         return subprocess.Popen(
-            ["git", "--no-pager", *self._config_overrides(), *args], cwd=self.root,
-            env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            ["git", "--no-pager", *config, *args], cwd=self.root, env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
 
 

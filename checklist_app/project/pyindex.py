@@ -388,10 +388,14 @@ def index_module(path: str, source: str) -> ModuleIndex:
             warnings.simplefilter("ignore")
             tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        where = f" at line {error.lineno}" if isinstance(error, SyntaxError) and error.lineno \
-            else ""
-        reason = error.msg if isinstance(error, SyntaxError) else type(error).__name__
-        return ModuleIndex(path, module, line_count, f"{reason}{where}")
+        if isinstance(error, SyntaxError):
+            where = f" at line {error.lineno}" if error.lineno else ""
+            reason = f"{error.msg}{where}"
+        elif isinstance(error, RecursionError | MemoryError):
+            reason = "too deeply nested to parse"
+        else:
+            reason = f"not Python source ({error})"
+        return ModuleIndex(path, module, line_count, reason)
     package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
     try:
         return _index_tree(path, module, package, line_count, tree)

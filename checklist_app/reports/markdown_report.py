@@ -11,7 +11,7 @@ _ICON = {"MET": "✅", "UNMET": "❌", "N/A": "➖", "UNKNOWN": "❔"}
 def escape(text: str) -> str:
     """Text that cannot break a table cell or start markup."""
     text = " ".join(text.split())
-    for char in "\\`*_{}[]<>()#+!|~":
+    for char in "\\`*_[]<>|~":
         text = text.replace(char, "\\" + char)
     return text
 

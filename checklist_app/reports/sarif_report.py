@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from checklist_app import TOOL_NAME, __version__
 from checklist_app.checklists import Level
-from checklist_app.findings import Status
+from checklist_app.findings import Status, printable
 from checklist_app.progress import Progress
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Level.MUST: "error", Level.SHOULD: "warning", Level.COULD: "note"}
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference: every byte that is not safe in a URI percent-encoded."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def render(progress: Progress) -> str:
@@ -34,7 +40,7 @@ def render(progress: Progress) -> str:
         rules.append(rule)
         if entry.status is not Status.UNMET:
             continue
-        message = entry.finding.message if entry.finding else item.title
+        message = printable(entry.finding.message) if entry.finding else item.title
         if entry.answer is not None:
             message = f"{item.title}: answered unmet by {entry.answer.author}"
         result: dict[str, Any] = {
@@ -48,7 +54,7 @@ def render(progress: Progress) -> str:
             if evidence.commit and evidence.line is None:
                 continue
             physical: dict[str, Any] = {
-                "artifactLocation": {"uri": evidence.path, "uriBaseId": "SRCROOT"}}
+                "artifactLocation": {"uri": _uri(evidence.path), "uriBaseId": "SRCROOT"}}
             if evidence.line:
                 physical["region"] = {"startLine": evidence.line}
                 if evidence.excerpt:

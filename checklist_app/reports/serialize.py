@@ -5,22 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from checklist_app import TOOL_NAME, __version__
-from checklist_app.findings import Answer, Evidence, Finding
+from checklist_app.findings import Answer, Evidence, Finding, printable
 from checklist_app.progress import ItemProgress, Progress, Tally
 
 JSON_SCHEMA_VERSION = 1
 
 
 def evidence_dict(evidence: Evidence) -> dict[str, Any]:
-    return {"path": evidence.path, "line": evidence.line, "commit": evidence.commit,
-            "excerpt": evidence.excerpt}
+    return {"path": printable(evidence.path), "line": evidence.line, "commit": evidence.commit,
+            "excerpt": printable(evidence.excerpt)}
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
     return {
         "outcome": finding.outcome.value,
         "confidence": finding.confidence.value,
-        "message": finding.message,
+        "message": printable(finding.message),
         "evidence": [evidence_dict(e) for e in finding.evidence],
     }
 
@@ -61,7 +61,7 @@ def progress_dict(progress: Progress) -> dict[str, Any]:
         "schema": JSON_SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
         "project": {
-            "root": project.root if project else None,
+            "root": printable(project.root) if project else None,
             "name": project.name if project else None,
             "commit": project.commit if project else None,
             "branch": project.branch if project else None,
