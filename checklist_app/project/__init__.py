@@ -10,8 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import threading
-from dataclasses import replace
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -303,11 +302,11 @@ class Project:
         if not self.state.is_git:
             return History((), False, problem=self.state.problem or "not a git repository")
         if self.state.commit is None:
-            problem = "the repository has no commits yet"
-            self._note(Note(f"git history not available: {problem}"))
-            return History((), False, problem=problem)
+            empty = "the repository has no commits yet"
+            self._note(Note(f"git history not available: {empty}"))
+            return History((), False, problem=empty)
         commits = self._cached_commits
-        problem = None
+        problem: str | None = None
         if self._log is not None:
             new, problem = self._log.commits()
             commits = new + commits
