@@ -1,1 +1,2326 @@
-"""Detectors: security."""
+"""Detectors: security (passwords, CSRF, SQL injection, HTTPS, debug, secret key, autoescape).
+
+The detectors start from the shared index (imports, calls, classes, SQL sites) and, where they
+need the exact shape of an expression (a default value, the condition around a statement, the
+arguments of a call), they parse the few modules that mention what they look for. Nothing of the
+project is imported or run.
+
+Where a setting is made matters: code in test files, in config classes named for testing
+(`TestingConfig`) or development (`DevelopmentConfig`, `LocalConfig`), in functions named so, or
+under a condition about testing or debugging (`if app.testing:`) is not production code. Each
+detector documents which of those it excuses.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
+
+from checklist_app.detectors.evidence import at_line
+from checklist_app.detectors.registry import detector
+from checklist_app.findings import (
+    Confidence,
+    Evidence,
+    Finding,
+    failed,
+    passed,
+)
+from checklist_app.project import ModuleIndex, Project
+from checklist_app.project.pyindex import Call, Resolver, ValueKind, index_module
+from checklist_app.project.sql_flow import (
+    Scope,
+    SiteKind,
+    Text,
+    TextFlow,
+    TextKind,
+    calls_named,
+)
+
+MAX_EVIDENCE = 10
+MAX_CONDITION_DEPTH = 20
+MAX_SQL_EVIDENCE = 200
+
+TESTING = "testing"
+DEVELOPMENT = "development"
+
+_TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "unittest"})
+_DEV_WORDS = frozenset({"dev", "development", "develop", "debug", "local"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+_PYTHON_CONFIG_SUFFIXES = (".cfg",)
+_NOT_PYTHON_CFG = frozenset({"setup.cfg", "tox.ini", "mypy.ini", ".flake8", "pytest.ini"})
+
+
+# --- where code stands ------------------------------------------------------------------------
+
+
+def words(name: str) -> set[str]:
+    """The lower-case words of an identifier or path: `DevelopmentConfig` -> development, config."""
+    return {w.lower() for w in _WORD.findall(name)}
+
+
+def _kinds_of(name: str) -> frozenset[str]:
+    found = words(name)
+    kinds = set()
+    if found & _TEST_WORDS:
+        kinds.add(TESTING)
+    if found & _DEV_WORDS:
+        kinds.add(DEVELOPMENT)
+    return frozenset(kinds)
+
+
+def is_test_path(path: str) -> bool:
+    """Test code: under a tests folder, `test_*.py`, `*_test.py`, `conftest.py`."""
+    folders, _slash, name = path.rpartition("/")
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return True
+    return bool(folders) and not _TEST_FOLDERS.isdisjoint(folders.split("/"))
+
+
+def _path_kinds(path: str) -> frozenset[str]:
+    """Kinds a module's own name gives (`config/development.py`, `settings_test.py`), or a
+    tests folder. Other folder names do not count: a package called `flask_test_app` is still
+    the application."""
+    kinds = set(_kinds_of(PurePosixPath(path).stem))
+    if is_test_path(path):
+        kinds.add(TESTING)
+    return frozenset(kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a node stands: enclosing classes and function, conditions around it."""
+
+    kinds: frozenset[str] = frozenset()
+    """TESTING / DEVELOPMENT when a class, function, condition or the path says so."""
+    classes: tuple[str, ...] = ()
+    function: str | None = None
+    class_body: bool = False
+    """Directly in a class body (a config class attribute)."""
+    module_level: bool = True
+    main_guarded: bool = False
+    """Inside `if __name__ == "__main__":`."""
+
+    @property
+    def testing(self) -> bool:
+        return TESTING in self.kinds
+
+    @property
+    def not_production(self) -> bool:
+        return bool(self.kinds)
+
+
+def _name_words_in(node: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            found |= words(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            found |= words(sub.attr)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and \
+                len(sub.value) < 40:
+            found |= words(sub.value)
+    return found
+
+
+def _kinds_in(node: ast.AST) -> frozenset[str]:
+    """Kinds a condition names (`app.testing`, `FLASK_ENV == "development"`). "local" does not
+    count here: `if settings.LOCAL_UPLOADS:` is not about development."""
+    found = _name_words_in(node)
+    kinds = set()
+    if found & _TEST_WORDS:
+        kinds.add(TESTING)
+    if found & (_DEV_WORDS - {"local"}):
+        kinds.add(DEVELOPMENT)
+    return frozenset(kinds)
+
+
+def _polarity(test: ast.expr, depth: int = 0) -> tuple[frozenset[str], frozenset[str]]:
+    """The kinds an `if` test gives its body and its else branch.
+
+    `if app.testing:` makes the body testing; `if not app.debug:` makes the else branch
+    development; `if test_config is None:` makes the else branch testing.
+    """
+    empty: frozenset[str] = frozenset()
+    if depth > MAX_CONDITION_DEPTH:
+        return empty, empty
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        body, orelse = _polarity(test.operand, depth + 1)
+        return orelse, body
+    if isinstance(test, ast.BoolOp):
+        branches = [_polarity(v, depth + 1)[0] for v in test.values]
+        if isinstance(test.op, ast.And):
+            return frozenset().union(*branches), empty
+        return frozenset.intersection(*branches) if branches else empty, empty
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op = test.ops[0]
+        other = test.comparators[0]
+        kinds = _kinds_in(test)
+        is_none = isinstance(other, ast.Constant) and other.value is None
+        if isinstance(op, ast.NotEq | ast.NotIn) or (isinstance(op, ast.Is) and is_none):
+            return empty, kinds
+        if isinstance(op, ast.Eq | ast.In | ast.Is | ast.IsNot):
+            return kinds, empty
+        return empty, empty
+    if isinstance(test, ast.Name | ast.Attribute | ast.Subscript | ast.Call):
+        return _kinds_in(test), empty
+    return empty, empty
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    test = node.test
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+        isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+
+
+def walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, Context]]:
+    """Every node of the module with its context, without recursion.
+
+    Context is tracked per statement (classes, functions, `if` branches); the expressions of a
+    statement share its context.
+    """
+    root = Context(kinds=_path_kinds(path))
+    stack: list[tuple[ast.AST, Context]] = [(n, root) for n in reversed(tree.body)]
+    while stack:
+        node, context = stack.pop()
+        yield node, context
+        blocks: list[tuple[ast.AST, Context]] = []
+        expressions: list[ast.AST] = []
+        if isinstance(node, ast.ClassDef):
+            inner = replace(context, kinds=context.kinds | _kinds_of(node.name),
+                            classes=(*context.classes, node.name), class_body=True,
+                            module_level=False)
+            expressions = [*node.decorator_list, *node.bases, *node.keywords]
+            blocks = [(n, inner) for n in node.body]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            prefix = f"{context.function}." if context.function else \
+                ".".join(context.classes) + "." if context.classes else ""
+            inner = replace(context, kinds=context.kinds | _kinds_of(node.name),
+                            function=prefix + node.name, class_body=False, module_level=False)
+            expressions = [*node.decorator_list, node.args]
+            blocks = [(n, inner) for n in node.body]
+        elif isinstance(node, ast.If):
+            body_kinds, else_kinds = _polarity(node.test)
+            guarded = context.main_guarded or (context.module_level and _is_main_guard(node))
+            expressions = [node.test]
+            body = replace(context, kinds=context.kinds | body_kinds, main_guarded=guarded)
+            orelse = replace(context, kinds=context.kinds | else_kinds)
+            blocks = [(n, body) for n in node.body]
+            blocks += [(n, orelse) for n in node.orelse]
+        else:
+            for _name, value in ast.iter_fields(node):
+                items = value if isinstance(value, list) else [value]
+                for item in items:
+                    if isinstance(item, ast.stmt | ast.excepthandler | ast.match_case):
+                        blocks.append((item, context))
+                    elif isinstance(item, ast.AST):
+                        expressions.append(item)
+        for expression in expressions:
+            for sub in ast.walk(expression):
+                yield sub, context
+        stack.extend(reversed(blocks))
+
+
+class Parsed:
+    """One module parsed again for a detector that needs its exact syntax."""
+
+    def __init__(self, path: str, index: ModuleIndex, tree: ast.Module,
+                 resolver: Resolver) -> None:
+        self.path = path
+        self.index = index
+        self.tree = tree
+        self.resolver = resolver
+        self._nodes: list[tuple[ast.AST, Context]] | None = None
+        self._flow: TextFlow | None = None
+
+    def flow(self) -> TextFlow:
+        """The text-flow analysis of this module (made once, without request tracking)."""
+        if self._flow is None:
+            self._flow = TextFlow(self.tree, self.resolver, track_request=False)
+        return self._flow
+
+    def nodes(self) -> list[tuple[ast.AST, Context]]:
+        """Every node with its context (walked once, then kept)."""
+        if self._nodes is None:
+            self._nodes = list(walk(self.tree, self.path))
+        return self._nodes
+
+    def name(self, node: ast.expr) -> str:
+        return self.resolver.name(node)
+
+
+def _parse(path: str, text: str, index: ModuleIndex | None = None) -> Parsed | None:
+    try:
+        tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if index is None:
+        index = index_module(path, text)
+    return Parsed(path, index, tree, Resolver(list(index.imports)))
+
+
+def parsed_modules(project: Project, needle: re.Pattern[str], *,
+                   include_tests: bool = False, include_cfg: bool = False,
+                   wanted: Callable[[ModuleIndex], bool] | None = None) -> Iterator[Parsed]:
+    """The modules whose text matches `needle` (and whose index `wanted` accepts), parsed;
+    test files only when asked.
+
+    With `include_cfg`, `*.cfg` files that are Python (read by `app.config.from_pyfile`) too.
+    """
+    for module in project.modules():
+        if module.syntax_error or (not include_tests and is_test_path(module.path)):
+            continue
+        text = project.text(module.path)
+        if text is None or not needle.search(text):
+            continue
+        if wanted is not None and not wanted(module):
+            continue
+        found = _parse(module.path, text, module)
+        if found is not None:
+            yield found
+    if include_cfg:
+        for path in project.files:
+            name = PurePosixPath(path).name
+            if not path.endswith(_PYTHON_CONFIG_SUFFIXES) or name in _NOT_PYTHON_CFG:
+                continue
+            if not include_tests and is_test_path(path):
+                continue
+            text = project.text(path)
+            if text is None or not needle.search(text):
+                continue
+            found = _parse(path, text)
+            if found is not None:
+                yield found
+
+
+def _evidence(project: Project, places: Iterable[tuple[str, int]], limit: int = MAX_EVIDENCE
+              ) -> list[Evidence]:
+    result: list[Evidence] = []
+    for path, line in dict.fromkeys(places):
+        result.append(at_line(project, path, line))
+        if len(result) >= limit:
+            break
+    return result
+
+
+def _where(places: list[tuple[str, int]]) -> str:
+    shown = ", ".join(f"{p}:{n}" for p, n in places[:3])
+    more = len(places) - 3
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _truthy(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return isinstance(value, bool | int) and bool(value)
+    return False
+
+
+def _falsy(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, str):
+            return value.strip().lower() in {"0", "false", "no", "off"}
+        return value is None or (isinstance(value, bool | int) and not value)
+    return False
+
+
+def _literal_text(node: ast.expr) -> str | None:
+    """The text of a string (or bytes) literal, None for anything else."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return node.value
+        if isinstance(node.value, bytes):
+            return node.value.decode("latin-1")
+    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
+        return "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
+    return None
+
+
+# --- settings: config classes, app.config, config.update() ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configuration value set in code."""
+
+    key: str
+    value: ast.expr
+    line: int
+    context: Context
+    form: str
+    owner: str | None = None
+    """The config class for a class attribute."""
+    function: str | None = None
+
+
+_ALL_CAPS = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ATTRIBUTE_SETTINGS = {"secret_key": "SECRET_KEY", "debug": "DEBUG", "testing": "TESTING"}
+
+
+def _is_config(parsed: Parsed, node: ast.expr) -> bool:
+    """`app.config`, `current_app.config`, `self.app.config`, `config`."""
+    text = parsed.name(node)
+    return text == "config" or text.endswith(".config") or text == "flask.current_app.config"
+
+
+def settings(parsed: Parsed) -> Iterator[Setting]:
+    """Every configuration value the module sets, with where it stands."""
+    seen: set[int] = set()
+    for node, context in parsed.nodes():
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                yield from _target_settings(parsed, target, node.value, context)
+        elif isinstance(node, ast.Call):
+            yield from _call_settings(parsed, node, context, seen)
+        elif isinstance(node, ast.Dict) and id(node) not in seen:
+            yield from _dict_settings(node, context, "dict entry")
+
+
+def _target_settings(parsed: Parsed, target: ast.expr, value: ast.expr, context: Context
+                     ) -> Iterator[Setting]:
+    if isinstance(target, ast.Name) and _ALL_CAPS.match(target.id):
+        if context.class_body:
+            yield Setting(target.id, value, target.lineno, context, "class attribute",
+                          context.classes[-1] if context.classes else None)
+        elif context.module_level:
+            yield Setting(target.id, value, target.lineno, context, "module constant")
+        else:
+            yield Setting(target.id, value, target.lineno, context, "local name",
+                          function=context.function)
+    elif isinstance(target, ast.Attribute) and target.attr in _ATTRIBUTE_SETTINGS:
+        owner = parsed.name(target.value)
+        if owner and not owner.startswith(("os.", "sys.", "logging")):
+            yield Setting(_ATTRIBUTE_SETTINGS[target.attr], value, target.lineno, context,
+                          f"{owner}.{target.attr}", function=context.function)
+    elif isinstance(target, ast.Subscript) and (_is_config(parsed, target.value)
+                                                 or parsed.name(target.value) == "os.environ"):
+        key = target.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            yield Setting(key.value, value, target.lineno, context,
+                          f"{parsed.name(target.value)}[...]", function=context.function)
+
+
+def _call_settings(parsed: Parsed, node: ast.Call, context: Context, seen: set[int]
+                   ) -> Iterator[Setting]:
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        if isinstance(func, ast.Name) and func.id == "dict":
+            for keyword in node.keywords:
+                if keyword.arg and _ALL_CAPS.match(keyword.arg):
+                    yield Setting(keyword.arg, keyword.value, keyword.value.lineno, context,
+                                  "dict entry", function=context.function)
+        return
+    method = func.attr
+    if method in {"update", "from_mapping"} and (
+            method == "from_mapping" or _is_config(parsed, func.value)):
+        form = f"{parsed.name(func)}()"
+        for keyword in node.keywords:
+            if keyword.arg:
+                yield Setting(keyword.arg, keyword.value, keyword.value.lineno, context, form,
+                              function=context.function)
+        for argument in node.args:
+            if isinstance(argument, ast.Dict):
+                seen.add(id(argument))
+                yield from _dict_settings(argument, context, form)
+    elif method == "setdefault" and len(node.args) == 2 and (
+            _is_config(parsed, func.value) or parsed.name(func.value) == "os.environ"):
+        key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            yield Setting(key.value, node.args[1], node.lineno, context,
+                          f"{parsed.name(func)}()", function=context.function)
+
+
+def _dict_settings(node: ast.Dict, context: Context, form: str) -> Iterator[Setting]:
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and \
+                _ALL_CAPS.match(key.value):
+            yield Setting(key.value, value, key.lineno, context, form,
+                          function=context.function)
+
+
+@dataclass
+class ConfigClasses:
+    """The config classes of the project and who inherits from whom (by class name)."""
+
+    bases: dict[str, set[str]] = field(default_factory=dict)
+    """Class name -> names of its bases (last dotted component)."""
+    values: dict[tuple[str, str], list[ast.expr]] = field(default_factory=dict)
+    """(class name, key) -> values assigned in that class body."""
+
+    def add(self, setting: Setting) -> None:
+        if setting.owner is not None:
+            name = setting.owner.rpartition(".")[2]
+            self.values.setdefault((name, setting.key), []).append(setting.value)
+
+    def subclasses(self, name: str) -> list[str]:
+        return [c for c, bases in self.bases.items() if name in bases]
+
+    def overridden(self, name: str, key: str, fine: Callable[[ast.expr], bool],
+                   seen: frozenset[str] = frozenset()) -> bool:
+        """True when every non-development subclass of `name` (and there is at least one)
+        sets `key` to a value that `fine` accepts, directly or through its own subclasses."""
+        seen = seen | {name}
+        production = [c for c in self.subclasses(name) if not _kinds_of(c)]
+        if not production or any(c in seen for c in production):
+            return False
+        for child in production:
+            values = self.values.get((child, key))
+            if values is not None:
+                if not all(fine(v) for v in values):
+                    return False
+            elif not self.overridden(child, key, fine, seen):
+                return False
+        return True
+
+
+def config_classes(project: Project) -> ConfigClasses:
+    result = ConfigClasses()
+    for module in project.modules():
+        for cls in module.classes:
+            result.bases.setdefault(cls.name, set()).update(
+                b.rpartition(".")[2] for b in cls.bases if b)
+    return result
+
+
+# --- env files, Dockerfiles, compose files ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnvEntry:
+    """`KEY=value` in an env file, a Dockerfile ENV/ARG line or a compose `environment:`."""
+
+    path: str
+    line: int
+    key: str
+    value: str
+    not_production: bool
+    """The file is named for development or tests (`.env.dev`, `docker-compose.override.yml`),
+    or is `.flaskenv` (read by `flask run` only)."""
+
+
+_ENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)")
+_DOCKER_ENV = re.compile(r"\s*(?:ENV|ARG)\s+(.+)", re.IGNORECASE)
+_COMPOSE_ENV = re.compile(r"\s*-?\s*[\"']?([A-Z_][A-Z0-9_]*)[\"']?\s*[:=](.*)")
+_EXAMPLE_WORDS = frozenset({"example", "sample", "template", "dist", "defaults", "default",
+                            "tmpl", "tpl"})
+
+
+def file_kinds(path: str) -> frozenset[str]:
+    """What a non-Python file is for, from its name alone (cheap: no pattern matching):
+    `template`, `web-server`, `deploy`, `caddy`, `fly`, `app-engine`."""
+    lower = path.lower()
+    name = lower.rpartition("/")[2]
+    kinds = set()
+    if name.endswith((".html", ".htm", ".jinja", ".jinja2", ".j2")) or \
+            lower.startswith("templates/") or "/templates/" in lower:
+        kinds.add("template")
+    if name.endswith((".conf", ".vhost")) or any(
+            part in lower for part in ("nginx", "sites-available/", "sites-enabled/", "httpd",
+                                       "apache")):
+        kinds.add("web-server")
+    if name.startswith(("dockerfile", "procfile", "makefile")) or \
+            name.endswith((".dockerfile", ".sh", ".service", ".yml", ".yaml", ".toml", ".ini",
+                           ".tf")):
+        kinds.add("deploy")
+    if name.startswith("caddyfile"):
+        kinds.add("caddy")
+    if name.endswith((".template", ".tmpl", ".example", ".sample", ".dist", ".j2", ".jinja")) \
+            and any(f".{ext}." in name for ext in ("cfg", "py", "ini", "env", "conf")):
+        kinds.add("config-template")
+    if name == "fly.toml":
+        kinds.add("fly")
+    if name in {"app.yaml", "app.yml"}:
+        kinds.add("app-engine")
+    return frozenset(kinds)
+
+
+def files_of_kind(project: Project, *kinds: str) -> list[str]:
+    wanted = set(kinds)
+    return [p for p in project.files if not p.endswith(".py") and file_kinds(p) & wanted]
+
+
+def _env_kind(path: str) -> str | None:
+    name = path.rpartition("/")[2].lower()
+    if name == ".flaskenv" or name == ".env" or name.startswith(".env.") or \
+            name.endswith(".env"):
+        return "env"
+    if name.startswith("dockerfile") or name.endswith(".dockerfile"):
+        return "docker"
+    if (name.startswith(("docker-compose", "compose")) and name.endswith((".yml", ".yaml"))):
+        return "compose"
+    return None
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    if " #" in value:
+        value = value.split(" #", 1)[0].strip()
+    return value
+
+
+def env_entries(project: Project) -> list[EnvEntry]:
+    """Every `KEY=value` set in the project's env, Docker and compose files (not examples)."""
+    result: list[EnvEntry] = []
+    for path in project.files:
+        kind = _env_kind(path)
+        if kind is None:
+            continue
+        name = PurePosixPath(path).name.lower()
+        name_words = words(name.replace(".", " "))
+        if name_words & _EXAMPLE_WORDS:
+            continue
+        text = project.text(path)
+        if text is None:
+            continue
+        not_production = bool(_kinds_of(name)) or name == ".flaskenv" or \
+            "override" in name_words or is_test_path(path)
+        for number, line in enumerate(text.splitlines(), start=1):
+            for key, value in _line_entries(kind, line):
+                result.append(EnvEntry(path, number, key, _unquote(value), not_production))
+    return result
+
+
+def _line_entries(kind: str, line: str) -> list[tuple[str, str]]:
+    if line.lstrip().startswith("#"):
+        return []
+    if kind == "env":
+        match = _ENV_LINE.match(line)
+        return [(match.group(1), match.group(2).strip())] if match else []
+    if kind == "docker":
+        match = _DOCKER_ENV.match(line)
+        if not match:
+            return []
+        body = match.group(1).strip()
+        if "=" not in body.split(" ", 1)[0]:
+            key, _, value = body.partition(" ")
+            return [(key, value)]
+        return [(k, v) for k, _, v in (p.partition("=") for p in body.split()) if k]
+    match = _COMPOSE_ENV.match(line)
+    return [(match.group(1), match.group(2).strip())] if match else []
+
+
+def _is_reference(value: str) -> bool:
+    """An env value that refers to another variable (`${SECRET_KEY}`), or is empty."""
+    return not value or value.startswith("$")
+
+
+# --- password hashing -------------------------------------------------------------------------
+
+
+_PASSWORD_NEEDLE = re.compile(r"passw|pwd|passphrase|\bpw|_pw", re.IGNORECASE)
+_NOT_A_PASSWORD = ("hash", "digest", "token", "reset", "salt", "policy", "length", "min_",
+                   "max_", "forgot", "field", "regex", "pattern", "rule", "strength")
+_FAST_HASHES = frozenset({
+    "hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
+    "hashlib.sha512", "hashlib.sha3_224", "hashlib.sha3_256", "hashlib.sha3_384",
+    "hashlib.sha3_512", "hashlib.blake2b", "hashlib.blake2s", "hashlib.new",
+    "Crypto.Hash.MD5.new", "Crypto.Hash.SHA1.new", "Crypto.Hash.SHA256.new",
+    "Cryptodome.Hash.MD5.new", "Cryptodome.Hash.SHA256.new", "md5.new", "sha.new",
+})
+_HASHER_NAMES = frozenset({
+    "werkzeug.security.generate_password_hash", "werkzeug.generate_password_hash",
+    "werkzeug.security.check_password_hash", "werkzeug.check_password_hash",
+    "bcrypt.hashpw", "bcrypt.checkpw", "bcrypt.kdf",
+    "flask_bcrypt.generate_password_hash", "flask_bcrypt.check_password_hash",
+    "flask_bcrypt.Bcrypt", "flask_argon2.Argon2",
+    "argon2.PasswordHasher", "argon2.hash_password", "argon2.hash_password_raw",
+    "argon2.low_level.hash_secret", "argon2.low_level.hash_secret_raw",
+    "passlib.context.CryptContext", "passlib.apps.custom_app_context.hash",
+    "hashlib.pbkdf2_hmac", "hashlib.scrypt",
+    "cryptography.hazmat.primitives.kdf.pbkdf2.PBKDF2HMAC",
+    "cryptography.hazmat.primitives.kdf.scrypt.Scrypt",
+    "cryptography.hazmat.primitives.kdf.argon2.Argon2id",
+    "flask_security.hash_password", "flask_security.utils.hash_password",
+    "flask_security.verify_password", "flask_security.utils.verify_password",
+    "nacl.pwhash.str", "nacl.pwhash.argon2id.str", "nacl.pwhash.scryptsalsa208sha256.str",
+})
+_HASHER_SUFFIXES = (".generate_password_hash", ".check_password_hash")
+_DESCRIPTORS = frozenset({"property", "synonym", "hybrid_property", "column_property"})
+_HASHING_EXTENSIONS = ("flask_security", "flask_user", "flask_praetorian", "flask_appbuilder")
+_SQL_WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
+_PASSWORD_WRITE = re.compile(
+    r"\binsert\s+into\b[^;]{0,400}?\bpass(?:word|wd)\b|"
+    r"\bupdate\b[^;]{0,200}?\bset\b[^;]{0,400}?\bpass(?:word|wd)\s*=", re.IGNORECASE)
+_PASSWORD_EQUALS = re.compile(
+    r"\bpass(?:word|wd)\b\s*=\s*(?:\?|%s|%\(\w+\)s|:\w+|'|\"|\{|\$\d)", re.IGNORECASE)
+_PASSWORD_INPUT = re.compile(r"<input\b[^>]{0,400}?\btype\s*=\s*[\"']?password",
+                             re.IGNORECASE)
+
+
+def is_password_name(name: str) -> bool:
+    """`password`, `new_password`, `userPassword`, `pwd`, `passwd`; not `password_hash`,
+    `reset_password_token` or `PASSWORD_MIN_LENGTH`-style settings."""
+    lower = name.lower()
+    if "pw" not in lower and "pass" not in lower:
+        return False
+    if any(part in lower for part in _NOT_A_PASSWORD):
+        return False
+    if "password" in lower or "passwd" in lower or "passphrase" in lower:
+        return True
+    return bool(words(name) & {"pwd", "pw"})
+
+
+def _stored_password_name(name: str) -> bool:
+    """A name a stored password (or its hash) lives under: `password`, `password_hash`."""
+    lower = name.lower()
+    if "pw" not in lower and "pass" not in lower:
+        return False
+    if any(part in lower for part in ("token", "reset", "policy", "length", "field", "rule")):
+        return False
+    return "password" in lower or "passwd" in lower or bool(words(name) & {"pwd"})
+
+
+def _names_in(node: ast.AST) -> Iterator[str]:
+    """Identifiers an expression reads: names, attributes, constant subscript keys."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            yield sub.id
+        elif isinstance(sub, ast.Attribute):
+            yield sub.attr
+        elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) and \
+                isinstance(sub.slice.value, str):
+            yield sub.slice.value
+
+
+def _mentions_password(node: ast.AST) -> bool:
+    return any(is_password_name(n) for n in _names_in(node))
+
+
+@detector("handles_passwords")
+def handles_passwords(project: Project) -> Finding:
+    """Passes when the project handles user passwords: a model or form attribute named like
+    `password`/`password_hash`, a `PasswordField`, a function parameter named `password`, a
+    password hashing call, request data read under a password key, or an
+    `<input type="password">` in a template. Settings (`MAIL_PASSWORD`) and test files do not
+    count. Used as `applies_when` of security.password-hashing."""
+    places: list[tuple[str, int]] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for assignment in module.assignments:
+            last = assignment.target.rpartition(".")[2]
+            if assignment.class_name and not _ALL_CAPS.match(last) and \
+                    _stored_password_name(last):
+                places.append((module.path, assignment.line))
+        for call in module.calls:
+            if call.name.rpartition(".")[2] == "PasswordField" or _is_hasher(call.name):
+                places.append((module.path, call.line))
+            elif call.name.startswith("flask.request.") and any(
+                    v.is_constant_text and is_password_name(str(v.const)) for v in call.args):
+                places.append((module.path, call.line))
+        for function in module.functions:
+            if any(is_password_name(p) for p in function.params):
+                places.append((module.path, function.line))
+    for path in files_of_kind(project, "template"):
+        text = project.text(path)
+        if text is not None and not is_test_path(path):
+            match = _PASSWORD_INPUT.search(text)
+            if match:
+                places.append((path, text.count("\n", 0, match.start()) + 1))
+    if places:
+        places = sorted(set(places))
+        return passed(f"passwords are handled at {_where(places)}",
+                      *_evidence(project, places, 3))
+    return failed("no sign of user passwords: no password attribute, PasswordField, password "
+                  "parameter or password input was found")
+
+
+def _is_hasher(name: str) -> bool:
+    if name in _HASHER_NAMES or name.endswith(_HASHER_SUFFIXES):
+        return True
+    if name in {"generate_password_hash", "check_password_hash"}:
+        return True
+    return name.startswith("passlib.hash.") and name.rpartition(".")[2] in {
+        "hash", "encrypt", "using", "verify"}
+
+
+@dataclass
+class _PasswordFacts:
+    hashers: list[tuple[str, int]] = field(default_factory=list)
+    violations: list[tuple[str, int, str, bool]] = field(default_factory=list)
+    """(path, line, what, certain)."""
+
+
+@detector("password_hashing")
+def password_hashing(project: Project) -> Finding:
+    """Passes when passwords are hashed with a salted, slow password hash: werkzeug
+    `generate_password_hash`, bcrypt / Flask-Bcrypt, argon2 `PasswordHasher`, passlib,
+    `hashlib.pbkdf2_hmac` / `hashlib.scrypt`, cryptography's KDFs, or an extension that hashes
+    for you (Flask-Security, Flask-User, Flask-Praetorian, Flask-AppBuilder: medium confidence).
+
+    Fails, with every place as evidence, when a password is hashed with a fast hash
+    (`hashlib.md5/sha1/sha256(password)`, `.update(password)`), looked up in SQL
+    (`WHERE password = ?`) or with `filter_by(password=...)`, compared in clear
+    (`user.password == password`, `compare_digest(user.password, ...)`: medium confidence), or
+    stored as typed (medium confidence): `user.password = form.password.data`, a model built
+    with `password=` the request data, a literal or an unhashed `password` parameter, or an
+    `INSERT`/`UPDATE` whose parameters hold such a value. Models whose `password` runs code
+    (`@password.setter`, `synonym(..., descriptor=property(...))`, `@validates("password")`, a
+    custom `__init__`) are trusted to hash. Fails with medium confidence when passwords are
+    handled but no hashing is found. Test files are not read."""
+    facts = _PasswordFacts()
+    setters = _password_setters(project)
+    models = _model_classes(project)
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for call in module.calls:
+            if _is_hasher(call.name):
+                facts.hashers.append((module.path, call.line))
+    for parsed in parsed_modules(project, _PASSWORD_NEEDLE,
+                                 wanted=lambda m: _password_candidate(project, m)):
+        _password_violations(parsed, setters, models, facts)
+    if facts.violations:
+        facts.violations.sort()
+        certain = any(v[3] for v in facts.violations)
+        kinds = ", ".join(dict.fromkeys(v[2] for v in facts.violations))
+        places = [(p, n) for p, n, _, _ in facts.violations]
+        return failed(f"passwords are not (only) stored as salted slow hashes: {kinds} at "
+                      f"{_where(places)}; use werkzeug.security.generate_password_hash or "
+                      "bcrypt/argon2 and compare with check_password_hash",
+                      *_evidence(project, places),
+                      confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
+    if facts.hashers:
+        facts.hashers.sort()
+        return passed(f"passwords are hashed with a salted password hash at "
+                      f"{_where(facts.hashers)}", *_evidence(project, facts.hashers, 5))
+    extension = _hashing_extension(project)
+    if extension is not None:
+        path, line, name = extension
+        return passed(f"{name} is used, which hashes passwords itself", at_line(project, path,
+                                                                                   line),
+                      confidence=Confidence.MEDIUM)
+    return failed("no password hashing found: looked for generate_password_hash, bcrypt, argon2, "
+                  "passlib, hashlib.pbkdf2_hmac/scrypt and Flask-Security in "
+                  f"{len(project.python_files)} Python files", confidence=Confidence.MEDIUM)
+
+
+_PASSWORD_COMPARED = re.compile(r"pass(?:word|wd)\w*(?:[\"']\])?\s*[!=]=|"
+                                r"[!=]=\s*[\w.]*pass(?:word|wd)|compare_digest", re.IGNORECASE)
+
+
+def _password_candidate(project: Project, module: ModuleIndex) -> bool:
+    """Whether a module may hold a password violation, from its index and two text checks,
+    before it is parsed again."""
+    for call in module.calls:
+        if call.name in _FAST_HASHES or call.name.endswith("generate_password_hash"):
+            return True
+        if any(is_password_name(key) or _stored_password_name(key)
+               for key, _value in call.keywords):
+            return True
+    for assignment in module.assignments:
+        if "." in assignment.target and \
+                _stored_password_name(assignment.target.rpartition(".")[2]):
+            return True
+    text = project.text(module.path) or ""
+    if _PASSWORD_COMPARED.search(text) or _PASSWORD_WRITE.search(text):
+        return True
+    return _SQL_WHERE.search(text) is not None and _PASSWORD_EQUALS.search(text) is not None
+
+
+def _hashing_extension(project: Project) -> tuple[str, int, str] | None:
+    for module in project.modules():
+        for imported in module.imports:
+            top = imported.module.partition(".")[0]
+            if top in _HASHING_EXTENSIONS:
+                return module.path, imported.line, top
+    return None
+
+
+def _model_classes(project: Project) -> set[str]:
+    """Names of the project's ORM model classes (`db.Model`, `Base`, `DeclarativeBase`, and
+    their subclasses)."""
+    bases: dict[str, set[str]] = {}
+    for module in project.modules():
+        for cls in module.classes:
+            bases.setdefault(cls.name, set()).update(b.rpartition(".")[2] for b in cls.bases)
+    models = {name for name, parents in bases.items()
+              if parents & {"Model", "DeclarativeBase", "Document", "Base", "BaseModel"}}
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if name not in models and parents & models:
+                models.add(name)
+                changed = True
+    return models
+
+
+def _password_setters(project: Project) -> set[str]:
+    """Attribute names whose assignment runs code: `@password.setter`, `@validates("password")`,
+    and class names with their own `__init__`."""
+    result: set[str] = set()
+    for module in project.modules():
+        for function in module.functions:
+            for decorator_name in function.decorators:
+                if decorator_name.endswith(".setter"):
+                    result.add(decorator_name.rpartition(".")[0].rpartition(".")[2])
+            if function.name == "__init__" and function.class_name:
+                result.add(function.class_name.rpartition(".")[2] + "()")
+        for assignment in module.assignments:
+            if assignment.class_name and assignment.value.kind is ValueKind.CALL and \
+                    assignment.value.name.rpartition(".")[2] in _DESCRIPTORS:
+                result.add(assignment.target)
+        for decorator in module.decorators:
+            if decorator.name.endswith("validates") and decorator.call is not None:
+                for value in decorator.call.args:
+                    if value.is_constant_text:
+                        result.add(str(value.const))
+    return result
+
+
+def _password_violations(parsed: Parsed, setters: set[str], models: set[str],
+                         facts: _PasswordFacts) -> None:
+    hash_objects: set[tuple[str | None, str]] = set()
+    for node, context in parsed.nodes():
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                parsed.name(node.value.func) in _FAST_HASHES:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    hash_objects.add((context.function, target.id))
+    for node, context in parsed.nodes():
+        found = _password_violation(parsed, node, context, setters, models, hash_objects)
+        if found is not None:
+            facts.violations.append((parsed.path, getattr(node, "lineno", 1), *found))
+
+
+def _password_violation(parsed: Parsed, node: ast.AST, context: Context, setters: set[str],
+                        models: set[str], hash_objects: set[tuple[str | None, str]]
+                        ) -> tuple[str, bool] | None:
+    if isinstance(node, ast.Call):
+        return _password_call(parsed, node, context, setters, models, hash_objects)
+    if isinstance(node, ast.Compare):
+        return _password_compare(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+            _password_in_sql(node.value):
+        return "password looked up in SQL (stored in clear or unsalted)", True
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+        if isinstance(target, ast.Attribute) and _stored_password_name(target.attr) and \
+                "hash" not in target.attr.lower() and target.attr not in setters and \
+                _from_user_input(parsed, node.value, context):
+            return "password stored as typed", False
+    return None
+
+
+def _password_call(parsed: Parsed, node: ast.Call, context: Context, setters: set[str],
+                   models: set[str], hash_objects: set[tuple[str | None, str]]
+                   ) -> tuple[str, bool] | None:
+    name = parsed.name(node.func)
+    if name in _FAST_HASHES and any(_mentions_password(a) for a in
+                                    (*node.args, *(k.value for k in node.keywords))):
+        return f"fast hash {name}() over a password", True
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "update" and \
+            isinstance(func.value, ast.Name) and (context.function, func.value.id) in \
+            hash_objects and any(_mentions_password(a) for a in node.args):
+        return "fast hash .update() over a password", True
+    if name.endswith("generate_password_hash"):
+        method = _keyword(node, "method")
+        if method is None and len(node.args) >= 2:
+            method = node.args[1]
+        text = _literal_text(method) if method is not None else None
+        if text is not None and text.startswith("plain"):
+            return "generate_password_hash(method='plain') stores the password in clear", True
+        if text is not None and not text.startswith(("pbkdf2", "scrypt")):
+            return f"generate_password_hash(method={text!r}) is one fast hash round", True
+    if isinstance(func, ast.Attribute) and func.attr == "filter_by" and any(
+            k.arg and _stored_password_name(k.arg) for k in node.keywords):
+        return "query by password with filter_by() (stored in clear or unsalted)", True
+    if name.rpartition(".")[2] == "compare_digest" and any(
+            _stored_password(a) for a in node.args):
+        return "stored password compared in clear", False
+    last = name.rpartition(".")[2]
+    if last in models and f"{last}()" not in setters:
+        for keyword in node.keywords:
+            if keyword.arg and _stored_password_name(keyword.arg) and \
+                    "hash" not in keyword.arg.lower() and keyword.arg not in setters and \
+                    _from_user_input(parsed, keyword.value, context):
+                return "password stored as typed", False
+    if isinstance(func, ast.Attribute) and func.attr in {"execute", "executemany"} and \
+            len(node.args) >= 2:
+        sql = _literal_text(node.args[0])
+        params = node.args[1]
+        values = params.elts if isinstance(params, ast.Tuple | ast.List) else \
+            [v for v in params.values if v is not None] if isinstance(params, ast.Dict) else []
+        if sql is not None and _PASSWORD_WRITE.search(sql) and any(
+                _from_user_input(parsed, v, context) for v in values):
+            return "password written to the database as typed", False
+    return None
+
+
+def _is_hashing_call(name: str) -> bool:
+    """A known password hasher, or any function named like hashing (`hash_password`)."""
+    last = name.rpartition(".")[2].lower()
+    return _is_hasher(name) or any(word in last for word in ("hash", "crypt", "digest"))
+
+
+def _password_in_sql(text: str) -> bool:
+    """`... WHERE name = ? AND password = ?`: a password compared inside SQL."""
+    where = _SQL_WHERE.search(text)
+    return where is not None and _PASSWORD_EQUALS.search(text, where.end()) is not None
+
+
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _stored_password(node: ast.expr) -> bool:
+    """`user.password`, `row["password"]`, `user.password_hash`: not a form or the request."""
+    if isinstance(node, ast.Attribute):
+        chain = _chain(node).lower()
+        return _stored_password_name(node.attr) and not any(
+            word in chain for word in ("form", "request", "args", "json", "data"))
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
+            isinstance(node.slice.value, str):
+        chain = _chain(node.value).lower()
+        return _stored_password_name(node.slice.value) and not any(
+            word in chain for word in ("form", "request", "args", "json", "data"))
+    return False
+
+
+def _chain(node: ast.expr) -> str:
+    parts: list[str] = []
+    current: ast.expr = node
+    while True:
+        if isinstance(current, ast.Attribute):
+            parts.append(current.attr)
+            current = current.value
+        elif isinstance(current, ast.Call):
+            current = current.func
+        elif isinstance(current, ast.Subscript):
+            current = current.value
+        else:
+            if isinstance(current, ast.Name):
+                parts.append(current.id)
+            break
+    return ".".join(reversed(parts))
+
+
+def _password_compare(node: ast.Compare) -> tuple[str, bool] | None:
+    if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+        return None
+    left, right = node.left, node.comparators[0]
+    for stored, other in ((left, right), (right, left)):
+        if _stored_password(stored) and not isinstance(other, ast.Constant) and \
+                not _stored_password(other) and not isinstance(other, ast.Call):
+            return "stored password compared in clear", False
+    return None
+
+
+def _from_user_input(parsed: Parsed, node: ast.expr, context: Context) -> bool:
+    """The value is the password as typed: from the request, a form field
+    (`form.password.data`), a string literal (a hard-coded password), or a local name or
+    parameter called `password` that the function never hashes."""
+    literal = _literal_text(node)
+    if literal is not None:
+        return bool(literal.strip())
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and _is_hashing_call(parsed.name(sub.func)):
+            return False
+    if isinstance(node, ast.Name) and is_password_name(node.id):
+        return not any(
+            a.target == node.id and a.function == context.function and
+            a.value.kind is ValueKind.CALL and _is_hashing_call(a.value.name)
+            for a in parsed.index.assignments)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute | ast.Name) and \
+                parsed.name(sub).startswith("flask.request"):
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr == "data" and \
+                isinstance(sub.value, ast.Attribute) and is_password_name(sub.value.attr):
+            return True
+    return False
+
+
+# --- CSRF ---------------------------------------------------------------------------------
+
+
+_CSRF_CLASSES = frozenset({
+    "flask_wtf.csrf.CSRFProtect", "flask_wtf.CSRFProtect", "flask_wtf.csrf.CsrfProtect",
+    "flask_wtf.CsrfProtect", "flask_seasurf.SeaSurf", "flask.ext.seasurf.SeaSurf",
+})
+_FLASK_FORMS = frozenset({"flask_wtf.FlaskForm", "flask_wtf.Form", "flask_wtf.form.FlaskForm",
+                          "flask_wtf.form.Form"})
+_CSRF_NEEDLE = re.compile(r"WTF_CSRF|\bcsrf\s*=|[\"']csrf[\"']|\.exempt\b|\.protect\(")
+_FORM_NEEDLE = re.compile(r"request|POST|methods|MethodView", re.IGNORECASE)
+_FORM_POST = re.compile(r"<form\b[^>]{0,400}?\bmethod\s*=\s*[\"']?post", re.IGNORECASE)
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Instance:
+    """A module-level object made by a constructor: `csrf = CSRFProtect()` in app/ext.py."""
+
+    module: str
+    name: str
+    path: str
+    line: int
+    initialised: bool
+
+
+def _instances(project: Project, classes: frozenset[str]) -> list[_Instance]:
+    """Objects of `classes` created anywhere; `initialised` when the app is passed directly."""
+    result: list[_Instance] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        targets = {(a.line, a.value.name): a.target for a in module.assignments
+                   if a.value.kind is ValueKind.CALL}
+        for call in module.calls:
+            if call.name not in classes:
+                continue
+            initialised = bool(call.args) or call.keyword("app") is not None
+            target = targets.get((call.line, call.name), "")
+            result.append(_Instance(module.module, target, module.path, call.line, initialised))
+    return result
+
+
+def _init_app_calls(project: Project, instances: list[_Instance],
+                    classes: frozenset[str]) -> list[tuple[str, int]]:
+    """`x.init_app(app)` calls on one of `instances` (resolved through imports)."""
+    keys_by_module: dict[str, set[str]] = {}
+    qualified: set[str] = set()
+    for instance in instances:
+        if instance.name:
+            keys_by_module.setdefault(instance.module, set()).add(instance.name)
+            qualified.add(f"{instance.module}.{instance.name}")
+    names = {i.name for i in instances if i.name and "." not in i.name}
+    found: list[tuple[str, int]] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        local = keys_by_module.get(module.module, set())
+        aliases = {i.alias for i in module.imports if i.qualified in classes}
+        for call in module.calls:
+            if not call.name.endswith(".init_app"):
+                continue
+            receiver = call.name[: -len(".init_app")]
+            if receiver in local or receiver in qualified or receiver.rpartition(".")[2] in \
+                    names or receiver.removesuffix("()") in aliases or \
+                    receiver.removesuffix("()") in classes:
+                found.append((module.path, call.line))
+    return found
+
+
+def _flask_form_classes(project: Project) -> list[tuple[str, int, str]]:
+    result = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for cls in module.classes:
+            if any(b in _FLASK_FORMS for b in cls.bases):
+                result.append((module.path, cls.line, cls.name))
+    return result
+
+
+@detector("handles_forms")
+def handles_forms(project: Project) -> Finding:
+    """Passes when the project takes form posts: Flask-WTF or WTForms imported, `request.form`
+    / `request.files` / `request.values` read, a template with `<form method="post">`, or a
+    route accepting POST, PUT, PATCH or DELETE (`methods=[...]`, `@app.post`, a MethodView with
+    `post()`) in an app that keeps users in cookies (`flask.session`, Flask-Login,
+    Flask-Security). A JSON API authenticated by header tokens only is not exposed to CSRF.
+    Used as `applies_when` of security.csrf. Test files do not count."""
+    places: list[tuple[str, int]] = []
+    writes: list[tuple[str, int]] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        imported = module.imports_module("flask_wtf") or module.imports_module("wtforms")
+        if imported is not None:
+            places.append((module.path, imported.line))
+    if not places:
+        for parsed in parsed_modules(project, _FORM_NEEDLE):
+            forms, routes = _form_places(parsed)
+            places += forms
+            writes += routes
+            if places:
+                break
+    if not places:
+        for path in files_of_kind(project, "template"):
+            text = project.text(path)
+            match = _FORM_POST.search(text) if text is not None else None
+            if match and text is not None:
+                places.append((path, text.count("\n", 0, match.start()) + 1))
+                break
+    if places:
+        return passed(f"the project handles form posts: {_where(places)}",
+                      *_evidence(project, places, 3))
+    cookies = _cookie_auth(project)
+    if writes and cookies is not None:
+        return passed(f"routes accept POST/PUT/PATCH/DELETE ({_where(writes)}) and users are "
+                      f"kept in cookies ({cookies[0]}:{cookies[1]})",
+                      *_evidence(project, [*writes[:2], cookies], 3))
+    return failed("no forms found: no Flask-WTF/WTForms, no request.form, no "
+                  "<form method=\"post\"> in templates, and no route taking writes in an app "
+                  "that keeps users in cookies")
+
+
+_COOKIE_AUTH = ("flask_login", "flask_security", "flask_user", "flask_session")
+
+
+def _cookie_auth(project: Project) -> tuple[str, int] | None:
+    """Where the app keeps users in cookies: `flask.session`, Flask-Login, Flask-Security."""
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for imported in module.imports:
+            if imported.qualified == "flask.session" or \
+                    imported.module.partition(".")[0] in _COOKIE_AUTH:
+                return module.path, imported.line
+    return None
+
+
+def _form_places(parsed: Parsed) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Form reads (`request.form`), and routes that accept writes."""
+    forms: list[tuple[str, int]] = []
+    writes: list[tuple[str, int]] = []
+    for node, _context in parsed.nodes():
+        if isinstance(node, ast.Attribute) and node.attr in {"form", "files", "values"} and \
+                parsed.name(node.value) == "flask.request":
+            forms.append((parsed.path, node.lineno))
+        elif isinstance(node, ast.Call) and _accepts_writes(parsed, node):
+            writes.append((parsed.path, node.lineno))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(target, ast.Attribute) and target.attr in {
+                        "post", "put", "patch", "delete"} and isinstance(decorator, ast.Call):
+                    writes.append((parsed.path, decorator.lineno))
+        elif isinstance(node, ast.ClassDef) and any(
+                parsed.name(b).endswith("MethodView") for b in node.bases):
+            for statement in node.body:
+                if isinstance(statement, ast.FunctionDef) and statement.name in {
+                        "post", "put", "patch", "delete"}:
+                    writes.append((parsed.path, statement.lineno))
+    return forms, writes
+
+
+def _accepts_writes(parsed: Parsed, node: ast.Call) -> bool:
+    """`route(..., methods=["POST"])` or `add_url_rule(..., methods=(...))`."""
+    if not isinstance(node.func, ast.Attribute) or node.func.attr not in {"route",
+                                                                           "add_url_rule"}:
+        return False
+    methods = _keyword(node, "methods")
+    if not isinstance(methods, ast.List | ast.Tuple | ast.Set):
+        return False
+    return any(isinstance(e, ast.Constant) and isinstance(e.value, str)
+               and e.value.upper() in _WRITE_METHODS for e in methods.elts)
+
+
+@detector("csrf_protection")
+def csrf_protection(project: Project) -> Finding:
+    """Passes when CSRF protection is on: Flask-WTF `CSRFProtect` (or Flask-SeaSurf) initialised
+    with the app (`CSRFProtect(app)` or `csrf.init_app(app)`, followed through imports), or
+    forms built on `FlaskForm` (medium confidence when views also read `request.form` directly,
+    which FlaskForm does not protect).
+
+    Fails when neither is found, or when CSRF is turned off outside testing:
+    `WTF_CSRF_ENABLED = False` (or `WTF_CSRF_CHECK_DEFAULT = False` without `csrf.protect()`) in
+    a config class, `app.config`, `config.update()`, or `class Meta: csrf = False` /
+    `meta={"csrf": False}` on a form. Testing config classes, test files and code under
+    `if app.testing:` are fine; development-only settings fail with medium confidence.
+    `csrf.exempt` uses are listed in the message and the evidence."""
+    protect = _instances(project, _CSRF_CLASSES)
+    initialised = [(i.path, i.line) for i in protect if i.initialised]
+    initialised += _init_app_calls(project, [i for i in protect if not i.initialised],
+                                   _CSRF_CLASSES)
+    forms = _flask_form_classes(project)
+    violations, exempt, protect_calls = _csrf_settings(project)
+    if protect_calls:
+        violations = [v for v in violations if not v[2].startswith("WTF_CSRF_CHECK_DEFAULT")]
+    if violations:
+        violations.sort()
+        certain = any(v[3] for v in violations)
+        places = [(p, n) for p, n, _, _ in violations]
+        what = ", ".join(dict.fromkeys(v[2] for v in violations))
+        return failed(f"CSRF protection is turned off: {what} at {_where(places)}",
+                      *_evidence(project, places),
+                      confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
+    exempt_note = ""
+    exempt_evidence: list[Evidence] = []
+    if exempt:
+        exempt_note = f"; {len(exempt)} view(s) or blueprint(s) are exempt: {_where(exempt)}"
+        exempt_evidence = _evidence(project, exempt)
+    if initialised:
+        initialised.sort()
+        return passed(f"CSRF protection (CSRFProtect) is initialised with the app at "
+                      f"{_where(initialised)}{exempt_note}",
+                      *_evidence(project, initialised, 3), *exempt_evidence)
+    if forms:
+        raw = _raw_form_reads(project)
+        places = [(p, n) for p, n, _ in forms]
+        if raw:
+            return passed(f"forms use FlaskForm ({_where(places)}), which checks a CSRF token "
+                          f"on validate_on_submit(); but request.form is also read directly at "
+                          f"{_where(raw)}, which only CSRFProtect(app) would protect"
+                          f"{exempt_note}", *_evidence(project, places, 3),
+                          *_evidence(project, raw, 3), *exempt_evidence,
+                          confidence=Confidence.MEDIUM)
+        return passed(f"forms use FlaskForm, which checks a CSRF token: {_where(places)}"
+                      f"{exempt_note}", *_evidence(project, places, 3), *exempt_evidence)
+    custom = _custom_csrf_checks(project)
+    if custom:
+        return passed(f"a hand-written CSRF check compares a token kept in the session with "
+                      f"the request at {_where(custom)}; prefer Flask-WTF's CSRFProtect",
+                      *_evidence(project, custom, 3), confidence=Confidence.MEDIUM)
+    created = [(i.path, i.line) for i in protect]
+    if created:
+        return failed(f"CSRFProtect() is created at {_where(created)} but never given the app "
+                      "(no CSRFProtect(app) or csrf.init_app(app) was found); if it is "
+                      "initialised another way, answer this item by hand",
+                      *_evidence(project, created), confidence=Confidence.MEDIUM)
+    return failed("no CSRF protection found: no CSRFProtect(app) / csrf.init_app(app) and no "
+                  f"FlaskForm subclass in {len(project.python_files)} Python files")
+
+
+def _csrf_settings(project: Project) -> tuple[list[tuple[str, int, str, bool]],
+                                              list[tuple[str, int]], bool]:
+    """CSRF turned off (path, line, what, certain), exempt uses, and csrf.protect() calls."""
+    classes = config_classes(project)
+    parsed_all = list(parsed_modules(project, _CSRF_NEEDLE, include_cfg=True))
+    for parsed in parsed_all:
+        for setting in settings(parsed):
+            classes.add(setting)
+    violations: list[tuple[str, int, str, bool]] = []
+    exempt: list[tuple[str, int]] = []
+    protect_calls = False
+    for parsed in parsed_all:
+        for setting in settings(parsed):
+            if setting.key not in {"WTF_CSRF_ENABLED", "WTF_CSRF_CHECK_DEFAULT"} or \
+                    not _falsy(setting.value) or setting.context.testing:
+                continue
+            if setting.owner and classes.overridden(setting.owner.rpartition(".")[2],
+                                                    setting.key, _truthy):
+                continue
+            violations.append((parsed.path, setting.line, f"{setting.key} = False",
+                               not setting.context.not_production))
+        for node, context in parsed.nodes():
+            if context.testing:
+                continue
+            if isinstance(node, ast.ClassDef) and node.name == "Meta":
+                for statement in node.body:
+                    if isinstance(statement, ast.Assign) and any(
+                            isinstance(t, ast.Name) and t.id == "csrf"
+                            for t in statement.targets) and _falsy(statement.value):
+                        violations.append((parsed.path, statement.lineno,
+                                           "form Meta csrf = False", True))
+            elif isinstance(node, ast.Call):
+                meta = _keyword(node, "meta")
+                if isinstance(meta, ast.Dict) and any(
+                        isinstance(k, ast.Constant) and k.value == "csrf" and _falsy(v)
+                        for k, v in zip(meta.keys, meta.values, strict=True)):
+                    violations.append((parsed.path, node.lineno, "form meta csrf False", True))
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "protect":
+                    protect_calls = True
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "exempt" and \
+                        "csrf" in _chain(node.func.value).lower():
+                    exempt.append((parsed.path, node.lineno))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                for decorator in node.decorator_list:
+                    if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
+                            "csrf" in _chain(decorator.value).lower():
+                        exempt.append((parsed.path, decorator.lineno))
+    return violations, sorted(set(exempt)), protect_calls
+
+
+_SESSION_READ = re.compile(r"session(?:\[|\.get\()")
+
+
+def _custom_csrf_checks(project: Project) -> list[tuple[str, int]]:
+    """`if session["nonce"] != request.form.get("nonce"): abort(403)` and
+    `compare_digest(session[...], request.headers[...])`: a token kept in the session compared
+    with one sent in the request."""
+    places: list[tuple[str, int]] = []
+    for parsed in parsed_modules(project, _SESSION_READ,
+                                 wanted=lambda m: m.imports_module("flask") is not None):
+        for node, _context in parsed.nodes():
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+                    isinstance(node.ops[0], ast.Eq | ast.NotEq):
+                sides = [node.left, node.comparators[0]]
+            elif isinstance(node, ast.Call) and \
+                    parsed.name(node.func).rpartition(".")[2] == "compare_digest":
+                sides = list(node.args[:2])
+            else:
+                continue
+            sources = {_source(parsed, side) for side in sides}
+            if sources == {"flask.session", "flask.request"}:
+                places.append((parsed.path, node.lineno))
+    return sorted(set(places))
+
+
+def _source(parsed: Parsed, node: ast.expr) -> str:
+    """`flask.session` or `flask.request` when the expression reads one of them."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name | ast.Attribute):
+            name = parsed.name(sub)
+            for source in ("flask.session", "flask.request"):
+                if name == source or name.startswith(source + "."):
+                    return source
+    return ""
+
+
+def _raw_form_reads(project: Project) -> list[tuple[str, int]]:
+    places: list[tuple[str, int]] = []
+    for parsed in parsed_modules(project, re.compile(r"request\.(form|values|files)")):
+        for node, _context in parsed.nodes():
+            if isinstance(node, ast.Attribute) and node.attr in {"form", "values", "files"} and \
+                    parsed.name(node.value) == "flask.request":
+                places.append((parsed.path, node.lineno))
+    return sorted(set(places))
+
+
+# --- SQL injection --------------------------------------------------------------------------
+
+
+_SQL_LIBRARIES = {
+    "sqlite3": "sqlite3", "sqlalchemy": "sqlalchemy", "flask_sqlalchemy": "flask-sqlalchemy",
+    "sqlmodel": "sqlmodel", "psycopg2": "psycopg2", "psycopg": "psycopg", "pymysql": "pymysql",
+    "MySQLdb": "mysqlclient", "mysql": "mysql-connector-python", "asyncpg": "asyncpg",
+    "aiosqlite": "aiosqlite", "peewee": "peewee", "pony": "pony",
+    "cx_Oracle": "cx-oracle", "oracledb": "oracledb", "pyodbc": "pyodbc",
+    "pymssql": "pymssql", "duckdb": "duckdb",
+    "flask_mysqldb": "flask-mysqldb", "flaskext": "flask-mysql", "pg8000": "pg8000",
+    "aiomysql": "aiomysql", "aiopg": "aiopg", "tortoise": "tortoise-orm",
+}
+_SQL_DEPENDENCIES = frozenset({
+    *_SQL_LIBRARIES.values(), "records", "dataset", "databases", "psycopg2-binary",
+    "psycopg-binary", "flask-sqlalchemy-lite", "mysql-connector", "flask-peewee", "pysqlite3",
+})
+
+
+@detector("uses_sql_database")
+def uses_sql_database(project: Project) -> Finding:
+    """Passes when the project uses an SQL database: a database driver or ORM (sqlite3,
+    SQLAlchemy, Flask-SQLAlchemy, psycopg, PyMySQL, peewee, ...) is imported or declared as a
+    dependency. Used as `applies_when` of security.no-sql-injection."""
+    for module in project.modules():
+        for imported in module.imports:
+            top = imported.module.partition(".")[0]
+            if top in _SQL_LIBRARIES and (top not in {"flaskext", "pony"}
+                                          or imported.qualified.startswith(("flaskext.mysql",
+                                                                            "pony.orm"))):
+                return passed(f"{module.path} imports {imported.qualified}",
+                              at_line(project, module.path, imported.line))
+    for dependency in project.dependencies():
+        if dependency.name in _SQL_DEPENDENCIES:
+            return passed(f"{dependency.name} is declared in {dependency.path}",
+                          at_line(project, dependency.path, dependency.line))
+    return failed("no SQL database library is imported or declared (sqlite3, SQLAlchemy, "
+                  "psycopg, PyMySQL, peewee, ...)")
+
+
+_BUILT_VALUES = {ValueKind.FSTRING: "f-string", ValueKind.CONCAT: "concatenation",
+                 ValueKind.PERCENT: "%-formatting", ValueKind.FORMAT: ".format()"}
+_SQL_CALL_NAMES = frozenset({"execute", "executemany", "executescript", "exec_driver_sql",
+                             "execute_sql", "text", "read_sql", "read_sql_query",
+                             "literal_column", "raw", "fetch", "fetchrow", "fetchval"})
+
+
+@detector("no_sql_injection")
+def no_sql_injection(project: Project) -> Finding:
+    """Fails when SQL text built by concatenation, %-formatting, `.format()`, `str.join()` or an
+    f-string with non-constant parts reaches `execute()` / `executemany()` /
+    `executescript()` / `exec_driver_sql()`, sqlalchemy `text()` / `literal_column()`, a string
+    filter (`Model.query.filter("...")`, `order_by`, `where`), pandas `read_sql()` or
+    psycopg `sql.SQL()`: directly or through local variables of the same function, and through
+    functions that pass their argument to such a call (`query_db(f"...")`, also across modules).
+
+    Constant strings, names assigned only constants, ALL_CAPS constants, numbers (`int(x)`, `%d`),
+    placeholders built from constants (`", ".join("?" * n)`), loops over constant lists and
+    look-ups in constant dictionaries are fine, as are bound parameters. Evidence: every site.
+    Passes (saying how many SQL calls were checked) when there is none. Test files are not
+    checked. Calls that reach SQL only through another module's local variables are not seen."""
+    sites: list[tuple[str, int, str, str, bool]] = []
+    wrappers: dict[str, tuple[int, str, str]] = {}
+    checked = 0
+    for module in project.modules():
+        for site in module.sql_sites:
+            if site.kind is SiteKind.PARAMETER and site.function:
+                wrappers[f"{module.module}.{site.function}"] = (
+                    site.parameter_index, site.parameter, site.sink)
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for call in module.calls:
+            if call.name.rpartition(".")[2] in _SQL_CALL_NAMES:
+                checked += 1
+            wrapper = wrappers.get(call.name)
+            if wrapper is None or call.name.startswith(module.module + "."):
+                continue
+            position, parameter, sink = wrapper
+            value = call.args[position] if position < len(call.args) else \
+                call.keyword(parameter)
+            if value is not None and value.kind in _BUILT_VALUES:
+                sites.append((module.path, call.line, call.name, _BUILT_VALUES[value.kind],
+                              False))
+        for site in module.sql_sites:
+            if site.kind is SiteKind.BUILT:
+                sites.append((module.path, site.line, site.sink, site.construction,
+                              site.request_data))
+    if sites:
+        sites.sort()
+        places = [(p, n) for p, n, _, _, _ in sites]
+        kinds = ", ".join(dict.fromkeys(c for _, _, _, c, _ in sites))
+        request = sum(1 for s in sites if s[4])
+        note = f" ({request} with request data)" if request else ""
+        return failed(f"{len(sites)} SQL statement(s) built with {kinds} reach the database"
+                      f"{note}: {_where(places)}; pass values as bound parameters "
+                      "(text(\"... :name\"), execute(sql, params)) instead",
+                      *_evidence(project, places, MAX_SQL_EVIDENCE))
+    return passed(f"no SQL built by concatenation, %-formatting, .format() or f-strings reaches "
+                  f"the database: {checked} SQL call(s) checked in "
+                  f"{len(project.python_files)} Python files (test files skipped)")
+
+
+# --- HTTPS ------------------------------------------------------------------------------------
+
+
+_HTTPS_NEEDLE = re.compile(r"_COOKIE_SECURE|PREFERRED_URL_SCHEME|ssl_context|certfile|"
+                           r"(?i:strict-transport-security)")
+_HTTPS_CALLS = {"flask_talisman.Talisman": "Flask-Talisman",
+                "flask_talisman.talisman.Talisman": "Flask-Talisman",
+                "flask_sslify.SSLify": "Flask-SSLify"}
+_HSTS = "strict-transport-security"
+
+
+@dataclass(frozen=True, slots=True)
+class _TextRule:
+    """A line pattern in deployment files that shows HTTPS is served."""
+
+    kinds: tuple[str, ...]
+    """Which files it reads (see `file_kinds`)."""
+    pattern: re.Pattern[str]
+    what: str
+    certain: bool
+    requires: re.Pattern[str] | None = None
+    """Another pattern the same file must contain."""
+
+
+_WEB_SERVER_FILES = ("web-server",)
+_DEPLOY_FILES = ("deploy",)
+_TEXT_RULES = (
+    _TextRule(_WEB_SERVER_FILES, re.compile(r"^\s*listen\s+[^;#\n]*\bssl\b", re.M),
+              "a web server listens with TLS", True),
+    _TextRule(_WEB_SERVER_FILES, re.compile(r"^\s*ssl_certificate\s", re.M),
+              "a web server has a TLS certificate", True),
+    _TextRule(_WEB_SERVER_FILES, re.compile(r"^\s*SSLEngine\s+on\b", re.M | re.I),
+              "Apache has SSLEngine on", True),
+    _TextRule(_WEB_SERVER_FILES, re.compile(r"^\s*return\s+30[18]\s+https://", re.M),
+              "the web server redirects to HTTPS", True),
+    _TextRule((*_WEB_SERVER_FILES, *_DEPLOY_FILES),
+              re.compile(r"Strict-Transport-Security", re.I), "an HSTS header is set", True),
+    _TextRule(("config-template",), re.compile(
+        r"^\s*(?:SESSION_COOKIE_SECURE|REMEMBER_COOKIE_SECURE)\s*=\s*(?:True\b|\{)|"
+        r"^\s*PREFERRED_URL_SCHEME\s*=\s*(?:[\"']https|\{)", re.M),
+        "a configuration template for deployments sets secure cookies or https", False),
+    _TextRule(("caddy",), re.compile(
+        r"^\s*(?:https://)?[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?\s*(?:,|\{|$)", re.M | re.I),
+        "Caddy serves a host name (with automatic HTTPS)", False),
+    _TextRule(_DEPLOY_FILES, re.compile(r"--certfile\b|^\s*certfile\s*=", re.M),
+              "gunicorn is given a TLS certificate", True),
+    _TextRule(_DEPLOY_FILES, re.compile(r"\bcertbot\b"), "certbot obtains certificates", False),
+    _TextRule(_DEPLOY_FILES, re.compile(r"certresolver|\.tls\s*[=:]\s*[\"']?true|websecure",
+                                        re.I),
+              "traefik serves TLS", False, re.compile(r"traefik", re.I)),
+    _TextRule(_DEPLOY_FILES, re.compile(r"^\s*tls:\s*$", re.M), "a Kubernetes Ingress has TLS",
+              False, re.compile(r"^kind:\s*Ingress\b", re.M)),
+    _TextRule(("fly",), re.compile(r"^\s*force_https\s*=\s*true", re.M),
+              "Fly.io forces HTTPS", True),
+    _TextRule(("app-engine",), re.compile(r"^\s*secure:\s*always", re.M),
+              "App Engine requires HTTPS", True),
+)
+
+
+@detector("https_configured")
+def https_configured(project: Project) -> Finding:
+    """Passes when the repository shows the app is served over HTTPS: Flask-Talisman or
+    Flask-SSLify, `SESSION_COOKIE_SECURE` / `REMEMBER_COOKIE_SECURE = True` outside development
+    and testing, a `Strict-Transport-Security` header, nginx/Apache TLS config (`listen 443 ssl`,
+    `ssl_certificate`), gunicorn `--certfile`, fly.toml `force_https`, App Engine
+    `secure: always` (high confidence); `PREFERRED_URL_SCHEME = "https"`, `ssl_context` on the
+    development server, a Caddyfile, certbot, traefik TLS or a Kubernetes Ingress with TLS
+    (medium confidence).
+
+    When nothing is found it fails with medium confidence: HTTPS is often terminated outside the
+    repository (a load balancer, a platform), so the item can be answered by hand."""
+    certain: list[tuple[str, int, str]] = []
+    likely: list[tuple[str, int, str]] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for call in module.calls:
+            what = _HTTPS_CALLS.get(call.name)
+            if what is not None:
+                force = call.keyword("force_https")
+                weak = force is not None and force.kind is ValueKind.CONST and not force.const
+                (likely if weak else certain).append((module.path, call.line, what))
+    for parsed in parsed_modules(project, _HTTPS_NEEDLE, include_cfg=True):
+        _https_python(parsed, certain, likely)
+    for path in project.files:
+        if path.endswith(".py") or is_test_path(path):
+            continue
+        kinds = file_kinds(path)
+        rules = [r for r in _TEXT_RULES if kinds.intersection(r.kinds)]
+        text = project.text(path) if rules else None
+        if text is None:
+            continue
+        for rule in rules:
+            if rule.requires is not None and not rule.requires.search(text):
+                continue
+            match = rule.pattern.search(text)
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                (certain if rule.certain else likely).append((path, line, rule.what))
+    for found, confidence in ((certain, Confidence.HIGH), (likely, Confidence.MEDIUM)):
+        if found:
+            found.sort()
+            what = ", ".join(dict.fromkeys(w for _, _, w in found))
+            places = [(p, n) for p, n, _ in found]
+            return passed(f"HTTPS: {what} ({_where(places)})", *_evidence(project, places, 5),
+                          confidence=confidence)
+    return failed("no HTTPS configuration found in the repository (Flask-Talisman, secure "
+                  "cookies, HSTS, TLS in nginx/Apache/Caddy/traefik, certbot); HTTPS is often "
+                  "terminated outside the repository (a load balancer or the hosting platform), "
+                  "so this can be answered by hand", confidence=Confidence.MEDIUM)
+
+
+def _https_python(parsed: Parsed, certain: list[tuple[str, int, str]],
+                  likely: list[tuple[str, int, str]]) -> None:
+    for setting in settings(parsed):
+        if setting.context.not_production:
+            continue
+        if setting.key in {"SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"} and \
+                _truthy(setting.value):
+            certain.append((parsed.path, setting.line, f"{setting.key} = True"))
+        elif setting.key == "PREFERRED_URL_SCHEME" and \
+                (_literal_text(setting.value) or "").lower() == "https":
+            likely.append((parsed.path, setting.line, "PREFERRED_URL_SCHEME = 'https'"))
+    gunicorn = "gunicorn" in PurePosixPath(parsed.path).name.lower()
+    for node, context in parsed.nodes():
+        if context.testing:
+            continue
+        if gunicorn and context.module_level and isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "certfile" for t in node.targets):
+            certain.append((parsed.path, node.lineno, "gunicorn is given a TLS certificate"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                node.value.strip().lower() == _HSTS:
+            certain.append((parsed.path, node.lineno, "an HSTS header is set"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in {"run", "run_simple"}:
+            ssl = _keyword(node, "ssl_context")
+            if ssl is not None and not _falsy(ssl):
+                likely.append((parsed.path, node.lineno,
+                               "the development server runs with ssl_context"))
+
+
+# --- debug mode -----------------------------------------------------------------------------
+
+
+_DEBUG_NEEDLE = re.compile(r"(?<![\w.])DEBUG\b|FLASK_DEBUG|\.debug\s*=|\bdebug\s*=|use_debugger|"
+                           r"DebuggedApplication|FLASK_ENV|[\"']default[\"']\s*:\s*[A-Za-z_][\w.]*\s*[,}\n]")
+_COMMAND_TOKEN = re.compile(r"[^\s\"',\[\]]+")
+MAX_COMMAND_LINE = 2000
+_NOT_FLASK_RUN = ("asyncio.", "uvicorn.", "subprocess.", "trio.", "anyio.")
+
+@dataclass(frozen=True, slots=True)
+class _Violation:
+    path: str
+    line: int
+    what: str
+    certain: bool
+
+
+@detector("debug_off")
+def debug_off(project: Project) -> Finding:
+    """Fails when code turns Flask's debug mode (the Werkzeug debugger, which runs any Python a
+    visitor types) on outside development and testing: `app.run(debug=True)` (also
+    `socketio.run`, `run_simple(use_debugger=True)`), `app.debug = True`,
+    `app.config["DEBUG"] = True`, `config.update(DEBUG=True)`, `DEBUG = True` in a config class
+    or config module, a DEBUG read from the environment with a true default
+    (`os.environ.get("DEBUG", True)`), `DebuggedApplication(app)`, a config mapping whose
+    "default" is a development config with DEBUG on, or `FLASK_DEBUG=1` / `FLASK_ENV=development`
+    in a Dockerfile, compose file or `.env`.
+
+    Config classes named for development or testing (`DevelopmentConfig`, `DevConfig`,
+    `LocalConfig`, `TestingConfig`), such modules (`config/development.py`), functions, and code
+    under `if app.debug:`-style conditions are fine, as is a base class whose production
+    subclasses set DEBUG = False.
+
+    `app.run(debug=True)` under `if __name__ == "__main__":` only runs when the file is started
+    with `python file.py`, usually in development; it still starts the debugger whenever that
+    happens, so it fails with medium confidence, and with high confidence when a Dockerfile,
+    Procfile or compose file starts that file with python. A runner explicitly bound to this
+    machine (`host="127.0.0.1"` or "localhost") is a development runner nobody else reaches: the
+    item passes with medium confidence and the runner as evidence.
+    `FLASK_DEBUG=1` in `.flaskenv` or `.env` only configures `flask run` for development, so it
+    fails only when a production Dockerfile/Procfile/compose file serves the app with
+    `flask run`, or when the env file is named for production (`.env.production`). Passes when
+    none of this is found."""
+    violations: list[_Violation] = []
+    classes = config_classes(project)
+    parsed_all = list(parsed_modules(project, _DEBUG_NEEDLE, include_cfg=True))
+    all_settings = [(parsed, s) for parsed in parsed_all for s in settings(parsed)]
+    for _parsed, setting in all_settings:
+        classes.add(setting)
+    deploy = _deploy_text(project)
+    for parsed, setting in all_settings:
+        violation = _debug_setting(parsed, setting, classes)
+        if violation is not None:
+            violations.append(violation)
+    for parsed in parsed_all:
+        violations += _debug_calls(parsed, deploy)
+        violations += _default_dev_config(parsed, classes)
+    flask_run = _deploy_line(deploy, _runs_flask_run)
+    for entry in env_entries(project):
+        if not _debug_entry(entry) or entry.not_production and \
+                PurePosixPath(entry.path).name != ".flaskenv":
+            continue
+        certain = entry.key != "DEBUG"
+        if _env_kind(entry.path) != "env" or \
+                words(entry.path.rpartition("/")[2].replace(".", " ")) & {"prod", "production"}:
+            violations.append(_Violation(entry.path, entry.line, f"{entry.key}={entry.value}",
+                                         certain))
+        elif flask_run is not None:
+            violations.append(_Violation(entry.path, entry.line,
+                                         f"{entry.key}={entry.value} while {flask_run[0]}:"
+                                         f"{flask_run[1]} serves the app with flask run",
+                                         certain))
+    if violations:
+        violations.sort(key=lambda v: (v.path, v.line))
+        places = [(v.path, v.line) for v in violations]
+        what = ", ".join(dict.fromkeys(v.what for v in violations))
+        certain = any(v.certain for v in violations)
+        return failed(f"debug mode is turned on: {what} at {_where(places)}; the Werkzeug "
+                      "debugger lets anyone who reaches it run code. Turn debug on only in "
+                      "development (FLASK_DEBUG=1 in your shell, a DevelopmentConfig)",
+                      *_evidence(project, places),
+                      confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
+    local = _local_runners(parsed_all)
+    if local:
+        return passed(f"no code turns debug mode on where others can reach it; "
+                      f"development runners call app.run(debug=True) bound to this machine only "
+                      f"at {_where(local)} (never serve the app with them)",
+                      *_evidence(project, local), confidence=Confidence.MEDIUM)
+    return passed(f"no code turns debug mode on outside development and testing "
+                  f"({len(project.python_files)} Python files, env and Docker files checked)")
+
+
+def _debug_entry(entry: EnvEntry) -> bool:
+    if entry.key in {"FLASK_DEBUG", "DEBUG"}:
+        return _truthy(ast.Constant(entry.value))
+    return entry.key == "FLASK_ENV" and entry.value.lower() == "development"
+
+
+def _debug_setting(parsed: Parsed, setting: Setting, classes: ConfigClasses
+                   ) -> _Violation | None:
+    if setting.key not in {"DEBUG", "FLASK_DEBUG"} or setting.context.not_production:
+        return None
+    if setting.form == "local name":
+        return None
+    value = setting.value
+    if _truthy(value):
+        if setting.owner and classes.overridden(setting.owner.rpartition(".")[2],
+                                                setting.key, _falsy):
+            return None
+        if setting.form == "module constant" and not _looks_like_config(parsed):
+            return _Violation(parsed.path, setting.line, f"{setting.key} = True", False)
+        where = f"in {setting.owner}" if setting.owner else f"({setting.form})"
+        return _Violation(parsed.path, setting.line, f"{setting.key} = True {where}", True)
+    default = _env_default(value)
+    if default is not None and _truthy(default):
+        return _Violation(parsed.path, setting.line,
+                          f"{setting.key} defaults to on when the variable is unset", False)
+    return None
+
+
+def _looks_like_config(parsed: Parsed) -> bool:
+    """A module read by from_object/from_pyfile: named config/settings, or a .cfg file."""
+    name = PurePosixPath(parsed.path).name.lower()
+    return not name.endswith(".py") or bool(words(name) & {"config", "settings", "conf",
+                                                          "configuration"}) or any(
+        "config" in part for part in PurePosixPath(parsed.path).parts[:-1])
+
+
+def _env_default(node: ast.expr) -> ast.expr | None:
+    """The literal fallback of `os.environ.get("X", fallback)`, `os.getenv`, `env("X", ...)`,
+    `config("X", default=...)` or `os.environ.get("X") or fallback`."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) >= 2:
+        last = node.values[-1]
+        if _literal_text(last) is not None or isinstance(last, ast.Constant):
+            if any(_reads_environment(v) for v in node.values[:-1]):
+                return last
+        return None
+    if isinstance(node, ast.Call) and _reads_environment(node):
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            return node.args[1]
+        default = _keyword(node, "default")
+        if default is not None and isinstance(default, ast.Constant):
+            return default
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in {"bool", "int", "str"} and node.args:
+        return _env_default(node.args[0])
+    if isinstance(node, ast.Compare) and len(node.comparators) == 1:
+        inner = _env_default(node.left)
+        expected = node.comparators[0]
+        if inner is not None and isinstance(inner, ast.Constant) and \
+                isinstance(expected, ast.Constant) and isinstance(node.ops[0], ast.Eq):
+            same = str(inner.value).lower() == str(expected.value).lower()
+            return ast.Constant(same)
+        if inner is not None and isinstance(node.ops[0], ast.In) and \
+                isinstance(expected, ast.Tuple | ast.List | ast.Set):
+            values = {str(e.value).lower() for e in expected.elts if isinstance(e, ast.Constant)}
+            return ast.Constant(isinstance(inner, ast.Constant)
+                                and str(inner.value).lower() in values)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "lower":
+        return _env_default(node.func.value)
+    return None
+
+
+def _reads_environment(node: ast.expr) -> bool:
+    """`os.environ.get("X")`, `os.getenv("X")`, `env("X")`, `config("X")`, `os.environ["X"]`:
+    a call or subscript whose first argument is an ALL_CAPS name."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        return isinstance(key, ast.Constant) and isinstance(key.value, str) and \
+            bool(_ALL_CAPS.match(key.value)) and "environ" in _chain(node.value)
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    first = node.args[0]
+    return isinstance(first, ast.Constant) and isinstance(first.value, str) and \
+        bool(_ALL_CAPS.match(first.value))
+
+
+def _deploy_text(project: Project) -> list[tuple[str, str]]:
+    result = []
+    for path in files_of_kind(project, "deploy", "fly", "app-engine"):
+        text = project.text(path)
+        if text is not None:
+            result.append((path, text))
+    return result
+
+
+def _started_by_deploy(path: str, deploy: list[tuple[str, str]]) -> tuple[str, int] | None:
+    """A Dockerfile/Procfile/compose line that runs `python <path>`."""
+    name = PurePosixPath(path).name
+
+    def starts(tokens: list[str]) -> bool:
+        for position, token in enumerate(tokens):
+            if re.fullmatch(r"python[0-9.]*", PurePosixPath(token).name):
+                rest = [t for t in tokens[position + 1:position + 6] if not t.startswith("-")]
+                if rest and PurePosixPath(rest[0]).name == name:
+                    return True
+        return False
+
+    return _deploy_line(deploy, starts)
+
+
+def _runs_flask_run(tokens: list[str]) -> bool:
+    """`flask run`, `flask --app x run`, `["flask", "run", "--host", "0.0.0.0"]`."""
+    for position, token in enumerate(tokens):
+        if token == "flask" and "run" in tokens[position + 1:position + 6]:
+            return True
+    return False
+
+
+def _deploy_line(deploy: list[tuple[str, str]], wanted: Callable[[list[str]], bool]
+                 ) -> tuple[str, int] | None:
+    """The first line of a production deployment file (not one named for development or
+    tests) whose command tokens satisfy `wanted`."""
+    for deploy_path, text in deploy:
+        if _kinds_of(PurePosixPath(deploy_path).name) or "override" in deploy_path:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if len(line) <= MAX_COMMAND_LINE and ("flask" in line or "python" in line) and \
+                    wanted(_COMMAND_TOKEN.findall(line)):
+                return deploy_path, number
+    return None
+
+
+def _debug_calls(parsed: Parsed, deploy: list[tuple[str, str]]) -> list[_Violation]:
+    result: list[_Violation] = []
+    for node, context in parsed.nodes():
+        if not isinstance(node, ast.Call) or context.not_production:
+            continue
+        name = parsed.name(node.func)
+        last = name.rpartition(".")[2]
+        if name in {"werkzeug.debug.DebuggedApplication", "werkzeug.DebuggedApplication"}:
+            result.append(_Violation(parsed.path, node.lineno, "DebuggedApplication", True))
+            continue
+        if last not in {"run", "run_simple"} or name.startswith(_NOT_FLASK_RUN):
+            continue
+        flag = _keyword(node, "debug") if last == "run" else _keyword(node, "use_debugger")
+        if flag is None:
+            continue
+        on = _truthy(flag)
+        if not on:
+            default = _env_default(flag)
+            if default is None or not _truthy(default):
+                continue
+        shown = f"{last}(debug=True)" if last == "run" else "run_simple(use_debugger=True)"
+        if not on:
+            shown = f"{last}(debug=...) defaults to on when the variable is unset"
+        if _local_only(node):
+            continue  # a development runner bound to this machine: see `_local_runners`
+        if context.main_guarded:
+            started = _started_by_deploy(parsed.path, deploy)
+            if started is not None:
+                result.append(_Violation(parsed.path, node.lineno,
+                                         f"{shown} in a file that {started[0]}:{started[1]} "
+                                         "starts with python", True))
+                result.append(_Violation(started[0], started[1],
+                                         f"{started[0]} starts {parsed.path} with python", True))
+            else:
+                result.append(_Violation(parsed.path, node.lineno,
+                                         f"{shown} under if __name__ == '__main__'", False))
+        else:
+            result.append(_Violation(parsed.path, node.lineno, shown,
+                                     context.module_level and on))
+    return result
+
+
+def _local_runners(parsed_all: list[Parsed]) -> list[tuple[str, int]]:
+    """`app.run(debug=True, host="127.0.0.1")`: development runners only this machine reaches."""
+    places = []
+    for parsed in parsed_all:
+        for node, context in parsed.nodes():
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr == "run" and not context.not_production and \
+                    _truthy(_keyword(node, "debug") or ast.Constant(None)) and _local_only(node):
+                places.append((parsed.path, node.lineno))
+    return places
+
+
+def _local_only(node: ast.Call) -> bool:
+    """`app.run(host="127.0.0.1")`: the development server only listens on this machine."""
+    host = _keyword(node, "host")
+    return host is not None and _literal_text(host) in {"127.0.0.1", "localhost", "::1"}
+
+
+def _default_dev_config(parsed: Parsed, classes: ConfigClasses) -> list[_Violation]:
+    """`config = {"development": DevelopmentConfig, ..., "default": DevelopmentConfig}` where
+    that class turns DEBUG on: the app runs in debug mode when no config name is given."""
+    result: list[_Violation] = []
+    for node, context in parsed.nodes():
+        if not isinstance(node, ast.Dict) or context.testing:
+            continue
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and key.value == "default"):
+                continue
+            target = parsed.name(value).rpartition(".")[2] if isinstance(
+                value, ast.Name | ast.Attribute) else ""
+            if target and _kinds_of(target) - {TESTING} and any(
+                    _truthy(v) for v in classes.values.get((target, "DEBUG"), [])):
+                result.append(_Violation(parsed.path, key.lineno,
+                                         f"the default config is {target}, which has DEBUG on",
+                                         False))
+    return result
+
+
+# --- SECRET_KEY -------------------------------------------------------------------------------
+
+
+_SECRET_NEEDLE = re.compile(r"secret_key", re.IGNORECASE)
+_SECRET_KEYS = re.compile(r"^(?:[A-Z0-9_]*_)?SECRET_KEY$")
+_INSTANCE_CONFIG = frozenset({"from_pyfile", "from_envvar", "from_prefixed_env", "from_file"})
+
+
+@dataclass(frozen=True, slots=True)
+class _SecretFinding:
+    path: str
+    line: int
+    what: str
+    certain: bool
+
+
+@detector("secret_key_not_hardcoded")
+def secret_key_not_hardcoded(project: Project) -> Finding:
+    """Fails when a string literal is assigned to SECRET_KEY (or another `*_SECRET_KEY` such as
+    JWT_SECRET_KEY): in a config class or config module, `app.config["SECRET_KEY"]`,
+    `app.secret_key`, `config.update()` / `from_mapping()` keywords and dicts, through a name
+    bound to a literal, or as the literal fallback of `os.environ.get("SECRET_KEY", "...")` /
+    `os.getenv` / `... or "..."` (the fallback is a hard-coded secret that production silently
+    uses when the variable is missing). Also fails on `SECRET_KEY=value` in a `.env` file,
+    Dockerfile or compose file that is part of the project.
+
+    Testing config classes, test files and code under `if app.testing:` are fine. Literals in
+    development-only configs, and literal defaults followed by `from_pyfile` / `from_envvar` /
+    `from_prefixed_env` in the same function, fail with medium confidence. Passes when the key
+    comes from the environment, an instance config file or is generated
+    (`secrets.token_hex()`), with the places as evidence; passes with medium confidence when no
+    SECRET_KEY is set in the code at all."""
+    findings: list[_SecretFinding] = []
+    good: list[tuple[str, int]] = []
+    constants = _module_constants(project)
+    overrides = False
+    for parsed in parsed_modules(project, _SECRET_NEEDLE, include_cfg=True):
+        later = _instance_config_lines(parsed)
+        overrides = overrides or bool(later)
+        for setting in settings(parsed):
+            if not _SECRET_KEYS.match(setting.key) or setting.context.testing:
+                continue
+            if setting.form == "local name":
+                continue
+            finding = _secret_setting(parsed, setting, constants, later)
+            if finding is None:
+                if not isinstance(setting.value, ast.Constant):
+                    good.append((parsed.path, setting.line))
+            else:
+                findings.append(finding)
+    for entry in env_entries(project):
+        if _SECRET_KEYS.match(entry.key) and not _is_reference(entry.value) and \
+                not is_test_path(entry.path):
+            findings.append(_SecretFinding(entry.path, entry.line,
+                                           f"{entry.key} has a value in {entry.path}", False))
+    if findings:
+        findings.sort(key=lambda f: (f.path, f.line))
+        places = [(f.path, f.line) for f in findings]
+        what = "; ".join(dict.fromkeys(f.what for f in findings))
+        return failed(f"SECRET_KEY is hard-coded: {what} ({_where(places)}); read it from the "
+                      "environment or an instance config file with no literal fallback, and "
+                      "rotate the committed value", *_evidence(project, places),
+                      confidence=Confidence.HIGH if any(f.certain for f in findings)
+                      else Confidence.MEDIUM)
+    if good:
+        good.sort()
+        return passed(f"SECRET_KEY is read from the environment or generated, with no literal "
+                      f"fallback: {_where(good)}", *_evidence(project, good, 5))
+    if overrides:
+        return passed("SECRET_KEY is not set in the code; the config is loaded from an instance "
+                      "file or the environment (from_pyfile / from_envvar / from_prefixed_env)",
+                      confidence=Confidence.MEDIUM)
+    return passed(f"no SECRET_KEY is set in the {len(project.python_files)} Python files, so "
+                  "none is hard-coded; where the deployed app gets it could not be seen",
+                  confidence=Confidence.MEDIUM)
+
+
+def _instance_config_lines(parsed: Parsed) -> dict[str | None, int]:
+    """Per function, the first line that loads instance config (`app.config.from_pyfile`)."""
+    result: dict[str | None, int] = {}
+    for node, context in parsed.nodes():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in _INSTANCE_CONFIG and not context.testing:
+            current = result.get(context.function)
+            if current is None or node.lineno < current:
+                result[context.function] = node.lineno
+    return result
+
+
+def _module_constants(project: Project) -> dict[str, str]:
+    """`module.NAME` -> literal text, for module-level names assigned a string literal."""
+    result: dict[str, str] = {}
+    for module in project.modules():
+        for assignment in module.assignments:
+            if assignment.function is None and assignment.class_name is None and \
+                    assignment.value.is_constant_text and "." not in assignment.target:
+                result[f"{module.module}.{assignment.target}"] = str(assignment.value.const)
+    return result
+
+
+def _literal_behind(parsed: Parsed, node: ast.expr, context: Context,
+                    constants: dict[str, str]) -> str | None:
+    """The literal an expression is or names (a module constant, here or imported)."""
+    text = _literal_text(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.Name) and context.function is not None:
+        for assignment in parsed.index.assignments:
+            if assignment.target == node.id and assignment.function == context.function and \
+                    assignment.value.is_constant_text:
+                return str(assignment.value.const)
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = parsed.name(node)
+        if "." not in name:
+            name = f"{parsed.index.module}.{name}"
+        found = constants.get(name)
+        if found is not None or isinstance(node, ast.Attribute):
+            return found
+    if isinstance(node, ast.Name | ast.BinOp | ast.JoinedStr | ast.Call):
+        try:
+            flow = parsed.flow()
+            made = flow.evaluate(node, flow.scope_at(node.lineno))
+        except RecursionError:
+            return None
+        joined = "".join(made.fragments)
+        if made.kind is TextKind.SAFE and joined.strip():
+            return joined
+    return None
+
+
+def _secret_setting(parsed: Parsed, setting: Setting, constants: dict[str, str],
+                    later: dict[str | None, int]) -> _SecretFinding | None:
+    value = setting.value
+    literal = _literal_behind(parsed, value, setting.context, constants)
+    where = setting.owner or setting.form
+    dev = setting.context.not_production
+    overridden = setting.context.function in later and \
+        later[setting.context.function] > setting.line
+    if literal is not None and literal.strip():
+        return _SecretFinding(parsed.path, setting.line,
+                              f"{setting.key} is the literal {_shown(literal)} ({where})",
+                              not dev and not overridden)
+    if isinstance(value, ast.IfExp):
+        for branch in (value.body, value.orelse):
+            literal = _literal_behind(parsed, branch, setting.context, constants)
+            if literal is not None and literal.strip():
+                return _SecretFinding(parsed.path, setting.line,
+                                      f"{setting.key} is the literal {_shown(literal)} in one "
+                                      f"branch ({where})", False)
+    default = _env_default(value)
+    fallback = _literal_text(default) if default is not None else None
+    if fallback is not None and fallback.strip():
+        return _SecretFinding(parsed.path, setting.line,
+                              f"{setting.key} falls back to the hard-coded secret "
+                              f"{_shown(fallback)} when the environment variable is unset "
+                              f"({where})", not dev and not overridden)
+    return None
+
+
+def _shown(secret: str) -> str:
+    """A secret shown in a message without repeating it whole."""
+    return repr(secret[:3] + "…") if len(secret) > 6 else repr(secret)
+
+
+# --- Jinja autoescape -------------------------------------------------------------------------
+
+
+_ENVIRONMENTS = frozenset({"jinja2.Environment", "jinja2.environment.Environment",
+                           "jinja2.sandbox.SandboxedEnvironment",
+                           "jinja2.sandbox.ImmutableSandboxedEnvironment"})
+_TEMPLATE_CLASSES = frozenset({"jinja2.Template", "jinja2.environment.Template"})
+_STRING_TEMPLATES = frozenset({"flask.render_template_string", "flask.templating."
+                               "render_template_string", "flask.stream_template_string"})
+_MARKUPS = frozenset({"markupsafe.Markup", "flask.Markup", "jinja2.Markup",
+                      "jinja2.utils.Markup", "flask.helpers.Markup"})
+_RENDER_TEMPLATE = frozenset({"flask.render_template", "flask.templating.render_template",
+                              "flask.stream_template"})
+_AUTOESCAPED = (".html", ".htm", ".xml", ".xhtml", ".svg")
+_AUTOESCAPE_FALSE = re.compile(r"\{%-?\s*autoescape\s+(?:false|False)\s*-?%\}")
+_SAFE_FILTER = re.compile(r"\|\s*safe\b")
+_EXPRESSION = re.compile(r"\{\{([^{}]{0,400})\}\}")
+_REQUEST = re.compile(r"\brequest\.")
+_HTML_TAG = re.compile(r"<(?:html|body|div|p|a|span|table|form|ul|li|h[1-6]|script|input)\b",
+                       re.IGNORECASE)
+_JINJA_NEEDLE = re.compile(r"render_template_string|Markup|from_string|Template")
+
+
+@detector("jinja_autoescape")
+def jinja_autoescape(project: Project) -> Finding:
+    """Fails when Jinja autoescaping is off or bypassed with data:
+    `jinja2.Environment(...)` without `autoescape` (Jinja's default is off) or with
+    `autoescape=False`, `jinja2.Template(...)` (medium), `app.jinja_env.autoescape = False`,
+    `app.jinja_options["autoescape"] = False`, `{% autoescape false %}` in a template,
+    `{{ request...|safe }}`, `render_template_string()` / `jinja_env.from_string()` with a
+    template built by formatting or from request data (high: server-side template injection) or
+    from any other non-constant value (medium), `Markup()` over text built by formatting or from
+    request data, and `render_template("page.jinja2")` on an HTML template whose name Flask does
+    not autoescape (only .html, .htm, .xml, .xhtml, .svg are; medium).
+
+    Other `|safe` filters are not failures by themselves (they are how trusted HTML is shown):
+    when the item otherwise passes, they are listed as evidence to review and the pass has medium
+    confidence. Test files are not read."""
+    violations: list[_Violation] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for call in module.calls:
+            found = _environment_violation(module.path, call.name, call)
+            if found and not _renders_only_text(module, call):
+                violations += found
+        for assignment in module.assignments:
+            target = assignment.target
+            if (target.endswith("jinja_env.autoescape") or
+                    target.endswith("jinja_options[autoescape]")) and \
+                    assignment.value.kind is ValueKind.CONST and not assignment.value.const:
+                violations.append(_Violation(module.path, assignment.line,
+                                             f"{target} = False", True))
+    for parsed in parsed_modules(project, _JINJA_NEEDLE, wanted=_calls_template_sink):
+        violations += _template_string_violations(parsed)
+    safe_uses: list[tuple[str, int]] = []
+    templates = [p for p in files_of_kind(project, "template") if not is_test_path(p)]
+    for path in templates:
+        text = project.text(path)
+        if text is None or ("autoescape" not in text and not _SAFE_FILTER.search(text)):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _AUTOESCAPE_FALSE.search(line):
+                violations.append(_Violation(path, number, "{% autoescape false %}", True))
+            elif _SAFE_FILTER.search(line):
+                if any(_SAFE_FILTER.search(e) and _REQUEST.search(e)
+                       for e in _EXPRESSION.findall(line)):
+                    violations.append(_Violation(path, number, "request data marked |safe",
+                                                 True))
+                else:
+                    safe_uses.append((path, number))
+    violations += _unescaped_template_names(project)
+    if violations:
+        violations.sort(key=lambda v: (v.path, v.line))
+        places = [(v.path, v.line) for v in violations]
+        what = ", ".join(dict.fromkeys(v.what for v in violations))
+        return failed(f"Jinja autoescaping is off or bypassed: {what} at {_where(places)}",
+                      *_evidence(project, places),
+                      confidence=Confidence.HIGH if any(v.certain for v in violations)
+                      else Confidence.MEDIUM)
+    if safe_uses:
+        return passed(f"autoescape is not turned off ({len(templates)} templates checked), but "
+                      f"{len(safe_uses)} |safe filter(s) print HTML unescaped: {_where(safe_uses)}"
+                      "; check that each one only shows trusted or sanitised HTML",
+                      *_evidence(project, safe_uses), confidence=Confidence.MEDIUM)
+    return passed(f"autoescape is not turned off: no jinja2.Environment without autoescape, no "
+                  f"render_template_string or Markup over built text, and no "
+                  f"{{% autoescape false %}} or |safe in {len(templates)} templates")
+
+
+def _renders_only_text(module: ModuleIndex, call: Call) -> bool:
+    """An Environment assigned to a name whose templates, all named, are not HTML
+    (`env.get_template("config.cfg.template")`): autoescape would only corrupt them."""
+    targets = [a.target for a in module.assignments
+               if a.line == call.line and a.value.kind is ValueKind.CALL
+               and a.value.name == call.name]
+    if not targets:
+        return False
+    names: list[str] = []
+    for other in module.calls:
+        if other.name.rpartition(".")[0] in targets:
+            method = other.name.rpartition(".")[2]
+            if method in {"from_string", "select_template", "get_or_select_template"}:
+                return False
+            if method == "get_template":
+                if not other.args or not other.args[0].is_constant_text:
+                    return False
+                names.append(str(other.args[0].const))
+    return bool(names) and all(_text_template(n) for n in names)
+
+
+_TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".jinja", ".jinja2", ".j2", ".in")
+_TEXT_EXTENSIONS = frozenset({".cfg", ".ini", ".txt", ".py", ".sql", ".yaml", ".yml", ".toml",
+                              ".md", ".rst", ".sh", ".conf", ".json", ".env", ".csv", ".tex",
+                              ".js", ".css", ".ts", ".service"})
+
+
+def _text_template(name: str) -> bool:
+    """`config.cfg.template`, `query.sql.j2`, `README.md`: a template that is not HTML."""
+    lower = name.lower()
+    while lower.endswith(_TEMPLATE_SUFFIXES):
+        lower = lower[: lower.rfind(".")]
+    return PurePosixPath(lower).suffix in _TEXT_EXTENSIONS
+
+
+def _environment_violation(path: str, name: str, call: Call) -> list[_Violation]:
+    if name in _ENVIRONMENTS:
+        autoescape = call.keyword("autoescape")
+        if autoescape is None and call.keyword("**") is None:
+            return [_Violation(path, call.line, f"{name.rpartition('.')[2]}() without "
+                               "autoescape (Jinja's default is off)", True)]
+        if autoescape is not None and autoescape.kind is ValueKind.CONST and \
+                not autoescape.const:
+            return [_Violation(path, call.line, "autoescape=False", True)]
+    if name in _TEMPLATE_CLASSES and call.keyword("autoescape") is None:
+        return [_Violation(path, call.line, "jinja2.Template() renders without autoescape",
+                           False)]
+    return []
+
+
+def _template_sink(name: str) -> bool:
+    return name in _STRING_TEMPLATES or name in _MARKUPS or \
+        name.endswith("jinja_env.from_string") or name in _TEMPLATE_CLASSES
+
+
+def _calls_template_sink(module: ModuleIndex) -> bool:
+    return any(_template_sink(call.name) for call in module.calls)
+
+
+def _template_string_violations(parsed: Parsed) -> list[_Violation]:
+    result: list[_Violation] = []
+    flow = TextFlow(parsed.tree, parsed.resolver)
+    try:
+        for call, scope, name in calls_named(flow, _template_sink):
+            if is_test_path(parsed.path) or not call.args or \
+                    _read_from_file(call.args[0], scope):
+                continue
+            text = flow.evaluate(call.args[0], scope)
+            violation = _template_text_violation(parsed.path, call.lineno, name, text)
+            if violation is not None:
+                result.append(violation)
+    except RecursionError:
+        return result
+    return result
+
+
+def _read_from_file(node: ast.expr, scope: Scope) -> bool:
+    """`open(path).read()`, `Path(p).read_text()`, or a local name only bound to such a read:
+    a template file of the project, not text from a user."""
+    values: list[ast.expr] = [node]
+    if isinstance(node, ast.Name):
+        owner = scope.lookup(node.id)
+        if owner is None or node.id in owner.params:
+            return False
+        bound = owner.bindings.get(node.id, [])
+        if not bound or not all(isinstance(b, ast.expr) for b in bound):
+            return False
+        values = [b for b in bound if isinstance(b, ast.expr)]
+    return all(isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute)
+               and v.func.attr in {"read", "read_text"} for v in values)
+
+
+def _template_text_violation(path: str, line: int, name: str, text: Text) -> _Violation | None:
+    short = name.rpartition(".")[2]
+    if name in _MARKUPS:
+        if text.kind is TextKind.BUILT:
+            return _Violation(path, line, f"Markup() over text built with {text.construction}"
+                              " (escape the parts, or use Markup(...).format())",
+                              text.request_data)
+        if text.request_data:
+            return _Violation(path, line, "Markup() over request data", True)
+        return None
+    if text.kind is TextKind.SAFE:
+        return None
+    if text.parameter is not None and not text.request_data:
+        return None  # a helper that renders what its caller passes: its callers decide
+    if text.kind is TextKind.BUILT or text.request_data:
+        how = f"built with {text.construction}" if text.kind is TextKind.BUILT else \
+            "from request data"
+        return _Violation(path, line, f"{short}() with a template {how} (template injection)",
+                          True)
+    return _Violation(path, line, f"{short}() with a non-constant template", False)
+
+
+def _unescaped_template_names(project: Project) -> list[_Violation]:
+    """`render_template("x.jinja2")`: Flask only autoescapes .html/.htm/.xml/.xhtml/.svg."""
+    result: list[_Violation] = []
+    for module in project.modules():
+        if is_test_path(module.path):
+            continue
+        for call in module.calls:
+            if call.name not in _RENDER_TEMPLATE or not call.args or \
+                    not call.args[0].is_constant_text:
+                continue
+            name = str(call.args[0].const)
+            if name.lower().endswith(_AUTOESCAPED):
+                continue
+            for path in [p for p in project.files if p.endswith(f"templates/{name}")]:
+                text = project.text(path)
+                if text is not None and _HTML_TAG.search(text) and "{{" in text:
+                    result.append(_Violation(module.path, call.line,
+                                             f"render_template({name!r}) is HTML but not "
+                                             "autoescaped (Flask autoescapes only .html, .htm, "
+                                             ".xml, .xhtml and .svg)", False))
+                    break
+    return result

@@ -4,7 +4,8 @@ The analysis reads one parsed module (never runs it). For every call that receiv
 (`execute()`, `executemany()`, `executescript()`, `exec_driver_sql()`, sqlalchemy `text()` and
 `literal_column()`, pandas `read_sql()`, psycopg `sql.SQL()`, string filters such as
 `Model.query.filter("...")`), it asks how the text argument was made, following local variables
-assigned in the same function (and module-level names):
+assigned in the same function, module-level names, and what module-level helper functions return
+for the arguments given (`where("name")` with `def where(col): return f"{col} = ?"`):
 
 - `SAFE`: provably constant: literals, names assigned only literals, ALL_CAPS constants, numbers
   (`int(x)`, `%d`, `{x:d}`), joins of constant pieces (`", ".join("?" * n)`), loop variables over
@@ -34,6 +35,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from checklist_app.project.packing import Packed
+
 if TYPE_CHECKING:
     from checklist_app.project.pyindex import Resolver
 
@@ -52,7 +55,7 @@ class SiteKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class SqlSite:
+class SqlSite(Packed):
     line: int
     sink: str
     """The call that receives the SQL: `db.session.execute`, `sqlalchemy.text`, `cursor.execute`."""
@@ -103,8 +106,8 @@ JOIN = "str.join()"
 
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "abs", "round", "ord", "hash"})
 _TEXT_PRESERVING = frozenset({
-    "str", "strip", "lstrip", "rstrip", "lower", "upper", "title", "capitalize", "casefold",
-    "format_map", "expandtabs", "removeprefix", "removesuffix", "encode", "decode",
+    "strip", "lstrip", "rstrip", "lower", "upper", "title", "capitalize", "casefold",
+    "expandtabs", "removeprefix", "removesuffix", "encode", "decode",
 })
 _NUMERIC_SPEC = frozenset("bcdeEfFgGnoxX%")
 _PERCENT_SPEC = re.compile(
@@ -763,7 +766,7 @@ class TextFlow:
         if not isinstance(func, ast.Attribute):
             return self._opaque(node, scope, depth)
         method = func.attr
-        if method == "format":
+        if method in {"format", "format_map"}:
             parts = [self.evaluate(func.value, scope, depth + 1)]
             parts += [self.evaluate(a, scope, depth + 1) for a in node.args]
             parts += [self.evaluate(k.value, scope, depth + 1) for k in node.keywords]
@@ -885,7 +888,6 @@ class _SqlFinder:
             return SqlSite(call.lineno, sink, "", scope.qualname, call.lineno, False,
                            SiteKind.PARAMETER, text.parameter, position)
         return None
-
 
     def _request_data(self, argument: ast.expr, call: ast.Call) -> bool:
         """Whether a reported text comes from `flask.request` (asked only for sites)."""
