@@ -2,4 +2,5 @@ import sys
 
 from checklist_app.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process imports this as its main module
+    sys.exit(main())

@@ -27,7 +27,8 @@ from checklist_app.project.git import (
     repo_state,
     tracked_and_untracked_files,
 )
-from checklist_app.project.pyindex import Call, Decorator, ModuleIndex, index_module
+from checklist_app.project.indexing import index_many
+from checklist_app.project.pyindex import Call, Decorator, ModuleIndex
 
 __all__ = ["Call", "Commit", "Decorator", "Dependency", "History", "ModuleIndex", "Project"]
 
@@ -242,7 +243,10 @@ class Project:
             return self._modules
 
     def _index_all(self) -> dict[str, ModuleIndex]:
-        result: dict[str, ModuleIndex] = {}
+        """Index every Python module: from the cache when its content is unchanged, the rest
+        parsed (in parallel when there are many)."""
+        found: dict[str, ModuleIndex] = {}
+        missing: list[tuple[str, bytes, str]] = []
         for path in self.python_files:
             data = project_files.read_bytes(self.root, path)
             if data is None:
@@ -256,13 +260,23 @@ class Project:
             key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
             index = self._cache.module(key) if self._cache is not None else None
             if index is None:
-                index = index_module(path, project_files.decode(data))
+                missing.append((path, key, project_files.decode(data)))
+            else:
+                found[path] = index
                 if self._cache is not None:
-                    self._cache.put_module(key, index)
-            elif self._cache is not None:
-                self._cache.keep_module(key)
+                    self._cache.keep_module(key)
+        made = index_many([(path, source) for path, _, source in missing])
+        for (path, key, _), index in zip(missing, made, strict=True):
+            found[path] = index
+            if self._cache is not None:
+                self._cache.put_module(key, index)
+        result: dict[str, ModuleIndex] = {}
+        for path in self.python_files:
+            index = found.get(path)
+            if index is None:
+                continue
             if index.syntax_error:
-                self._notes.append(Note(f"not parsed: {index.syntax_error}", path))
+                self._note(Note(f"not parsed: {index.syntax_error}", path))
             result[path] = index
         return result
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from checklist_app.project.packing import Packed
+
 GIT_TIMEOUT_S = 120.0
 
 _SAFE_CONFIG = (
@@ -210,7 +212,7 @@ def tracked_and_untracked_files(git: Git) -> list[str] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class Change(Packed):
     status: str
     """A, M, D, R, C or T: added, modified, deleted, renamed, copied, type changed."""
     path: str
@@ -218,7 +220,7 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(Packed):
     sha: str
     author: str
     email: str
