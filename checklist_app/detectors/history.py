@@ -1,1 +1,1093 @@
-"""Detectors: history."""
+"""Detectors: git history (secrets ever committed, tests changed with code, migrations with models).
+
+The commits and the paths each one changed come from the one `git log --name-status` the
+project reads (`project.history()`). Two detectors also need file contents from the past:
+
+- `committed_secrets` lists every distinct blob reachable from HEAD with one `git rev-list
+  --objects` (large blobs are filtered out by git itself) and reads them in batches through
+  `git cat-file --batch`. Versions of the same path are read one after the other, and each is
+  scanned only where it differs from the previous version (plus a margin), which is exact: text
+  that did not change was scanned in the version before. The scan is the pure function
+  `scan_blob_change(path, previous, current)`, so its result can be cached by
+  (path, previous blob id, blob id).
+- `migrations_with_models` reads the versions of model files with one `git log --raw` limited
+  to those files and compares the schema each version declares (`schema_signature`, a pure
+  function of the file text, cacheable by blob id).
+
+Paths in git are relative to the top of the repository; when the project is a subfolder, the
+testing and migration detectors look only at its own paths, and evidence outside it is shown
+as `:/path` (git's notation for a path from the top).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import posixpath
+import queue
+import re
+import threading
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from checklist_app.detectors.database import find_models
+from checklist_app.detectors.evidence import excerpt, in_commit
+from checklist_app.detectors.organization import is_test_path
+from checklist_app.detectors.registry import detector
+from checklist_app.findings import (
+    Confidence,
+    Evidence,
+    Finding,
+    failed,
+    not_applicable,
+    passed,
+    unknown,
+)
+from checklist_app.project import Commit, Project
+from checklist_app.project.git import read_blobs
+
+MAX_EVIDENCE = 10
+MAX_BLOB_BYTES = 512 * 1024
+"""Blobs larger than this are not read (git leaves them out of the listing)."""
+BATCH_BYTES = 32 * 1024 * 1024
+BATCH_BLOBS = 4096
+"""One `git cat-file --batch` call reads at most this much; two batches are held at a time
+(one being read by git while the other is scanned)."""
+MAX_HITS_PER_BLOB = 20
+SMALL_BLOB = 8192
+"""Versions up to this size are scanned whole instead of only where they changed."""
+BINARY_SNIFF = 8192
+CONTEXT_BEFORE = 256
+CONTEXT_AFTER = 256
+"""How far around a change the scan goes (a rule may look further back: `_Rule.context`)."""
+
+# --- paths ---------------------------------------------------------------------------------------
+
+
+def _prefix(project: Project) -> str:
+    """The project's folder inside the repository, with a trailing '/' ('' at the top)."""
+    top = project.state.toplevel
+    if top is None:
+        return ""
+    try:
+        inner = project.root.relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if inner == "." else inner + "/"
+
+
+def _inside(prefix: str, path: str) -> str | None:
+    """A repository path made relative to the project, None when it lies outside."""
+    if not prefix:
+        return path
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
+def _shown(prefix: str, path: str) -> str:
+    inner = _inside(prefix, path)
+    return inner if inner is not None else ":/" + path
+
+
+# --- secrets in file names -----------------------------------------------------------------------
+
+_ENV_TEMPLATES = frozenset({"example", "examples", "sample", "template", "dist", "default",
+                            "defaults", "tmpl", "tpl", "skel", "in", "orig"})
+_KEY_FILES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
+_CREDENTIAL_FILES = frozenset({".pgpass", ".netrc", ".htpasswd", ".git-credentials"})
+_CREDENTIAL_JSON = ("credentials", "client_secret", "service-account", "service_account",
+                    "serviceaccount")
+
+
+def secret_file_kind(path: str) -> str | None:
+    """What kind of secret a file holds by its name alone (None for an ordinary name).
+
+    `.env`, `.env.production`, `prod.env` are environment files; `.env.example`, `.env.sample`,
+    `.env.template`, `example.env` ... are templates and do not count."""
+    name = posixpath.basename(path).lower()
+    if name == ".env" or name.startswith(".env."):
+        parts = name.split(".")[2:]
+        return None if any(p in _ENV_TEMPLATES for p in parts) else "environment file"
+    if name.endswith(".env"):
+        stem = name[:-4].strip(".").split(".")
+        return None if any(p in _ENV_TEMPLATES for p in stem) else "environment file"
+    if name in _KEY_FILES:
+        return "SSH private key"
+    if name.endswith((".p12", ".pfx")):
+        return "certificate store with a private key"
+    if name.endswith(".key"):
+        return "private key file"
+    if name.endswith((".jks", ".keystore")):
+        return "Java keystore"
+    if name in _CREDENTIAL_FILES:
+        return "credentials file"
+    if name.endswith(".json") and name.startswith(_CREDENTIAL_JSON):
+        return "credentials file"
+    return None
+
+
+# --- secrets in file contents --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHit:
+    """A secret found in one version of a file; the excerpt never shows the secret itself."""
+
+    kind: str
+    line: int
+    excerpt: str
+    certain: bool
+    """A key with a recognisable format (AWS, GitHub, private key ...), not a guess from a
+    variable name."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    kind: str
+    tokens: tuple[bytes, ...]
+    """Fast literal prefilter: the rule runs only on lines holding one of these."""
+    pattern: re.Pattern[bytes]
+    value_groups: tuple[int, ...]
+    """The groups that can hold the secret, one per way of writing it (double quotes, single
+    quotes, unquoted); the secret is masked in the excerpt and checked for placeholders."""
+    certain: bool
+    config_only: bool = False
+    unquoted_group: int = 0
+    """The group of an unquoted value: not a literal in a Python file, so not counted there."""
+    host_group: int = 0
+    """For connection URLs: the host; a password for a local database is a development one."""
+    masked: bool = True
+    """Whether the matched text is the secret (a private key's header line is not)."""
+    context: int = CONTEXT_BEFORE
+    """How far before a change the rule looks (a private key's header may lie well before the
+    changed part of its body)."""
+
+
+_ASSIGN = rb"""['"]?\s*\]?\s*(?:=|:)\s*"""
+_QUOTED = rb"""[rRbBuUfF]{0,2}(?:"([^"\n]+)"|'([^'\n]+)')"""
+
+_RULES = (
+    _Rule("AWS access key", (b"AKIA",),
+          re.compile(rb"(?<![A-Z0-9])(AKIA[0-9A-Z]{16})(?![A-Z0-9])"), (1,), True),
+    _Rule("private key", (b"PRIVATE KEY",),
+          re.compile(rb"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)"), (1,), True,
+          context=4096, masked=False),
+    _Rule("GitHub token", (b"ghp_",),
+          re.compile(rb"(?<![A-Za-z0-9_])(ghp_[A-Za-z0-9]{36})(?![A-Za-z0-9])"), (1,), True),
+    _Rule("GitHub token", (b"github_pat_",),
+          re.compile(rb"(github_pat_[A-Za-z0-9_]{60,})"), (1,), True),
+    _Rule("Slack token", (b"xox",),
+          re.compile(rb"(xox[abposr]-[0-9]{6,}-[0-9A-Za-z-]{6,})"), (1,), True),
+    _Rule("Stripe live key", (b"k_live_",),
+          re.compile(rb"(?<![A-Za-z0-9])([sr]k_live_[0-9A-Za-z]{20,})"), (1,), True),
+    _Rule("Google API key", (b"AIza",),
+          re.compile(rb"(AIza[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])"), (1,), True),
+    _Rule("hard-coded SECRET_KEY", (b"SECRET_KEY", b"secret_key"),
+          re.compile(rb"(?i)secret_key" + _ASSIGN + _QUOTED), (1, 2), False),
+    _Rule("hard-coded SECRET_KEY", (b"secret_key",),
+          re.compile(rb"(?i)secret_key" + _ASSIGN + rb"""([^\s'"#,;]{12,})"""), (1,), False,
+          config_only=True, unquoted_group=1),
+    _Rule("password", (b"pass", b"pwd"),
+          re.compile(rb"(?i)(?<![a-z0-9])(?:[a-z0-9]+[_.-])*(?:password|passwd|pwd|pass)"
+                     + _ASSIGN + rb"(?:" + _QUOTED + rb"""|([^\s'"#,;{}()\[\]]+))"""), (1, 2, 3),
+          False,
+          config_only=True, unquoted_group=3),
+    _Rule("password in a connection URL", (b"://",),
+          re.compile(rb"[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@'\"/]+)@([^\s'\"/:?#]+)"), (1,),
+          False, config_only=True, host_group=2),
+)
+_KEY_BODY = re.compile(rb"[A-Za-z0-9+/=]{40,}")
+_MIN_SECRET_KEY = 12
+
+_PLACEHOLDER_WORDS = (
+    "change", "replace", "your", "example", "sample", "placeholder", "dummy", "fake", "test",
+    "xxx", "todo", "fixme", "insecure", "secret", "password", "default", "dev", "redacted",
+    "hidden", "mock", "demo", "guess", "<", ">",
+    "${", "{{", "%(", "...", "…", "os.environ", "getenv", "environ", "env(", "vault",
+)
+_DEFAULT_VALUES = frozenset({
+    "password", "passwd", "pass", "pwd", "secret", "admin", "root", "postgres", "mysql", "user",
+    "guest", "1234", "12345", "123456", "true", "false", "none", "null", "nil", "required",
+    "optional", "string", "str", "bytes", "text", "int", "env", "self", "value", "sqlite",
+})
+_DESCRIPTION = re.compile(r"[a-z]+(?:[_ -][a-z]+){2,}")
+"""`optional_passphrase_of_key`, `put your key here`: words describing a value, not one."""
+_REFERENCE_STARTS = ("$", "%", "{", "<", "!", "@", "&", "*", "[", "(", "os.", "env", "settings.",
+                     "config.", "self.", "app.")
+
+_CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".toml", ".yaml", ".yml", ".json",
+                    ".properties", ".xml", ".config", ".envrc")
+_CONFIG_WORDS = ("config", "settings", "secret", "credential", "conf", "local", "prod",
+                 "environment")
+_SKIPPED_SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".tif", ".tiff", ".psd", ".pdf",
+    ".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".jar", ".war", ".whl", ".egg",
+    ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".avi", ".mov", ".wav", ".ogg",
+    ".flac", ".so", ".dll", ".dylib", ".exe", ".bin", ".o", ".a", ".pyc", ".pyo", ".class",
+    ".db", ".sqlite", ".sqlite3", ".npy", ".npz", ".pkl", ".h5", ".parquet", ".svg", ".map",
+    ".min.js", ".min.css", ".lock",
+)
+_SKIPPED_NAMES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
+                            "pipfile.lock", "uv.lock", "composer.lock", "cargo.lock"})
+
+
+def is_config_like(path: str) -> bool:
+    """Files where `password = "..."` is configuration, not code that handles passwords."""
+    name = posixpath.basename(path).lower()
+    if name.startswith(".env") or name.endswith(_CONFIG_SUFFIXES) or "docker-compose" in name:
+        return True
+    return name.endswith(".py") and any(word in name for word in _CONFIG_WORDS)
+
+
+def content_scanned(path: str) -> bool:
+    """Whether a file's content is read for secrets (binary formats and lock files are not)."""
+    name = posixpath.basename(path).lower()
+    return name not in _SKIPPED_NAMES and not name.endswith(_SKIPPED_SUFFIXES)
+
+
+def _placeholder(value: bytes, rule: _Rule) -> bool:
+    text = value.decode("utf-8", "replace").strip().lower()
+    if not text or len(set(text)) <= 2:
+        return True
+    if rule.certain:
+        return "example" in text or "xxxx" in text
+    if text in _DEFAULT_VALUES or text.startswith(_REFERENCE_STARTS):
+        return True
+    if _DESCRIPTION.fullmatch(text):
+        return True
+    return any(word in text for word in _PLACEHOLDER_WORDS)
+
+
+def _mask(line: bytes, start: int, end: int) -> str:
+    secret = line[start:end]
+    shown = secret[:4] + b"..." if len(secret) > 12 else b"***"
+    return excerpt((line[:start] + shown + line[end:]).decode("utf-8", "replace"))
+
+
+def _changed_window(previous: bytes, current: bytes) -> tuple[int, int]:
+    """The part of `current` that differs from `previous`: after the common prefix, before the
+    common suffix. Compared in growing blocks without copying."""
+    limit = min(len(previous), len(current))
+    view = memoryview(previous)
+    start, step = 0, 4096
+    while start < limit:
+        end = min(limit, start + step)
+        if not current.startswith(view[start:end], start):
+            break
+        start, step = end, min(step * 2, 1 << 20)
+    low, high = start, min(limit, start + step)
+    while low < high:  # the first differing byte lies in [low, high]
+        middle = (low + high + 1) // 2
+        if current.startswith(view[low:middle], low):
+            low = middle
+        else:
+            high = middle - 1
+    prefix = low
+    room = limit - prefix
+    size_p, size_c = len(previous), len(current)
+    done, step = 0, 4096
+    while done < room:
+        end = min(room, done + step)
+        if not current.endswith(view[size_p - end:size_p - done], 0, size_c - done):
+            break
+        done, step = end, min(step * 2, 1 << 20)
+    low, high = done, min(room, done + step)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if current.endswith(view[size_p - middle:size_p - low], 0, size_c - low):
+            low = middle
+        else:
+            high = middle - 1
+    return prefix, size_c - low
+
+
+def scan_blob_change(path: str, previous: bytes | None, current: bytes) -> tuple[SecretHit, ...]:
+    """Secrets in `current` (a version of the file at `path`) where it differs from `previous`
+    (the version read before it, None for the first): only the changed region and a margin
+    around it are scanned (all of a small text), so a secret near the change may be found
+    again: callers report each secret once. A pure function of its arguments."""
+    if b"\0" in current[:BINARY_SNIFF]:
+        return ()
+    if previous is None or len(current) <= SMALL_BLOB:
+        changed, end = 0, len(current)  # a small text is scanned faster than compared
+    else:
+        changed, end = _changed_window(previous, current)
+        if changed >= end:
+            return ()
+        end = min(len(current), end + CONTEXT_AFTER)
+    config = is_config_like(path)
+    start = max(0, changed - CONTEXT_BEFORE)
+    lowered = current[start:end].lower() if config else b""
+    found = _Hits(current, path.endswith(".py"))
+    for token, folded, rules, context in _TOKENS:
+        if folded and not config:
+            continue
+        haystack, offset = (lowered, start) if folded else (current, 0)
+        high = end - offset
+        position = haystack.find(token, max(0, changed - context) - offset if not folded else 0,
+                                 high)
+        while position >= 0 and not found.full:
+            line_start = current.rfind(b"\n", 0, position + offset) + 1
+            line_end = current.find(b"\n", position + offset)
+            line_end = len(current) if line_end < 0 else line_end
+            for rule in rules:
+                found.check(rule, line_start, line_end)
+            following = line_end - offset + 1
+            position = haystack.find(token, following, high) if following < high else -1
+    return tuple(sorted(found.hits, key=lambda h: h.line))
+
+
+def _token_table() -> tuple[tuple[bytes, bool, tuple[_Rule, ...], int], ...]:
+    """(token, searched in lower case, rules it starts, how far before a change it is looked
+    for): one search per token, whatever the number of rules using it."""
+    table: dict[tuple[bytes, bool], list[_Rule]] = {}
+    for rule in _RULES:
+        for token in rule.tokens:
+            key = (token.lower(), True) if rule.config_only else (token, False)
+            table.setdefault(key, []).append(rule)
+    return tuple((token, folded, tuple(rules), max(r.context for r in rules))
+                 for (token, folded), rules in table.items())
+
+
+_TOKENS = _token_table()
+
+
+class _Hits:
+    """The secrets found in one version of a file, at most one per line and kind."""
+
+    def __init__(self, current: bytes, python: bool) -> None:
+        self.current = current
+        self.python = python
+        self.hits: list[SecretHit] = []
+        self.seen: set[tuple[int, str]] = set()
+
+    @property
+    def full(self) -> bool:
+        return len(self.hits) >= MAX_HITS_PER_BLOB
+
+    def check(self, rule: _Rule, line_start: int, line_end: int) -> None:
+        line = self.current[line_start:line_end]
+        for match in rule.pattern.finditer(line):
+            group = next((g for g in rule.value_groups if match.group(g) is not None), None)
+            if group is None or (group == rule.unquoted_group and self.python):
+                continue
+            if not _is_secret(rule, match, group, self.current, line_start + match.end()):
+                continue
+            number = self.current.count(b"\n", 0, line_start) + 1
+            if (number, rule.kind) in self.seen or self.full:
+                continue
+            self.seen.add((number, rule.kind))
+            shown = _mask(line, match.start(group), match.end(group)) if rule.masked \
+                else excerpt(match.group(group).decode("ascii", "replace"))
+            self.hits.append(SecretHit(rule.kind, number, shown, rule.certain))
+
+
+def _is_secret(rule: _Rule, match: re.Match[bytes], group: int, current: bytes,
+               after: int) -> bool:
+    value = match.group(group)
+    if _placeholder(value, rule):
+        return False
+    if rule.host_group and _local_host(match.group(rule.host_group)):
+        return False
+    if rule.kind == "private key":
+        return _KEY_BODY.search(current, after, after + 600) is not None
+    if rule.kind == "hard-coded SECRET_KEY":
+        return len(value.strip()) >= _MIN_SECRET_KEY
+    return True
+
+
+def _local_host(host: bytes) -> bool:
+    """localhost, a loopback address, or a one-word name (a docker-compose service: `db`)."""
+    name = host.decode("ascii", "replace").lower().strip("[]")
+    return name in ("localhost", "0.0.0.0", "::1") or name.startswith("127.") or "." not in name \
+        or name.endswith((".local", ".localhost", ".test", ".example", ".invalid"))
+
+
+# --- reading blobs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Blob:
+    sha: str
+    path: str
+
+
+def _list_blobs(project: Project) -> list[_Blob] | None:
+    """Every distinct blob reachable from HEAD that is small enough, with the first path git met
+    it at; None when git cannot list them."""
+    base = ["rev-list", "--objects", "--missing=allow-any"]
+    for extra in (f"--filter=combine:object:type=blob+blob:limit={MAX_BLOB_BYTES}",
+                  f"--filter=blob:limit={MAX_BLOB_BYTES}"):
+        done = project.git.run([*base, extra, "HEAD"])
+        if done.status == 0:
+            break
+    else:
+        return None
+    blobs = []
+    for raw in done.out.split(b"\n"):
+        sha, space, path = raw.partition(b" ")
+        if not space or not path or len(sha) != 40:
+            continue
+        blobs.append(_Blob(sha.decode("ascii", "replace"),
+                           path.decode("utf-8", "surrogateescape")))
+    return blobs
+
+
+def _by_path(blobs: list[_Blob]) -> list[_Blob]:
+    """Versions of each path together, oldest first (git lists the newest first)."""
+    groups: dict[str, list[_Blob]] = {}
+    for blob in blobs:
+        groups.setdefault(blob.path, []).append(blob)
+    return [blob for group in groups.values() for blob in reversed(group)]
+
+
+def _sizes(project: Project, shas: Sequence[str]) -> dict[str, int]:
+    """The size of each object (one `git cat-file --batch-check`)."""
+    done = project.git.run(["cat-file", "--batch-check"],
+                           stdin="".join(s + "\n" for s in shas).encode())
+    sizes: dict[str, int] = {}
+    for line in done.out.split(b"\n"):
+        fields = line.split()
+        if len(fields) == 3 and fields[2].isdigit():
+            sizes[fields[0].decode("ascii", "replace")] = int(fields[2])
+    return sizes
+
+
+def _batches(project: Project, shas: Sequence[str]) -> list[list[str]]:
+    sizes = _sizes(project, shas) if len(shas) > BATCH_BLOBS else {}
+    batches: list[list[str]] = [[]]
+    total = 0
+    for sha in shas:
+        size = min(sizes.get(sha, MAX_BLOB_BYTES), MAX_BLOB_BYTES)
+        if batches[-1] and (total + size > BATCH_BYTES or len(batches[-1]) >= BATCH_BLOBS):
+            batches.append([])
+            total = 0
+        batches[-1].append(sha)
+        total += size
+    return [batch for batch in batches if batch]
+
+
+def _read(project: Project, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """Each blob's content, in order. git reads the next batch in a thread while the caller
+    works on the current one (git waits on decompression, Python on scanning: two cores)."""
+    batches = _batches(project, shas)
+    pending: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=1)
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                pending.put(list(read_blobs(project.git, batch, MAX_BLOB_BYTES)))
+        finally:
+            pending.put(None)
+
+    worker = threading.Thread(target=produce, name="read-blobs", daemon=True)
+    worker.start()
+    try:
+        while (contents := pending.get()) is not None:
+            yield from contents
+    finally:
+        while worker.is_alive():  # let the reader finish even when the caller stops early
+            if pending.get() is None:
+                break
+        worker.join()
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    kind: str
+    path: str
+    """Path in the repository."""
+    blob: str | None
+    """The version it was found in (content hits); None for a secret file name."""
+    line: int | None
+    excerpt: str
+    certain: bool
+    commit: str | None = None
+    """The commit that added it, when known from the log (file names)."""
+
+
+def _scan_contents(project: Project) -> tuple[list[_Found], int] | None:
+    """Secrets in every version of every file, and how many blobs were read."""
+    listed = _list_blobs(project)
+    if listed is None:
+        return None
+    wanted = [b for b in _by_path(listed) if content_scanned(b.path)]
+    paths = {b.sha: b.path for b in wanted}
+    found: list[_Found] = []
+    seen: set[tuple[str, str, str]] = set()
+    previous_path, previous = "", b""
+    count = 0
+    for sha, content in _read(project, [b.sha for b in wanted]):
+        path = paths.get(sha, "")
+        count += 1
+        if not content:
+            continue
+        base = previous if path == previous_path else None
+        for hit in scan_blob_change(path, base, content):
+            key = (path, hit.kind, hit.excerpt)
+            if key not in seen:  # the same line in a later version: reported once, oldest
+                seen.add(key)
+                found.append(_Found(hit.kind, path, sha, hit.line, hit.excerpt, hit.certain))
+        previous_path, previous = path, content
+    return found, count
+
+
+def _introductions(project: Project, found: list[_Found]) -> dict[tuple[str, str], str]:
+    """(path, blob) -> the oldest commit that wrote that blob at that path (one `git log`
+    limited to those paths)."""
+    paths = sorted({f.path for f in found if f.blob})[:200]
+    if not paths:
+        return {}
+    done = project.git.run(["log", "--format=%x1e%H", "--raw", "--no-abbrev", "--no-renames",
+                            "-m", "-z", "HEAD", "--",
+                            *(f":(top,literal){p}" for p in paths)])
+    result: dict[tuple[str, str], str] = {}
+    if done.status != 0:
+        return result
+    for sha, changes in _parse_raw(done.out):
+        for _old, new, _status, path in changes:
+            result[(path, new)] = sha  # newest first: the last one written is the oldest
+    return result
+
+
+def _parse_raw(out: bytes) -> Iterator[tuple[str, list[tuple[str, str, str, str]]]]:
+    """(commit, [(old blob, new blob, status, path)]) from `git log --format=%x1e%H --raw -z`."""
+    for record in out.split(b"\x1e"):
+        if not record:
+            continue
+        fields = record.split(b"\0")
+        sha = fields[0].strip().decode("ascii", "replace")
+        changes = []
+        index = 1
+        while index + 1 < len(fields):
+            meta = fields[index].strip().decode("ascii", "replace")
+            if not meta.startswith(":"):
+                index += 1
+                continue
+            parts = meta[1:].split()
+            if len(parts) >= 5:
+                path = fields[index + 1].decode("utf-8", "surrogateescape")
+                changes.append((parts[2], parts[3], parts[4][:1], path))
+            index += 2
+        yield sha, changes
+
+
+def _named_files(commits: Iterable[Commit]) -> list[_Found]:
+    """Files whose name says they hold a secret, each with the oldest commit adding it."""
+    first: dict[str, tuple[Commit, str]] = {}
+    for commit in commits:  # newest first: keep overwriting to end at the oldest
+        for change in commit.changes:
+            if change.status in "AMCT":
+                kind = secret_file_kind(change.path)
+                if kind is not None:
+                    first[change.path] = (commit, kind)
+    return [_Found(kind, path, None, None, f"{kind} committed", True, commit.sha)
+            for path, (commit, kind) in sorted(first.items())]
+
+
+@detector("committed_secrets")
+def committed_secrets(project: Project) -> Finding:
+    """Fails when a secret was ever committed anywhere in the history reachable from HEAD, even
+    if deleted since: files such as .env (not .env.example / .env.sample), private keys
+    (id_rsa, *.key, *.p12, *.pfx, *.pem holding PRIVATE KEY), credentials JSON; and, in any
+    version of any text file of up to 512 KB, AWS access keys (AKIA...), private key blocks,
+    GitHub tokens (ghp_, github_pat_), Slack tokens (xoxb-/xoxp-), Stripe live keys, Google API
+    keys, `SECRET_KEY = "<12+ characters>"`, and in configuration files (`*.env`, `*.ini`,
+    `*.yaml`, `*.json`, `config*.py`, ...) `password = "<literal>"` and passwords in
+    connection URLs. Placeholders (changeme, your-..., xxx, <...>, ${VAR}, os.environ...) are
+    not secrets. Evidence names the commit that added the secret, the path and the line; the
+    secret itself is masked. Unknown without git history; medium confidence in a shallow clone.
+    """
+    history = project.history()
+    if not project.state.is_git or not history.available:
+        return unknown(f"git history cannot be read: {history.problem}")
+    if not history.commits:
+        return passed("the repository has no commits yet")
+    prefix = _prefix(project)
+    named = _named_files(history.commits)
+    scanned = _scan_contents(project)
+    found = list(named)
+    if scanned is not None:
+        found += scanned[0]
+    if found:
+        return _secrets_found(project, prefix, found)
+    if scanned is None:
+        return unknown("git could not list the files of past commits, so their contents were "
+                       "not read (no secret file name was found in the history)")
+    shallow = " (shallow clone: older history is missing)" if history.shallow else ""
+    return passed(f"no secret found in {len(history.commits)} commits: {scanned[1]} file "
+                  f"versions of up to {MAX_BLOB_BYTES // 1024} KB were read{shallow}",
+                  confidence=Confidence.MEDIUM if history.shallow else Confidence.HIGH)
+
+
+def _secrets_found(project: Project, prefix: str, found: list[_Found]) -> Finding:
+    history = project.history()
+    introduced = _introductions(project, [f for f in found if f.blob is not None])
+    latest: dict[str, str] = {}
+    for past in reversed(history.commits):
+        for change in past.changes:
+            latest[change.path] = past.sha
+    evidence = []
+    for item in found:
+        commit = item.commit or introduced.get(
+            (item.path, item.blob or ""), latest.get(item.path, project.state.commit or ""))
+        text = item.excerpt if item.line is None else f"{item.kind}: {item.excerpt}"
+        evidence.append(Evidence(_shown(prefix, item.path), item.line, commit or None,
+                                 excerpt(text)))
+    evidence = list(dict.fromkeys(evidence))
+    first = found[0]
+    kinds = ", ".join(dict.fromkeys(f.kind for f in found))
+    certain = any(f.certain for f in found)
+    return failed(f"{len(evidence)} secret(s) found in git history ({kinds}), e.g. "
+                  f"{first.kind} in {_shown(prefix, first.path)}; rotate them and remove them "
+                  "from history", *evidence[:MAX_EVIDENCE],
+                  confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
+
+
+# --- tests changed together with code ------------------------------------------------------------
+
+_VERSION_FILES = frozenset({"_version.py", "__version__.py", "version.py", "__about__.py"})
+_TOOLING_FILES = frozenset({"setup.py", "noxfile.py", "fabfile.py", "conftest.py"})
+
+
+def is_migration_path(path: str) -> bool:
+    """A schema migration: a .py or .sql file in a `migrations` or `alembic` folder (not the
+    environment's env.py or __init__.py)."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (any(p in ("migrations", "alembic") for p in parts[:-1])
+            and name.endswith((".py", ".sql")) and name not in ("env.py", "__init__.py"))
+
+
+def is_code_path(path: str) -> bool:
+    """Application Python code: not tests, migrations, docs, version files or tooling."""
+    if not path.endswith(".py") or is_test_path(path) or is_migration_path(path):
+        return False
+    parts = path.split("/")
+    if parts[0] in ("docs", "doc", "examples", "example") or any(
+            p in ("migrations", "alembic") for p in parts[:-1]):
+        return False
+    return parts[-1] not in _VERSION_FILES and parts[-1] not in _TOOLING_FILES
+
+
+@detector("tests_with_code")
+def tests_with_code(project: Project, window: int = 200, min_share: float = 0.2) -> Finding:
+    """Looks at the newest `window` commits that changed application Python code (not tests,
+    migrations, docs, version files or setup.py) and fails when fewer than `min_share` of them
+    (default 20%) also changed a test (`test_*.py`, `*_test.py`, `conftest.py`, anything under
+    `tests/`), or when no commit ever changed a test. Merge commits show no changes and are
+    not counted. Medium confidence (low with fewer than 10 such commits); unknown without git
+    history."""
+    history = project.history()
+    if not history.available:
+        return unknown(f"git history cannot be read: {history.problem}")
+    prefix = _prefix(project)
+    code_commits: list[tuple[Commit, str, bool]] = []
+    ever_tests = False
+    for commit in history.commits:
+        paths = [p for p in (_inside(prefix, c.path) for c in commit.changes) if p is not None]
+        touches_tests = any(is_test_path(p) for p in paths)
+        ever_tests = ever_tests or touches_tests
+        if len(code_commits) < window:
+            code = next((p for p in paths if is_code_path(p)), None)
+            if code is not None:
+                code_commits.append((commit, code, touches_tests))
+    if not code_commits:
+        return not_applicable("no commit changed application Python code")
+    without = [(commit, path) for commit, path, tests in code_commits if not tests]
+    share = 1 - len(without) / len(code_commits)
+    low = len(code_commits) < 10 or history.shallow
+    confidence = Confidence.LOW if len(code_commits) < 10 else Confidence.MEDIUM
+    scope = f"{len(code_commits) - len(without)} of the last {len(code_commits)} commits that " \
+            f"changed application code also changed tests ({share:.0%})"
+    examples = [in_commit(path, commit.sha, commit.subject) for commit, path in without]
+    if not ever_tests:
+        return failed(f"no commit in {len(history.commits)} ever changed a test file",
+                      *examples[:MAX_EVIDENCE],
+                      confidence=Confidence.MEDIUM if low else Confidence.HIGH)
+    if share < min_share:
+        return failed(f"{scope}, below {min_share:.0%}; e.g. {examples[0].location}",
+                      *examples[:MAX_EVIDENCE], confidence=confidence)
+    with_tests = [in_commit(path, commit.sha, commit.subject)
+                  for commit, path, tests in code_commits if tests]
+    return passed(scope, *with_tests[:3], confidence=confidence)
+
+
+# --- migrations changed together with models -----------------------------------------------------
+
+_COLUMN_CALLS = frozenset({"Column", "mapped_column", "Table", "ForeignKey", "Index",
+                           "UniqueConstraint", "CheckConstraint", "PrimaryKeyConstraint",
+                           "ForeignKeyConstraint", "ManyToManyField", "OneToOneField"})
+_PYTHON_ONLY = frozenset({"default", "onupdate", "doc", "info", "sort_order", "init", "repr",
+                          "default_factory", "kw_only", "compare", "hash", "deferred",
+                          "deferred_group", "deferred_raiseload", "active_history",
+                          "insert_default", "related_name", "help_text", "verbose_name",
+                          "validators", "on_delete_python"})
+"""Keywords that change only Python behaviour, never the schema."""
+_ZERO = "0" * 40
+_TABLE_ATTRIBUTES = frozenset({"__tablename__", "__table_args__", "__table__", "__bind_key__",
+                               "__abstract__"})
+
+
+def _callee(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+    return ""
+
+
+class _Segments:
+    """The source text of nodes, without whitespace, so that a declaration compares equal
+    wherever it stands and however it is wrapped (cheaper than `ast.dump`)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.starts = [0]
+        for line in source.splitlines(keepends=True):
+            self.starts.append(self.starts[-1] + len(line))
+
+    def text(self, node: ast.AST) -> str:
+        lineno = getattr(node, "lineno", None)
+        end_lineno = getattr(node, "end_lineno", None)
+        if lineno is None or end_lineno is None or end_lineno > len(self.starts) - 1:
+            return ast.dump(node)
+        start = self.starts[lineno - 1] + getattr(node, "col_offset", 0)
+        end = self.starts[end_lineno - 1] + getattr(node, "end_col_offset", 0)
+        return "".join(self.source[start:end].split())
+
+    def declaration(self, node: ast.expr) -> str | None:
+        """A column-like declaration with its Python-only keywords left out; None for other
+        values."""
+        name = _callee(node)
+        if not isinstance(node, ast.Call) or not (name in _COLUMN_CALLS
+                                                  or name.endswith("Field")):
+            return None
+        parts = [self.text(a) for a in node.args]
+        parts += [self.text(k) for k in node.keywords if k.arg not in _PYTHON_ONLY]
+        return f"{name}({','.join(parts)})"
+
+
+def schema_signature(source: str) -> frozenset[str] | None:
+    """What the tables declared in a module look like: for each top-level class with columns or
+    `__tablename__`, its table name (or class name) with each column's declaration, and each
+    module-level `Table(...)`. Relationships and Python-side defaults are left out: they need
+    no migration. None when the text does not parse. A pure function of the text.
+
+    Only the class-level statements that mention a column or a table are parsed, one by one;
+    when one of them does not parse on its own, the whole module is parsed instead (same
+    result, slower)."""
+    quick = _quick_signature(source)
+    return quick if quick is not None else _parsed_signature(source)
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _parsed_signature(source: str) -> frozenset[str] | None:
+    tree = _parse(source)
+    if tree is None:
+        return None
+    segments = _Segments(source)
+    parts: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            table, entries = node.name, []
+            for statement in node.body:
+                tablename, entry = _statement_entry(statement, segments)
+                table = tablename or table
+                if entry:
+                    entries.append(entry)
+            parts.update(f"{table}.{entry}" for entry in entries)
+        elif isinstance(node, ast.Assign) and _callee(node.value) == "Table":
+            parts.add("table:" + segments.text(node.value))
+    return frozenset(parts)
+
+
+_CLASS = re.compile(r"class\s+(\w+)")
+_TOP_LEVEL = re.compile(r"^[^\s#)\]}]", re.M)
+_SCHEMA_LINE = re.compile(r"^[ \t]+(?=\S)[^\n]*?(?:Column|mapped_column|column_property|Mapped"
+                          r"|Table|__table|Field|ForeignKey|Index|Constraint|__abstract__"
+                          r"|__bind_key__)", re.M)
+_TABLE_LINE = re.compile(r"^[A-Za-z_][\w.]*\s*=[^\n]*\bTable\(", re.M)
+_BODY_LINE = re.compile(r"^([ \t]+)[^\s#)\]}]", re.M)
+
+
+def _statement_end(source: str, start: int, indent: int) -> int:
+    """Where the statement starting at `start` (indented `indent` characters) ends: it goes on
+    over blank lines, deeper-indented lines and lines that start with a closing bracket."""
+    position = source.find("\n", start)
+    while position >= 0:
+        following = position + 1
+        end = source.find("\n", following)
+        line = source[following:end if end >= 0 else len(source)]
+        rest = line.lstrip(" \t")
+        if rest and len(line) - len(rest) <= indent and not rest.startswith((")", "]", "}")):
+            return following
+        position = end
+    return len(source)
+
+
+def _quick_signature(source: str) -> frozenset[str] | None:
+    """The signature read from a shortened module: each top-level class with only its
+    class-level statements that mention a column or a table on their first line, and the
+    module-level `x = Table(...)` statements. None when that text does not parse.
+
+    The pieces are found with regular expressions, so only they are parsed; a column whose
+    first line names nothing schema-like (`x = (\\n Column(...))`) is missed."""
+    tops = [m.start() for m in _TOP_LEVEL.finditer(source)]
+    classes: dict[int, list[str]] = {}
+    headers: dict[int, str] = {}
+    bodies: dict[int, int] = {}
+    for match in _SCHEMA_LINE.finditer(source):
+        start = match.start()
+        owner_index = bisect.bisect_right(tops, start) - 1
+        if owner_index < 0:
+            continue
+        owner = tops[owner_index]
+        header = _CLASS.match(source, owner)
+        if header is None:
+            continue
+        if owner not in bodies:
+            body = _BODY_LINE.search(source, owner)
+            bodies[owner] = len(body.group(1).expandtabs(8)) if body is not None else -1
+            headers[owner] = header.group(1)
+        line = source[start:source.find("\n", start) if "\n" in source[start:] else None]
+        indent = len(line) - len(line.lstrip(" \t"))
+        if len(line[:indent].expandtabs(8)) != bodies[owner]:
+            continue
+        end = _statement_end(source, start, indent)
+        text = source[start:end].splitlines()
+        if text and text[0].lstrip().startswith(("def ", "async def ", "@", "class ")):
+            continue
+        classes.setdefault(owner, []).extend("    " + row[indent:] for row in text)
+    kept: list[str] = []
+    for owner in sorted(classes):
+        kept.append(f"class {headers[owner]}:")
+        kept.extend(classes[owner])
+    for match in _TABLE_LINE.finditer(source):
+        kept.extend(source[match.start():_statement_end(source, match.start(), 0)].splitlines())
+    return _parsed_signature("\n".join(kept) + "\n")
+
+
+def _is_mapped(annotation: ast.expr) -> bool:
+    """`Mapped[...]` (SQLAlchemy 2.0 typed columns and relationships)."""
+    if not isinstance(annotation, ast.Subscript):
+        return False
+    base = annotation.value
+    name = base.id if isinstance(base, ast.Name) else base.attr \
+        if isinstance(base, ast.Attribute) else ""
+    return name == "Mapped"
+
+
+def _statement_entry(statement: ast.stmt, segments: _Segments) -> tuple[str | None, str | None]:
+    """(the table name it sets, the schema entry it makes) for one class-body statement."""
+    target: ast.expr
+    value: ast.expr | None
+    annotation: ast.expr | None
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value, annotation = statement.targets[0], statement.value, None
+    elif isinstance(statement, ast.AnnAssign):
+        target, value, annotation = statement.target, statement.value, statement.annotation
+    else:
+        return None, None
+    if not isinstance(target, ast.Name):
+        return None, None
+    typed = segments.text(annotation) if annotation is not None and _is_mapped(annotation) \
+        else ""
+    if target.id in _TABLE_ATTRIBUTES and value is not None:
+        table = str(value.value) if target.id == "__tablename__" and isinstance(
+            value, ast.Constant) else None
+        return table, f"{target.id}={segments.text(value)}"
+    if value is not None and (declared := segments.declaration(value)) is not None:
+        return None, f"{target.id}:{typed}={declared}"
+    if value is None and typed:
+        return None, f"{target.id}:{typed}"
+    return None, None
+
+
+def _migration_folders(project: Project) -> tuple[str, ...]:
+    """Extra migration folders named by `script_location` in alembic.ini files."""
+    folders = []
+    for ini in project.glob("alembic.ini", "*/alembic.ini"):
+        text = project.text(ini) or ""
+        match = re.search(r"(?m)^\s*script_location\s*=\s*(\S+)", text)
+        if match is None:
+            continue
+        location = match.group(1).replace("%(here)s/", "").replace("%(here)s", "")
+        if ":" in location:  # a package resource (`myapp:migrations`)
+            location = location.replace(".", "/").replace(":", "/")
+        folders.append(posixpath.normpath(posixpath.join(posixpath.dirname(ini),
+                                                         location)) + "/")
+    return tuple(folders)
+
+
+def _is_migration(path: str, folders: tuple[str, ...]) -> bool:
+    if is_migration_path(path):
+        return True
+    return path.endswith((".py", ".sql")) and any(
+        path.startswith(folder) and posixpath.basename(path) not in ("env.py", "__init__.py")
+        for folder in folders)
+
+
+def _model_versions(project: Project, paths: list[str], limit: int
+                    ) -> list[tuple[str, list[tuple[str, str, str, str]]]] | None:
+    """The newest `limit` commits changing the model files, with their blob ids."""
+    done = project.git.run(["log", "--format=%x1e%H", "--raw", "--no-abbrev", "--no-renames",
+                            "-z", f"--max-count={limit}", "HEAD", "--",
+                            *(f":(top,literal){p}" for p in paths)])
+    if done.status != 0:
+        return None
+    return list(_parse_raw(done.out))
+
+
+_SCHEMA_MARKERS = (b"Column", b"mapped_column", b"column_property", b"Mapped", b"Table",
+                   b"__table", b"Field", b"ForeignKey", b"Index", b"Constraint", b"class ",
+                   b"__abstract__", b"__bind_key__")
+"""Text without any of these cannot declare or change a column or a table."""
+MAX_STATEMENT_LINES = 200
+
+
+def _statement_start(blob: bytes, line_start: int) -> int:
+    """The start of the class-level statement a line belongs to: back over blank lines and
+    lines indented deeper than a class body (continuation lines, method bodies)."""
+    position = line_start
+    for _ in range(MAX_STATEMENT_LINES):
+        line_end = blob.find(b"\n", position)
+        line = blob[position:line_end if line_end >= 0 else len(blob)]
+        stripped = line.lstrip(b" \t")
+        indent = len(line[:len(line) - len(stripped)].expandtabs(8))
+        if stripped and indent <= 4 and not stripped.startswith((b")", b"]", b"}")):
+            return position
+        if position == 0:
+            return 0
+        position = blob.rfind(b"\n", 0, position - 1) + 1
+    return position
+
+
+def may_change_schema(old: bytes, new: bytes) -> bool:
+    """Whether the change from `old` to `new` touches a statement that could declare a column or
+    a table; when not, the versions need not be parsed. Errs on the side of True."""
+    start, end = _changed_window(old, new)
+    old_end = len(old) - (len(new) - end)
+    for blob, low, high in ((new, start, end), (old, start, old_end)):
+        line_end = blob.find(b"\n", max(low, high))
+        region = blob[_statement_start(blob, blob.rfind(b"\n", 0, low) + 1):
+                      line_end if line_end >= 0 else len(blob)]
+        if any(marker in region for marker in _SCHEMA_MARKERS):
+            return True
+    return False
+
+
+def _signatures(project: Project, pairs: list[tuple[str, str]]
+                ) -> dict[str, frozenset[str] | None]:
+    """The schema of each version that takes part in a change that may touch the schema."""
+    shas = sorted({sha for pair in pairs for sha in pair if sha != _ZERO})
+    contents = dict(_read(project, shas))
+    result: dict[str, frozenset[str] | None] = {}
+    for old, new in pairs:
+        before, after = contents.get(old, b""), contents.get(new, b"")
+        if old != _ZERO and new != _ZERO and before and after \
+                and not may_change_schema(before, after):
+            continue
+        for sha, content in ((old, before), (new, after)):
+            if sha != _ZERO and sha not in result:
+                result[sha] = schema_signature(content.decode("utf-8", "replace")) \
+                    if content else None
+    return result
+
+
+def _union(signatures: dict[str, frozenset[str] | None],
+           shas: list[str]) -> frozenset[str] | None:
+    """The schema of several file versions together (a move between files changes nothing);
+    None when one of them could not be read."""
+    parts: set[str] = set()
+    for sha in shas:
+        if sha == _ZERO:
+            continue
+        signature = signatures.get(sha)
+        if signature is None:
+            return None
+        parts |= signature
+    return frozenset(parts)
+
+
+@detector("migrations_with_models")
+def migrations_with_models(project: Project, follow_commits: int = 3,
+                           max_commits: int = 200) -> Finding:
+    """Fails when a commit changed the schema its models declare (a column, a table, table
+    arguments: `Column`/`mapped_column`/`Table`/`Mapped[...]` in a model class; relationships
+    and Python-side defaults do not count) without a new or changed migration file (in a
+    `migrations` or `alembic` folder, or alembic.ini's script_location) in the same commit or
+    in the `follow_commits` commits after it (default 3, for people who generate the migration
+    right after). Commits older than the first migration are not judged. Looks at the newest
+    `max_commits` commits that changed a current model file or a `models.py` / `models/`
+    module. Not applicable without models or without migrations; unknown without history."""
+    history = project.history()
+    if not history.available:
+        return unknown(f"git history cannot be read: {history.problem}")
+    models = find_models(project)
+    if not models.classes:
+        return not_applicable("no ORM model classes found")
+    folders = _migration_folders(project)
+    if not any(_is_migration(p, folders) for p in project.files):
+        return not_applicable("the project has no migrations folder (see database.migrations)")
+    prefix = _prefix(project)
+    candidates = {prefix + p for p in models.files}
+    for commit in history.commits:
+        for change in commit.changes:
+            inner = _inside(prefix, change.path)
+            if inner is not None and inner.endswith(".py") and not is_test_path(inner) and (
+                    posixpath.basename(inner) == "models.py"
+                    or "models" in inner.split("/")[:-1]):
+                candidates.add(change.path)
+    versions = _model_versions(project, sorted(candidates), max_commits)
+    if versions is None:
+        return unknown("git could not list the past versions of the model files")
+    order = {commit.sha: index for index, commit in enumerate(history.commits)}
+    migrating = sorted(index for index, commit in enumerate(history.commits)
+                       if any(_is_migration(p, folders) for p in
+                              (_inside(prefix, c.path) for c in commit.changes) if p is not None))
+    if not migrating:
+        return failed("the migration files are not committed: no commit ever added one, so "
+                      "the schema changes of the models reach nobody else",
+                      confidence=Confidence.MEDIUM)
+    oldest_migration = migrating[-1]
+    signatures = _signatures(project, [(old, new) for _, changes in versions
+                                       for old, new, _, _ in changes])
+    judged = 0
+    offenders: list[Evidence] = []
+    migrating_set = set(migrating)
+    for sha, changes in versions:
+        index = order.get(sha)
+        if index is None or index > oldest_migration or not changes:
+            continue
+        # Changes far from any column or table were not parsed: they change no schema.
+        read = [(old, new) for old, new, _, _ in changes
+                if (old == _ZERO or old in signatures) and (new == _ZERO or new in signatures)]
+        before = _union(signatures, [old for old, _ in read])
+        after = _union(signatures, [new for _, new in read])
+        if before is None or after is None or before == after:
+            continue
+        judged += 1
+        if any(j in migrating_set for j in range(max(0, index - follow_commits), index + 1)):
+            continue
+        commit = history.commits[index]
+        offenders.append(in_commit(_shown(prefix, changes[0][3]), commit.sha, commit.subject))
+    confidence = Confidence.MEDIUM if history.shallow else Confidence.HIGH
+    window = f"in the same commit or the {follow_commits} after it"
+    if offenders:
+        return failed(f"{len(offenders)} of {judged} commits that changed model columns or "
+                      f"tables had no new or changed migration {window}, e.g. "
+                      f"{offenders[0].location}", *offenders[:MAX_EVIDENCE],
+                      confidence=Confidence.MEDIUM)
+    return passed(f"each of the {judged} commits that changed model columns or tables came "
+                  f"with a migration {window}", confidence=confidence)

@@ -19,7 +19,7 @@ from checklist_app.project.packing import Packed
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
 from checklist_app.project.sql_flow import SqlSite, find_sql_sites
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 """Bump when the shape of ModuleIndex changes, so cached indexes are rebuilt."""
 
 MAX_CONST_TEXT = 160

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from checklist_app.project.pyindex import Resolver
 
 MAX_TEXT = 60
-PEEK_DEPTH = 4
+PEEK_DEPTH = 2
 """How deep into an expression outside loops the analysis looks for a comprehension or a call."""
 
 EAGER_LOADERS = frozenset({
@@ -64,10 +64,17 @@ _SESSION_RUNNERS = frozenset({"execute", "scalars", "scalar", "get", "refresh", 
 _DB_RUNNERS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 _CONNECTIONS = frozenset({"conn", "connection", "cursor", "cur", "engine"})
 _NOT_SESSIONS = ("flask.", "requests.", "httpx.", "aiohttp.", "werkzeug.")
+_ROOT_METHODS = frozenset({"select", "query", "get", "execute", "scalars", "scalar",
+                           "get_or_404", "first_or_404", "one_or_404", "paginate"})
+_SOURCE_METHODS = _BUILDERS | _ROWS | _ONE | _ROOT_METHODS | frozenset({"unique"})
+"""Methods whose call can give query results; a call of any other method is not looked into."""
 _PASS_THROUGH = frozenset({"reversed", "sorted", "list", "tuple", "iter"})
 _AGGREGATES = frozenset({"sum", "min", "max"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
-_LEAVES = (ast.Name, ast.Constant, ast.Attribute, ast.Lambda, ast.JoinedStr)
+_PEEKED = frozenset({*_COMPREHENSIONS, ast.Call, ast.Subscript, ast.Tuple, ast.List, ast.Set,
+                     ast.Dict, ast.Starred, ast.Await, ast.NamedExpr, ast.Yield, ast.YieldFrom,
+                     ast.IfExp})
+"""Expressions outside loops that can hold a comprehension or a call worth a look."""
 
 
 class LoopKind(StrEnum):
@@ -238,7 +245,7 @@ class _Analysis:
     def _call(self, node: ast.Call, names: dict[str, _Source]) -> _Source | None:
         func = node.func
         if isinstance(func, ast.Name):
-            name = self.resolver.name(func)
+            name = self.resolver.aliases.get(func.id, func.id)
             if _last(name) == "select":
                 return _Source(_Kind.SELECT, self._entity(node))
             if name in _PASS_THROUGH and node.args:
@@ -246,7 +253,7 @@ class _Analysis:
                 if inner is not None and inner.iterable:
                     return _Source(_Kind.ROWS, inner.model, inner.path, inner.eager, inner.loop)
             return None
-        if not isinstance(func, ast.Attribute):
+        if not isinstance(func, ast.Attribute) or func.attr not in _SOURCE_METHODS:
             return None
         method = func.attr
         base = self.classify(func.value, names)
@@ -496,34 +503,32 @@ class _Analysis:
         if isinstance(node, _COMPREHENSIONS):
             self._comprehension(node, names, function)
             return
-        if depth <= 0 or isinstance(node, _LEAVES):
+        if depth <= 0:
             return
-        depth -= 1
+        children: list[ast.expr]
         if isinstance(node, ast.Call):
             self._call_site(node, names, function)
-            for argument in node.args:
-                self._peek(argument, names, function, depth)
-            for keyword in node.keywords:
-                self._peek(keyword.value, names, function, depth)
+            children = [*node.args, *(k.value for k in node.keywords)]
             if isinstance(node.func, ast.Attribute):
-                self._peek(node.func.value, names, function, depth)
+                children.append(node.func.value)
         elif isinstance(node, ast.Subscript):
             self._slice_site(node, names, function)
-            self._peek(node.value, names, function, depth)
+            children = [node.value]
         elif isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            for element in node.elts:
-                self._peek(element, names, function, depth)
+            children = node.elts
         elif isinstance(node, ast.Dict):
-            for value in node.values:
-                self._peek(value, names, function, depth)
+            children = [value for value in node.values if value is not None]
         elif isinstance(node, (ast.Starred, ast.Await, ast.NamedExpr)):
-            self._peek(node.value, names, function, depth)
+            children = [node.value]
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-            if node.value is not None:
-                self._peek(node.value, names, function, depth)
+            children = [node.value] if node.value is not None else []
         elif isinstance(node, ast.IfExp):
-            self._peek(node.body, names, function, depth)
-            self._peek(node.orelse, names, function, depth)
+            children = [node.body, node.orelse]
+        else:
+            return
+        for child in children:
+            if type(child) in _PEEKED:  # skip names, constants and attributes cheaply
+                self._peek(child, names, function, depth - 1)
 
     def _walk(self, root: ast.expr, names: dict[str, _Source], function: str | None) -> None:
         stack: list[ast.AST] = [root]
@@ -605,7 +610,7 @@ class _Analysis:
         ))
 
     def _call_site(self, node: ast.Call, names: dict[str, _Source], function: str | None) -> None:
-        loop_source = self._innermost(names)
+        loop_source = self._innermost(names) if self._active else None
         if loop_source is not None and loop_source.loop is not None:
             runs, model = self._runs_query(node, names)
             if runs:

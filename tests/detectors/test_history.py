@@ -1,0 +1,356 @@
+"""History detectors on real temporary git repositories with several commits: outcome,
+confidence and exact evidence (path, line and commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from textwrap import dedent
+
+import pytest
+
+from checklist_app.detectors.history import (
+    _changed_window,
+    _parsed_signature,
+    _quick_signature,
+    may_change_schema,
+    scan_blob_change,
+    schema_signature,
+    secret_file_kind,
+)
+from checklist_app.findings import Confidence, Finding, Outcome
+from tests.repos import Repo, git
+
+MakeRepo = Callable[..., Repo]
+RunDetector = Callable[..., Finding]
+
+PASS, FAIL = Outcome.PASS, Outcome.FAIL
+UNKNOWN, NOT_APPLICABLE = Outcome.UNKNOWN, Outcome.NOT_APPLICABLE
+HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
+
+AWS_KEY = "AKIA" + "QWERTYUIOPASDFGH"
+GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+PRIVATE_KEY = ("-----BEGIN RSA PRIVATE KEY-----\n"
+               "MIIEpAIBAAKCAQEA7bq98xkK2Lrq1mV8o0Vp7QnA9yF2wX3zHc4tB6uJd1sR0pLm\n"
+               "-----END RSA PRIVATE KEY-----\n")
+
+
+def src(text: str) -> str:
+    return dedent(text).lstrip("\n")
+
+
+def located(finding: Finding) -> list[tuple[str, int | None, str | None]]:
+    return [(e.path, e.line, e.commit) for e in finding.evidence]
+
+
+# --- secrets: names and contents -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "kind"), [
+    (".env", "environment file"),
+    ("config/.env.production", "environment file"),
+    ("deploy/prod.env", "environment file"),
+    (".env.example", None),
+    (".env.sample", None),
+    ("example.env", None),
+    (".flaskenv", None),
+    ("keys/id_rsa", "SSH private key"),
+    ("keys/id_rsa.pub", None),
+    ("certs/server.key", "private key file"),
+    ("certs/client.p12", "certificate store with a private key"),
+    ("gcp/credentials.json", "credentials file"),
+    ("client_secret_123.apps.json", "credentials file"),
+    ("app/credentials.py", None),
+])
+def test_secret_file_names(path: str, kind: str | None) -> None:
+    assert secret_file_kind(path) == kind
+
+
+CONTENT_CASES = [
+    pytest.param("app/aws.py", f'KEY = "{AWS_KEY}"\n', [("AWS access key", 1)], id="aws"),
+    pytest.param("app/aws.py", 'KEY = "AKIAIOSFODNN7EXAMPLE"\n', [], id="aws-docs-example"),
+    pytest.param("deploy.sh", f"export GH={GITHUB_TOKEN}\n", [("GitHub token", 1)], id="github"),
+    pytest.param("certs/server.pem", "x\n" + PRIVATE_KEY, [("private key", 2)], id="pem"),
+    pytest.param("app/check.py", 'if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n'
+                 "    pass\n", [], id="key-header-in-code"),
+    pytest.param("app/config.py", 'SECRET_KEY = "a8f5f167f44f4964e6c998dee827110c"\n',
+                 [("hard-coded SECRET_KEY", 1)], id="secret-key"),
+    pytest.param("app/__init__.py", 'app.config["SECRET_KEY"] = "9d2f7a61c04b4e3f8a1b"\n',
+                 [("hard-coded SECRET_KEY", 1)], id="secret-key-in-any-file"),
+    pytest.param("app/config.py", src("""
+        import os
+        SECRET_KEY = os.environ.get("SECRET_KEY")
+        SECRET_KEY = "dev"
+        SECRET_KEY = "change-me-in-production-please"
+        SECRET_KEY = "<your secret key>"
+        PASSWORD = os.environ["DB_PASSWORD"]
+        PASSWORD_MIN_LENGTH = 8
+        """), [], id="placeholders"),
+    pytest.param("config/settings.yaml", "db:\n  user: app\n  password: s3cr3t-Pa55\n",
+                 [("password", 3)], id="password-in-yaml"),
+    pytest.param("config/settings.yaml", "db:\n  password: ${DB_PASSWORD}\n", [],
+                 id="password-reference"),
+    pytest.param("app/auth.py", 'password = "hunter2"\n', [], id="password-in-code"),
+    pytest.param(".env", "DATABASE_URL=postgresql://app:Zq81xv@db.prod.example.com/app\n",
+                 [("password in a connection URL", 1)], id="url-remote"),
+    pytest.param(".env", "DATABASE_URL=postgresql://app:Zq81xv@localhost/app\n", [],
+                 id="url-local"),
+    pytest.param("logo.png", "\0PNG" + AWS_KEY, [], id="binary"),
+]
+
+
+@pytest.mark.parametrize(("path", "text", "expected"), CONTENT_CASES)
+def test_secret_contents(path: str, text: str, expected: list[tuple[str, int]]) -> None:
+    hits = scan_blob_change(path, None, text.encode())
+    assert [(h.kind, h.line) for h in hits] == expected
+
+
+def test_excerpts_never_show_the_secret() -> None:
+    text = f'AWS = "{AWS_KEY}"\nSECRET_KEY = "a8f5f167f44f4964e6c998dee827110c"\n'
+    hits = scan_blob_change("app/config.py", None, text.encode())
+    assert [h.excerpt for h in hits] == ['AWS = "AKIA..."', 'SECRET_KEY = "a8f5..."']
+
+
+@pytest.mark.parametrize(("previous", "current", "window"), [
+    (b"abcdef", b"abcdef", (6, 6)),
+    (b"abcdef", b"abXdef", (2, 3)),
+    (b"abcdef", b"abcdefgh", (6, 8)),
+    (b"abcdef", b"Zabcdef", (0, 1)),
+    (b"abcdef", b"ab", (2, 2)),
+    (b"x" * 20000 + b"1" + b"y" * 9000, b"x" * 20000 + b"22" + b"y" * 9000, (20000, 20002)),
+])
+def test_changed_window(previous: bytes, current: bytes, window: tuple[int, int]) -> None:
+    assert _changed_window(previous, current) == window
+
+
+def test_only_the_changed_part_of_a_version_is_scanned() -> None:
+    old = f'TOKEN = "{GITHUB_TOKEN}"\n'.encode() + b"x = 1\n" * 2000
+    new = old + b"y = 2\n"
+    assert [h.line for h in scan_blob_change("app/a.py", None, old)] == [1]
+    assert scan_blob_change("app/a.py", old, new) == ()
+    changed = old + f'K = "{AWS_KEY}"\n'.encode()
+    assert [(h.kind, h.line) for h in scan_blob_change("app/a.py", old, changed)] == [
+        ("AWS access key", 2002)]
+
+
+# --- security.no-committed-secrets ---------------------------------------------------------------
+
+
+def test_a_secret_deleted_long_ago_is_still_found(make_repo: MakeRepo,
+                                                  run_detector: RunDetector) -> None:
+    repo = make_repo({"app.py": "x = 1\n"})
+    added = repo.commit({"app/aws.py": f'import boto3\nKEY = "{AWS_KEY}"\n'}, "add aws")
+    repo.commit({"app/aws.py": 'import boto3\nKEY = os.environ["KEY"]\n'}, "use env")
+    env = repo.commit({".env": "SECRET_KEY=x\n"}, "oops")
+    repo.delete(".env")
+    repo.commit(message="remove .env")
+    found = run_detector("committed_secrets", repo.root)
+    assert (found.outcome, found.confidence) == (FAIL, HIGH)
+    assert located(found) == [(".env", None, env), ("app/aws.py", 2, added)]
+    assert AWS_KEY not in found.evidence[1].excerpt
+
+
+def test_clean_history_passes(make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    repo = make_repo({".env.example": "SECRET_KEY=change-me\n",
+                      "app/config.py": 'SECRET_KEY = os.environ["SECRET_KEY"]\n'})
+    repo.commit({"app/views.py": "def index():\n    return 'hi'\n"}, "views")
+    found = run_detector("committed_secrets", repo.root)
+    assert (found.outcome, found.confidence, located(found)) == (PASS, HIGH, [])
+    assert "in 2 commits" in found.message
+
+
+def test_the_same_secret_in_later_versions_is_reported_once(
+        make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    repo = make_repo()
+    first = repo.commit({"deploy/ci.yaml": "password: Qw8-zz91k\nname: a\n"}, "ci")
+    repo.commit({"deploy/ci.yaml": "password: Qw8-zz91k\nname: b\n"}, "rename")
+    found = run_detector("committed_secrets", repo.root)
+    assert (found.outcome, found.confidence) == (FAIL, MEDIUM)
+    assert located(found) == [("deploy/ci.yaml", 1, first)]
+
+
+def test_secrets_outside_a_subfolder_project_are_shown_from_the_top(
+        make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    repo = make_repo({"service/app.py": "x = 1\n"})
+    added = repo.commit({"ops/id_rsa": PRIVATE_KEY}, "key")
+    found = run_detector("committed_secrets", repo.root / "service")
+    assert located(found) == [(":/ops/id_rsa", None, added), (":/ops/id_rsa", 1, added)]
+
+
+def test_secrets_without_git_are_unknown(make_repo: MakeRepo,
+                                         run_detector: RunDetector) -> None:
+    repo = make_repo({".env": "A=1\n"}, git=False)
+    assert run_detector("committed_secrets", repo.root).outcome is UNKNOWN
+
+
+# --- testing.tests-with-code ---------------------------------------------------------------------
+
+
+def test_tests_changing_with_code_pass(make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    repo = make_repo({"app/views.py": "a = 1\n", "tests/test_views.py": "def test(): pass\n"})
+    repo.commit({"app/views.py": "a = 2\n", "tests/test_views.py": "def test(): 1\n"}, "both")
+    repo.commit({"docs/conf.py": "x = 1\n", "migrations/versions/1.py": "y = 1\n"}, "no code")
+    found = run_detector("tests_with_code", repo.root)
+    assert (found.outcome, found.confidence) == (PASS, LOW)
+    assert found.message.startswith("2 of the last 2 commits")
+
+
+def test_code_without_tests_fails_with_examples(make_repo: MakeRepo,
+                                                run_detector: RunDetector) -> None:
+    repo = make_repo({"app/views.py": "a = 1\n", "tests/test_views.py": "def test(): pass\n"})
+    shas = [repo.commit({"app/views.py": f"a = {n}\n"}, f"change {n}") for n in range(2, 6)]
+    found = run_detector("tests_with_code", repo.root)
+    assert (found.outcome, found.confidence) == (FAIL, LOW)
+    assert located(found) == [("app/views.py", None, sha) for sha in reversed(shas)]
+    assert found.message.startswith("1 of the last 5 commits")
+
+
+def test_no_commit_ever_touching_tests_fails(make_repo: MakeRepo,
+                                             run_detector: RunDetector) -> None:
+    repo = make_repo({"app.py": "a = 1\n"})
+    found = run_detector("tests_with_code", repo.root, min_share=0.0)
+    assert (found.outcome, located(found)) == (FAIL, [("app.py", None, git(
+        repo.root, "rev-parse", "HEAD").strip())])
+    assert "ever changed a test" in found.message
+
+
+def test_tests_with_code_needs_history(make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    repo = make_repo({"app.py": "a = 1\n"}, git=False)
+    assert run_detector("tests_with_code", repo.root).outcome is UNKNOWN
+
+
+# --- database.migrations-with-models -------------------------------------------------------------
+
+MODEL_V1 = src("""
+    from app.extensions import db
+
+
+    class User(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        name = db.Column(db.String(80))
+
+        def greet(self):
+            return "hi"
+    """)
+
+
+def with_column(text: str, column: str) -> str:
+    return text.replace("    def greet", f"    {column}\n\n    def greet")
+
+
+def model_repo(make_repo: MakeRepo) -> Repo:
+    return make_repo({"app/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n"
+                                           "db = SQLAlchemy()\n",
+                      "app/models.py": MODEL_V1,
+                      "migrations/env.py": "from alembic import context\n",
+                      "migrations/versions/0001_init.py": "revision = '0001'\n"})
+
+
+def test_model_change_with_its_migration_passes(make_repo: MakeRepo,
+                                                run_detector: RunDetector) -> None:
+    repo = model_repo(make_repo)
+    repo.commit({"app/models.py": with_column(MODEL_V1, "email = db.Column(db.String(120))"),
+                 "migrations/versions/0002_email.py": "revision = '0002'\n"}, "email")
+    repo.commit({"app/models.py": with_column(MODEL_V1, "email = db.Column(db.String(120))")
+                 .replace('"hi"', '"hello"')}, "greeting")
+    found = run_detector("migrations_with_models", repo.root)
+    assert (found.outcome, found.confidence, located(found)) == (PASS, HIGH, [])
+    assert "each of the 2 commits" in found.message
+
+
+def test_model_change_without_migration_fails(make_repo: MakeRepo,
+                                              run_detector: RunDetector) -> None:
+    repo = model_repo(make_repo)
+    late = repo.commit({"app/models.py": with_column(MODEL_V1, "age = db.Column(db.Integer)")},
+                       "age")
+    for n in range(3):
+        repo.commit({"README.md": f"{n}\n"}, f"docs {n}")
+    repo.commit({"migrations/versions/0002_age.py": "revision = '0002'\n"}, "late migration")
+    found = run_detector("migrations_with_models", repo.root)
+    assert (found.outcome, found.confidence) == (FAIL, MEDIUM)
+    assert located(found) == [("app/models.py", None, late)]
+    passing = run_detector("migrations_with_models", repo.root, follow_commits=4)
+    assert passing.outcome is PASS
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda t: t.replace('"hi"', '"hello"'), id="method-body"),
+    pytest.param(lambda t: with_column(t, 'posts = db.relationship("Post", lazy="select")'),
+                 id="relationship"),
+    pytest.param(lambda t: t.replace("db.String(80))", "db.String(80), default='x')"),
+                 id="python-default"),
+])
+def test_changes_that_need_no_migration(make_repo: MakeRepo, run_detector: RunDetector,
+                                        change: Callable[[str], str]) -> None:
+    repo = model_repo(make_repo)
+    repo.commit({"app/models.py": change(MODEL_V1)}, "tweak")
+    found = run_detector("migrations_with_models", repo.root)
+    assert (found.outcome, located(found)) == (PASS, [])
+    assert "each of the 1 commits" in found.message
+
+
+def test_commits_before_the_first_migration_are_not_judged(
+        make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    repo = make_repo({"app/models.py": MODEL_V1})
+    repo.commit({"app/models.py": with_column(MODEL_V1, "age = db.Column(db.Integer)")}, "age")
+    repo.commit({"migrations/env.py": "from alembic import context\n",
+                 "migrations/versions/0001_init.py": "revision = '0001'\n"}, "adopt alembic")
+    found = run_detector("migrations_with_models", repo.root)
+    assert (found.outcome, located(found)) == (PASS, [])
+
+
+@pytest.mark.parametrize(("files", "git_repo", "outcome"), [
+    pytest.param({"app.py": "x = 1\n", "migrations/versions/1.py": "x = 1\n"}, True,
+                 NOT_APPLICABLE, id="no-models"),
+    pytest.param({"app/models.py": MODEL_V1}, True, NOT_APPLICABLE, id="no-migrations"),
+    pytest.param({"app/models.py": MODEL_V1}, False, UNKNOWN, id="no-git"),
+])
+def test_migrations_with_models_cannot_judge(make_repo: MakeRepo, run_detector: RunDetector,
+                                             files: dict[str, str], git_repo: bool,
+                                             outcome: Outcome) -> None:
+    repo = make_repo(files, git=git_repo)
+    assert run_detector("migrations_with_models", repo.root).outcome is outcome
+
+
+SCHEMA_SOURCE = src("""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+    tags = sa.Table("tags", metadata, sa.Column("id", sa.Integer))
+
+
+    @decorated
+    class Post(Base):
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str]
+        body = sa.Column(
+            sa.Text,
+            nullable=False,
+            doc="the text",
+        )
+        author: Mapped["User"] = relationship(back_populates="posts")
+
+        def summary(self):
+            return sa.Column("not a column of the class")
+    """)
+
+
+def test_schema_signature() -> None:
+    assert schema_signature(SCHEMA_SOURCE) == frozenset({
+        'table:sa.Table("tags",metadata,sa.Column("id",sa.Integer))',
+        'posts.__tablename__="posts"',
+        "posts.id:Mapped[int]=mapped_column(primary_key=True)",
+        "posts.title:Mapped[str]",
+        "posts.body:=Column(sa.Text,nullable=False)",
+    })
+    assert _quick_signature(SCHEMA_SOURCE) == _parsed_signature(SCHEMA_SOURCE)
+    assert schema_signature("class A(Base):\n    id = Column(\n") is None
+    assert schema_signature("def unrelated(:\n") == frozenset()
+
+
+def test_only_changes_near_columns_need_parsing() -> None:
+    old = SCHEMA_SOURCE.encode()
+    assert may_change_schema(old, old.replace(b"not a column", b"still not"))
+    assert may_change_schema(old, old.replace(b"nullable=False", b"nullable=True"))
+    assert not may_change_schema(old + b"\n\ndef helper():\n    return 1\n",
+                                 old + b"\n\ndef helper():\n    return 2\n")
