@@ -152,3 +152,32 @@ def test_facts_cache_reuses_unchanged_modules_and_reads_only_new_commits(
     second.close()
     third = Project(repo.root, FactsCache.for_project(cache_dir, repo.root))
     assert [c.subject for c in third.history().commits] == ["second", "initial"]
+
+
+def test_remembered_facts_survive_to_the_next_scan_and_unused_ones_are_dropped(
+    make_repo: Callable[..., Repo], tmp_path: Path
+) -> None:
+    from checklist_app.project.cache import FactsCache
+
+    repo = make_repo({"a.py": "x = 1\n"})
+    cache_dir = tmp_path / "cache"
+    calls: list[str] = []
+
+    def compute(value: str) -> Callable[[], str]:
+        def run() -> str:
+            calls.append(value)
+            return value.upper()
+        return run
+
+    first = Project(repo.root, FactsCache.for_project(cache_dir, repo.root))
+    assert first.remembered("test-v1", "one", compute("one")) == "ONE"
+    assert first.remembered("test-v1", "one", compute("one")) == "ONE"
+    assert first.remembered("test-v1", "two", compute("two")) == "TWO"
+    first.close()
+    second = Project(repo.root, FactsCache.for_project(cache_dir, repo.root))
+    assert second.remembered("test-v1", "one", compute("one")) == "ONE"
+    second.close()
+    third = Project(repo.root, FactsCache.for_project(cache_dir, repo.root))
+    assert third.remembered("test-v1", "two", compute("two")) == "TWO"
+    third.close()
+    assert calls == ["one", "two", "two"]

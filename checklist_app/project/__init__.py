@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -33,6 +34,7 @@ from checklist_app.project.pyindex import Call, Decorator, ModuleIndex
 __all__ = ["Call", "Commit", "Decorator", "Dependency", "History", "ModuleIndex", "Project"]
 
 _Entry = TypeVar("_Entry", Call, Decorator)
+_Fact = TypeVar("_Fact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class Project:
         self._modules: dict[str, ModuleIndex] | None = None
         self._dependencies: tuple[Dependency, ...] | None = None
         self._history: History | None = None
+        self._memo: dict[tuple[str, str], object] = {}
         self._calls: dict[str, list[tuple[ModuleIndex, Call]]] | None = None
         self._decorators: dict[str, list[tuple[ModuleIndex, Decorator]]] | None = None
         self._lock = threading.RLock()
@@ -279,6 +282,30 @@ class Project:
                 self._note(Note(f"not parsed: {index.syntax_error}", path))
             result[path] = index
         return result
+
+    # --- remembered facts -----
+
+    def remembered(self, kind: str, key: str, compute: Callable[[], _Fact]) -> _Fact:
+        """A fact derived from input that never changes (a git blob, a file's content hash):
+        computed once, kept in the facts cache, and reused by later scans.
+
+        `kind` names the computation (and its version: change it when the computation
+        changes); `key` names the input. Values must be plain picklable values. Facts that a
+        scan does not ask for are dropped from the cache when it is saved.
+        """
+        memo_key = (kind, key)
+        if memo_key in self._memo:
+            return self._memo[memo_key]  # type: ignore[return-value]
+        if self._cache is not None:
+            found, value = self._cache.fact(memo_key)
+            if found:
+                self._memo[memo_key] = value
+                return value  # type: ignore[return-value]
+        made = compute()
+        self._memo[memo_key] = made
+        if self._cache is not None:
+            self._cache.put_fact(memo_key, made)
+        return made
 
     # --- dependencies -----
 

@@ -44,6 +44,8 @@ class FactsCache:
         self._used: set[bytes] = set()
         self._head: str | None = None
         self._commits: tuple[Commit, ...] = ()
+        self._facts: dict[tuple[str, str], object] = {}
+        self._facts_used: set[tuple[str, str]] = set()
         self._changed = False
         self._load()
 
@@ -64,6 +66,7 @@ class FactsCache:
         self._modules = data.get("modules", {})
         self._head = data.get("head")
         self._commits = data.get("commits", ())
+        self._facts = data.get("facts", {})
 
     def module(self, key: bytes) -> ModuleIndex | None:
         return self._modules.get(key)
@@ -74,6 +77,18 @@ class FactsCache:
     def put_module(self, key: bytes, index: ModuleIndex) -> None:
         self._modules[key] = index
         self._used.add(key)
+        self._changed = True
+
+    def fact(self, key: tuple[str, str]) -> tuple[bool, object]:
+        """(found, value) for a fact derived from immutable input (see Project.remembered)."""
+        if key in self._facts:
+            self._facts_used.add(key)
+            return True, self._facts[key]
+        return False, None
+
+    def put_fact(self, key: tuple[str, str], value: object) -> None:
+        self._facts[key] = value
+        self._facts_used.add(key)
         self._changed = True
 
     def history(
@@ -94,13 +109,14 @@ class FactsCache:
 
     def save(self) -> None:
         """Write the cache, keeping only the modules this scan used."""
-        if len(self._used) != len(self._modules):
+        if len(self._used) != len(self._modules) or len(self._facts_used) != len(self._facts):
             self._changed = True
         if not self._changed:
             return
         modules = {k: v for k, v in self._modules.items() if k in self._used}
+        facts = {k: v for k, v in self._facts.items() if k in self._facts_used}
         data = {"format": _FORMAT, "modules": modules, "head": self._head,
-                "commits": self._commits}
+                "commits": self._commits, "facts": facts}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
