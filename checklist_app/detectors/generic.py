@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 
-import regex
-
 from checklist_app.detectors.evidence import at_line, in_commit
 from checklist_app.detectors.registry import REGEX_TIMEOUT_S, Regex, detector
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
@@ -45,6 +43,8 @@ def file_contains(
 
     The expression runs with a time limit; one that takes too long gives `unknown`, not a hang.
     """
+    import regex  # only when a checklist uses a pattern: it is slow to import
+
     compiled = regex.compile(pattern, regex.IGNORECASE if ignore_case else 0)
     candidates = project.glob(*paths)
     timed_out: list[str] = []

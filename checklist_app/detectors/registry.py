@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from types import NoneType, UnionType
 from typing import NewType, Protocol
 
-import regex
-
 from checklist_app.findings import Finding
 from checklist_app.project import Project
 
@@ -115,6 +113,8 @@ def _type_problem(annotation: object, value: object) -> str | None:
     if annotation is Regex:
         if not isinstance(value, str):
             return f"expected a regular expression, got {type(value).__name__}"
+        import regex  # only when checking a pattern: it is slow to import
+
         try:
             regex.compile(value)
         except regex.error as error:

@@ -14,8 +14,11 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
+
 
 MAX_FILE_BYTES = 2_000_000
 BINARY_SNIFF_BYTES = 8192
@@ -142,6 +145,8 @@ def walk(root: Path) -> FileListing:
 
     Links to folders are listed (and then skipped with a note by `from_paths`), never followed.
     """
+    import pathspec  # only for folders outside git: git honours .gitignore itself
+
     root = root.resolve()
     candidates: list[str] = []
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
