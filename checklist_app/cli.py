@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    gui = commands.add_parser("gui", help="open the desktop app (on PATH when given)")
+    gui.add_argument("path", type=Path, nargs="?", help="the project folder")
+    gui.add_argument("--rules", type=Path, action="append", default=[], metavar="DIR")
+    gui.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
+    demo = commands.add_parser("demo", help="open the desktop app on a bundled sample project")
+    demo.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
     scan = commands.add_parser("scan", help="scan a project and print every item's status")
     scan.add_argument("path", type=Path, help="the project folder")
     scan.add_argument("--format", choices=SCAN_FORMATS, default="text")
@@ -107,8 +115,26 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             return _rules_check(args.dirs, out, err)
         parser.parse_args(["rules", "--help"])
         return EXIT_USAGE
+    if args.command in (None, "gui", "demo"):
+        return _gui(args, err)
     parser.print_help(out)
     return EXIT_OK
+
+
+def _gui(args: argparse.Namespace, err: TextIO) -> int:
+    """Start the desktop app; Qt is imported only now."""
+    path: Path | None = getattr(args, "path", None)
+    if path is not None and not path.is_dir():
+        print(f"{TOOL_NAME}: {path}: no such folder", file=err)
+        return EXIT_USAGE
+    try:
+        from checklist_app.gui.app import run
+    except ImportError as error:
+        print(f"{TOOL_NAME}: the desktop app cannot start: {error}. Qt needs system libraries: "
+              "run scripts/setup, or see the README", file=err)
+        return EXIT_USAGE
+    return run(path, demo=args.command == "demo", db=getattr(args, "db", None),
+               rules_dirs=getattr(args, "rules", []))
 
 
 def _date(text: str) -> datetime:

@@ -58,7 +58,8 @@ def test_setup_cfg_and_setup_py_and_pipfile() -> None:
     cfg = "[options]\ninstall_requires =\n    flask==3.0\n    click\n"
     assert names("setup.cfg", cfg) == [("flask", "==3.0", 3, False, True),
                                        ("click", "", 4, False, False)]
-    setup = "from setuptools import setup\nsetup(\n    install_requires=['flask', 'itsdangerous==2.1'],\n)\n"
+    setup = ("from setuptools import setup\nsetup(\n"
+             "    install_requires=['flask', 'itsdangerous==2.1'],\n)\n")
     assert names("setup.py", setup) == [("flask", "", 3, False, False),
                                         ("itsdangerous", "==2.1", 3, False, True)]
     pipfile = '[packages]\nflask = "*"\nbcrypt = "==4.1.2"\n[dev-packages]\npytest = "*"\n'

@@ -24,7 +24,8 @@ ALLOWED: dict[str, set[str]] = {
                   "storage", "reports"},
     "cli": {"findings", "checklists", "project", "detectors", "scan", "progress", "storage",
             "reports", "workspace"},
-    "gui": {"findings", "checklists", "project", "progress", "reports", "workspace", "scan"},
+    "gui": {"findings", "checklists", "project", "progress", "reports", "workspace", "scan",
+            "demo"},
     "demo": {"findings"},
 }
 

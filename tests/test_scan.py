@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checklist_app.checklists import Combine
+from checklist_app.checklists import Checklists, Combine
 from checklist_app.detectors.registry import DuplicateDetectorError, detector, registered
 from checklist_app.findings import Confidence, Finding, Outcome, failed, passed, unknown
 from checklist_app.project import Project
@@ -51,7 +51,7 @@ items:
 
 
 @pytest.fixture
-def demo_rules(tmp_path: Path):  # type: ignore[no-untyped-def]
+def demo_rules(tmp_path: Path) -> Checklists:
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "demo.yaml").write_text(RULES)
@@ -61,7 +61,7 @@ def demo_rules(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_scan_isolates_errors_marks_manual_and_not_applicable(
-    make_repo: Callable[..., Repo], demo_rules, tmp_path: Path  # type: ignore[no-untyped-def]
+    make_repo: Callable[..., Repo], demo_rules: Checklists, tmp_path: Path
 ) -> None:
     repo = make_repo({"README.md": "# hi\n", "app.py": "from flask import Flask\n"})
     result = scan_path(repo.root, demo_rules, cache_dir=tmp_path / "cache")
@@ -78,7 +78,7 @@ def test_scan_isolates_errors_marks_manual_and_not_applicable(
 
 
 def test_scan_reports_progress_and_can_be_cancelled(
-    make_repo: Callable[..., Repo], demo_rules  # type: ignore[no-untyped-def]
+    make_repo: Callable[..., Repo], demo_rules: Checklists
 ) -> None:
     repo = make_repo({"README.md": "x"})
     seen: list[ScanProgress] = []

@@ -1,9 +1,14 @@
 """Facts from the previous scan of a project, reused when the content has not changed.
 
-Module indexes are kept by a digest of path and content; the git history by the HEAD it was read
-at, so a rescan parses only changed files and reads only the new commits. The cache is one pickle
-file per project in the user cache folder. It is written by this program only; a file that does
-not load is ignored and rewritten.
+Module indexes are kept by a digest of path and content, remembered facts by their input, and
+the git history by the HEAD it was read at, so a rescan parses only changed files and reads only
+the new commits.
+
+On disk a project's cache is a folder in the user cache folder: module indexes and facts in
+shards (a rescan that changed one file rewrites one or two shards, not everything) and the
+history as chunks, one per scan that found new commits, listed in order by a small manifest.
+Every file is written by this program only, atomically; one that does not load is ignored and
+rewritten.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any
 from checklist_app.project.git import Commit
 from checklist_app.project.pyindex import INDEX_FORMAT, ModuleIndex
 
-_FORMAT = ("checklist-app facts", INDEX_FORMAT, 1)
+_FORMAT = ("checklist-app facts", INDEX_FORMAT, 2)
+SHARDS = 16
+MAX_HISTORY_CHUNKS = 24
 
 
 @contextmanager
@@ -37,59 +44,144 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _shard_of(key: bytes) -> int:
+    return key[0] % SHARDS
+
+
+def _fact_digest(key: tuple[str, str]) -> bytes:
+    return hashlib.sha1(f"{key[0]}\0{key[1]}".encode("utf-8", "surrogateescape")).digest()
+
+
+class _Sharded:
+    """A dict split over SHARDS files; remembers which shards changed or lost entries."""
+
+    def __init__(self, folder: Path, prefix: str) -> None:
+        self.folder = folder
+        self.prefix = prefix
+        self.entries: dict[Any, Any] = {}
+        self.shard: dict[Any, int] = {}
+        self.used: set[Any] = set()
+        self.dirty: set[int] = set()
+        self.loaded: set[int] = set()
+
+    def load(self, shard_key: Callable[[Any], int]) -> None:
+        for number in range(SHARDS):
+            data = _read(self.folder / f"{self.prefix}-{number:02d}.pickle")
+            if not isinstance(data, dict):
+                continue
+            self.loaded.add(number)
+            for key, value in data.items():
+                self.entries[key] = value
+                self.shard[key] = number
+        self._shard_key = shard_key
+
+    def get(self, key: Any) -> Any:
+        if key in self.entries:
+            self.used.add(key)
+            return self.entries[key]
+        return None
+
+    def has(self, key: Any) -> bool:
+        return key in self.entries
+
+    def put(self, key: Any, value: Any, number: int) -> None:
+        self.entries[key] = value
+        self.shard[key] = number
+        self.used.add(key)
+        self.dirty.add(number)
+
+    def save(self) -> None:
+        for key, number in self.shard.items():
+            if key not in self.used:
+                self.dirty.add(number)
+        for number in sorted(self.dirty):
+            kept = {k: v for k, v in self.entries.items()
+                    if self.shard[k] == number and k in self.used}
+            _write(self.folder / f"{self.prefix}-{number:02d}.pickle", kept)
+
+
+def _read(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            data: Any = pickle.load(handle)  # noqa: S301 - our own file
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError,
+            ImportError, IndexError, KeyError):
+        return None
+    if not isinstance(data, tuple) or len(data) != 2 or data[0] != _FORMAT:
+        return None
+    return data[1]
+
+
+def _write(path: Path, value: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump((_FORMAT, value), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        return
+
+
 class FactsCache:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._modules: dict[bytes, ModuleIndex] = {}
-        self._used: set[bytes] = set()
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._modules = _Sharded(folder, "modules")
+        self._facts = _Sharded(folder, "facts")
+        self._chunks: list[tuple[str, str | None]] = []
+        """(file name, the head the chunk's newest commit is) oldest first."""
         self._head: str | None = None
         self._commits: tuple[Commit, ...] = ()
-        self._facts: dict[tuple[str, str], object] = {}
-        self._facts_used: set[tuple[str, str]] = set()
-        self._changed = False
-        self._load()
+        self._new_chunk: tuple[Commit, ...] | None = None
+        self._rewrite_history = False
+        with collector_paused():
+            self._modules.load(lambda key: _shard_of(key))
+            self._facts.load(lambda key: _shard_of(_fact_digest(key)))
+            self._load_history()
 
     @classmethod
     def for_project(cls, cache_dir: Path, root: Path) -> FactsCache:
-        digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-        return cls(cache_dir / f"{digest}.facts")
+        digest = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape"))
+        return cls(cache_dir / digest.hexdigest()[:24])
 
-    def _load(self) -> None:
-        try:
-            with open(self.path, "rb") as handle, collector_paused():
-                data: Any = pickle.load(handle)  # noqa: S301 - our own file
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError,
-                TypeError, ImportError, IndexError):
-            return
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            return
-        self._modules = data.get("modules", {})
-        self._head = data.get("head")
-        self._commits = data.get("commits", ())
-        self._facts = data.get("facts", {})
+    # --- modules --------------------------------------------------------------------------------
 
     def module(self, key: bytes) -> ModuleIndex | None:
-        return self._modules.get(key)
+        found: ModuleIndex | None = self._modules.get(key)
+        return found
 
     def keep_module(self, key: bytes) -> None:
-        self._used.add(key)
+        self._modules.used.add(key)
 
     def put_module(self, key: bytes, index: ModuleIndex) -> None:
-        self._modules[key] = index
-        self._used.add(key)
-        self._changed = True
+        self._modules.put(key, index, _shard_of(key))
+
+    # --- remembered facts ----------------------------------------------------------------------
 
     def fact(self, key: tuple[str, str]) -> tuple[bool, object]:
         """(found, value) for a fact derived from immutable input (see Project.remembered)."""
-        if key in self._facts:
-            self._facts_used.add(key)
-            return True, self._facts[key]
+        if self._facts.has(key):
+            return True, self._facts.get(key)
         return False, None
 
     def put_fact(self, key: tuple[str, str], value: object) -> None:
-        self._facts[key] = value
-        self._facts_used.add(key)
-        self._changed = True
+        self._facts.put(key, value, _shard_of(_fact_digest(key)))
+
+    # --- history ---------------------------------------------------------------------------------
+
+    def _load_history(self) -> None:
+        manifest = _read(self.folder / "history.pickle")
+        if not isinstance(manifest, list):
+            return
+        commits: list[tuple[Commit, ...]] = []
+        for name, _ in manifest:
+            chunk = _read(self.folder / name)
+            if not isinstance(chunk, tuple):
+                return  # a chunk is missing: read the whole history again
+            commits.append(chunk)
+        self._chunks = list(manifest)
+        self._head = manifest[-1][1] if manifest else None
+        self._commits = tuple(c for chunk in reversed(commits) for c in chunk)
 
     def history(
         self, head: str, is_ancestor: Callable[[str, str], bool]
@@ -102,26 +194,37 @@ class FactsCache:
         return None
 
     def put_history(self, head: str, commits: tuple[Commit, ...]) -> None:
-        if head != self._head:
-            self._head = head
-            self._commits = commits
-            self._changed = True
+        """The commits reachable from `head`, newest first (the cached ones at the end)."""
+        if head == self._head:
+            return
+        new = len(commits) - len(self._commits)
+        if self._head is not None and new >= 0 and commits[new:] == self._commits \
+                and len(self._chunks) < MAX_HISTORY_CHUNKS:
+            self._new_chunk = commits[:new]
+        else:
+            self._rewrite_history = True
+        self._head = head
+        self._commits = commits
+
+    def _save_history(self) -> None:
+        if self._rewrite_history:
+            self._chunks = []
+            chunk: tuple[Commit, ...] | None = self._commits
+        else:
+            chunk = self._new_chunk
+        if chunk is None:
+            return
+        name = f"history-{hashlib.sha1((self._head or '').encode()).hexdigest()[:16]}.pickle"
+        _write(self.folder / name, chunk)
+        kept = {n for n, _ in self._chunks} | {name}
+        self._chunks.append((name, self._head))
+        _write(self.folder / "history.pickle", self._chunks)
+        for stale in self.folder.glob("history-*.pickle"):
+            if stale.name not in kept:
+                stale.unlink(missing_ok=True)
 
     def save(self) -> None:
-        """Write the cache, keeping only the modules this scan used."""
-        if len(self._used) != len(self._modules) or len(self._facts_used) != len(self._facts):
-            self._changed = True
-        if not self._changed:
-            return
-        modules = {k: v for k, v in self._modules.items() if k in self._used}
-        facts = {k: v for k, v in self._facts.items() if k in self._facts_used}
-        data = {"format": _FORMAT, "modules": modules, "head": self._head,
-                "commits": self._commits, "facts": facts}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(data, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
-        except OSError:
-            return
+        """Write what changed: the shards that gained or lost entries, and new history."""
+        self._modules.save()
+        self._facts.save()
+        self._save_history()
