@@ -12,6 +12,7 @@ holds across processes and on PostgreSQL too.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -38,6 +39,7 @@ from checklist_app.storage.errors import (
     AnswerConflict,
     ProjectExists,
     ProjectNotFound,
+    StoreBusy,
 )
 from checklist_app.storage.models import (
     AnswerChangeRow,
@@ -70,8 +72,18 @@ class Store:
         """Open the store at an SQLAlchemy URL (see `resolve_url`), creating it or applying
         pending migrations. Raises StoreCorrupt, StoreForeign, StoreTooNew, StoreBusy or
         StoreError, each saying what to do."""
-        opened = open_engine(url, busy_timeout_s)
-        return cls(opened.engine, opened.name, opened.backup)
+        # SQLite answers "busy" at once, without waiting, when two processes create or switch
+        # the journal of the same new file together; that passes in moments, so try again.
+        deadline = time.monotonic() + busy_timeout_s
+        while True:
+            try:
+                opened = open_engine(url, busy_timeout_s)
+            except StoreBusy:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+                continue
+            return cls(opened.engine, opened.name, opened.backup)
 
     def close(self) -> None:
         self._engine.dispose()
