@@ -67,8 +67,8 @@ def test_scan_json_follows_the_schema(project: Repo, capsys: pytest.CaptureFixtu
     assert list(first["finding"]) == ["outcome", "confidence", "message", "evidence"]
     factory = next(i for i in data["items"] if i["id"] == "organization.app-factory")
     assert factory["status"] == "met"
-    assert {"path": "app/__init__.py", "line": 5, "commit": None,
-            "excerpt": "app = Flask(__name__)"} in factory["finding"]["evidence"]
+    assert {"path": "app/__init__.py", "line": 4, "commit": None,
+            "excerpt": "def create_app():"} in factory["finding"]["evidence"]
 
 
 def test_scan_text_shows_every_item(project: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,7 +76,7 @@ def test_scan_text_shows_every_item(project: Repo, capsys: pytest.CaptureFixture
     assert code == 0
     for item_id in SEED_IDS:
         assert item_id in out
-    assert "Overall" in out and "app/__init__.py:5" in out
+    assert "Overall" in out and "app/__init__.py:4" in out
 
 
 def test_scan_markdown_and_sarif(project: Repo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -71,7 +71,8 @@ def test_a_changed_finding_needs_re_review(workspace: Workspace,
     workspace.record_scan(project, workspace.scan(repo.root))
     workspace.answer(project, "performance.caching", AnswerValue.MET, author="ann",
                      justification="the CDN caches every page")
-    repo.commit({"cache.py": "from flask_caching import Cache\ncache = Cache()\n"}, "cache")
+    repo.commit({"cache.py": "from functools import lru_cache\n\n@lru_cache(maxsize=128)\n"
+                             "def price(sku):\n    return sku\n"}, "cache")
     workspace.record_scan(project, workspace.scan(repo.root))
     entry = workspace.progress(project).item("performance.caching")
     assert entry is not None and entry.needs_review and entry.status is Status.MET
