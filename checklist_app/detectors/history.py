@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import ast
 import bisect
+import hashlib
+import math
 import posixpath
-import queue
 import re
-import threading
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from checklist_app.detectors.database import find_models
 from checklist_app.detectors.evidence import excerpt, in_commit
@@ -152,6 +153,8 @@ class _Rule:
     quotes, unquoted); the secret is masked in the excerpt and checked for placeholders."""
     certain: bool
     config_only: bool = False
+    any_case: bool = False
+    """Its tokens are looked for in the lower-cased text (always so for `config_only` rules)."""
     unquoted_group: int = 0
     """The group of an unquoted value: not a literal in a Python file, so not counted there."""
     host_group: int = 0
@@ -165,6 +168,13 @@ class _Rule:
 
 _ASSIGN = rb"""['"]?\s*\]?\s*(?:=|:)\s*"""
 _QUOTED = rb"""[rRbBuUfF]{0,2}(?:"([^"\n]+)"|'([^'\n]+)')"""
+
+_SECRET_NAME = (rb"(?i)(?<![a-z0-9_.-])[a-z0-9_.-]*(?:secret|token|api[_-]?key|access[_-]?key"
+                rb"|auth[_-]?key|private[_-]?key|signing[_-]?key|salt)[a-z0-9_]*")
+"""Names of settings that hold a secret other than SECRET_KEY and passwords."""
+_SECRET_NAME_TOKENS = (b"secret", b"token", b"api_key", b"apikey", b"access_key", b"accesskey",
+                       b"auth_key", b"private_key", b"signing_key", b"salt")
+"""Looked for in the lower-cased text."""
 
 _RULES = (
     _Rule("AWS access key", (b"AKIA",),
@@ -187,6 +197,11 @@ _RULES = (
     _Rule("hard-coded SECRET_KEY", (b"secret_key",),
           re.compile(rb"(?i)secret_key" + _ASSIGN + rb"""([^\s'"#,;]{12,})"""), (1,), False,
           config_only=True, unquoted_group=1),
+    _Rule("hard-coded secret", _SECRET_NAME_TOKENS,
+          re.compile(_SECRET_NAME + _ASSIGN + _QUOTED), (1, 2), False, any_case=True),
+    _Rule("hard-coded secret", _SECRET_NAME_TOKENS,
+          re.compile(_SECRET_NAME + _ASSIGN + rb"""([^\s'"#,;]{16,})"""), (1,), False,
+          config_only=True, unquoted_group=1),
     _Rule("password", (b"pass", b"pwd"),
           re.compile(rb"(?i)(?<![a-z0-9])(?:[a-z0-9]+[_.-])*(?:password|passwd|pwd|pass)"
                      + _ASSIGN + rb"(?:" + _QUOTED + rb"""|([^\s'"#,;{}()\[\]]+))"""), (1, 2, 3),
@@ -197,18 +212,18 @@ _RULES = (
           False, config_only=True, host_group=2),
 )
 _KEY_BODY = re.compile(rb"[A-Za-z0-9+/=]{40,}")
-_MIN_SECRET_KEY = 12
 
 _PLACEHOLDER_WORDS = (
     "change", "replace", "your", "example", "sample", "placeholder", "dummy", "fake", "test",
     "xxx", "todo", "fixme", "insecure", "secret", "password", "default", "dev", "redacted",
-    "hidden", "mock", "demo", "guess", "<", ">",
+    "hidden", "mock", "demo", "guess",
     "${", "{{", "%(", "...", "…", "os.environ", "getenv", "environ", "env(", "vault",
 )
 _DEFAULT_VALUES = frozenset({
     "password", "passwd", "pass", "pwd", "secret", "admin", "root", "postgres", "mysql", "user",
     "guest", "1234", "12345", "123456", "true", "false", "none", "null", "nil", "required",
     "optional", "string", "str", "bytes", "text", "int", "env", "self", "value", "sqlite",
+    "yes", "no", "on", "off", "empty", "random",
 })
 _DESCRIPTION = re.compile(r"[a-z]+(?:[_ -][a-z]+){2,}")
 """`optional_passphrase_of_key`, `put your key here`: words describing a value, not one."""
@@ -239,23 +254,107 @@ def is_config_like(path: str) -> bool:
     return name.endswith(".py") and any(word in name for word in _CONFIG_WORDS)
 
 
+_DOC_FOLDERS = frozenset({"docs", "doc", "documentation"})
+_DOC_SUFFIXES = (".rst", ".md", ".markdown", ".adoc", ".txt", ".html", ".ipynb")
+
+
+def is_documentation(path: str) -> bool:
+    """Documentation (a docs/ folder, README-like text): values in it are examples to copy."""
+    parts = path.lower().split("/")
+    return any(p in _DOC_FOLDERS for p in parts[:-1]) or parts[-1].endswith(_DOC_SUFFIXES)
+
+
 def content_scanned(path: str) -> bool:
     """Whether a file's content is read for secrets (binary formats and lock files are not)."""
     name = posixpath.basename(path).lower()
     return name not in _SKIPPED_NAMES and not name.endswith(_SKIPPED_SUFFIXES)
 
 
+_TEMPLATE = re.compile(r"<[^<>\n]*>|\[[a-z _-]+\]")
+"""`<your key>`, `[password]`: a slot to fill in."""
+_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{1,3}|.)")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+MIN_GENERATED = 12
+"""A generated secret (SECRET_KEY, token, salt) has at least this many characters."""
+MIN_ENTROPY = 3.0
+"""... and at least this many bits of Shannon entropy per character (hex from
+`secrets.token_hex` has about 3.5-4, base64 about 4.5-6; words and repeats less)."""
+MAX_DEFAULT_PASSWORD = 12
+"""A password made of letters only, up to this long, is a documented default (`ctfd`,
+`postgres`, `myprecious`), not a leaked credential."""
+
+
+_PUBLISHED = frozenset({"6leixactaaaaajczvrqyhh71umiegnq_mxjizkhi",
+                        "6leixactaaaaagg-vfi1tnrwxmznfuojj4wifjwe"})
+"""Keys published for everyone to test with (Google's reCAPTCHA test key pair)."""
+
+
 def _placeholder(value: bytes, rule: _Rule) -> bool:
     text = value.decode("utf-8", "replace").strip().lower()
-    if not text or len(set(text)) <= 2:
+    if not text or len(set(text)) <= 2 or text in _PUBLISHED:
         return True
     if rule.certain:
         return "example" in text or "xxxx" in text
     if text in _DEFAULT_VALUES or text.startswith(_REFERENCE_STARTS):
         return True
-    if _DESCRIPTION.fullmatch(text):
+    if _DESCRIPTION.fullmatch(text) or _TEMPLATE.search(text):
         return True
     return any(word in text for word in _PLACEHOLDER_WORDS)
+
+
+def literal_characters(text: str) -> tuple[str, int]:
+    """The characters a quoted literal stands for (`\\xfd` is one character) and how many
+    byte escapes (`\\x..`, octal) it holds: the repr of `os.urandom()` is written that way."""
+    escapes = 0
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal escapes
+        code = match.group(0)[1:]
+        if code[0] == "x" or code[0].isdigit():
+            escapes += 1
+            return chr(int(code[1:], 16) if code[0] == "x" else int(code, 8))
+        return chr(int(code[1:], 16)) if code[0] == "u" else code
+    return _ESCAPE.sub(one, text), escapes
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in counts.values()) if size else 0.0
+
+
+def words_only(text: str) -> bool:
+    """Letters in words (`reallyhardtoguess`, `secret key`, `MyPrecious`), maybe with separators:
+    what a person types, not what a generator makes (random text of 12 or more characters
+    nearly always mixes in digits or both cases at random)."""
+    letters = re.sub(r"[\s_.-]+", "", text)
+    if not letters.isascii() or not letters.isalpha():
+        return False
+    if letters.islower() or letters.isupper():
+        return True
+    words = _WORD.findall(letters)
+    return sum(len(w) for w in words) / max(1, len(words)) >= 4
+
+
+def looks_generated(value: str) -> bool:
+    """Whether a literal looks machine-generated: random bytes written with escapes
+    (`'\\xfd{H\\xe5<...'`), or 12+ characters of high entropy that are not words, with no
+    spaces and no URL."""
+    chars, escapes = literal_characters(value.strip())
+    if escapes >= 4 and len(chars) >= MIN_GENERATED:
+        return True
+    if len(chars) < MIN_GENERATED or any(c.isspace() for c in chars) or "://" in chars:
+        return False
+    return not words_only(chars) and entropy(chars) >= MIN_ENTROPY
+
+
+def default_password(value: str) -> bool:
+    """A short password of letters only (`ctfd`, `postgres`): a documented default."""
+    chars, _ = literal_characters(value.strip())
+    return len(chars) <= MAX_DEFAULT_PASSWORD and words_only(chars)
 
 
 def _mask(line: bytes, start: int, end: int) -> str:
@@ -316,11 +415,12 @@ def scan_blob_change(path: str, previous: bytes | None, current: bytes) -> tuple
             return ()
         end = min(len(current), end + CONTEXT_AFTER)
     config = is_config_like(path)
+    guesses = not (is_test_path(path) or is_documentation(path))
     start = max(0, changed - CONTEXT_BEFORE)
-    lowered = current[start:end].lower() if config else b""
+    lowered = current[start:end].lower() if guesses else b""
     found = _Hits(current, path.endswith(".py"))
-    for token, folded, rules, context in _TOKENS:
-        if folded and not config:
+    for token, folded, rules, context, certain, config_only in _TOKENS:
+        if (config_only and not config) or not (certain or guesses):
             continue
         haystack, offset = (lowered, start) if folded else (current, 0)
         high = end - offset
@@ -331,22 +431,44 @@ def scan_blob_change(path: str, previous: bytes | None, current: bytes) -> tuple
             line_end = current.find(b"\n", position + offset)
             line_end = len(current) if line_end < 0 else line_end
             for rule in rules:
-                found.check(rule, line_start, line_end)
+                if rule.any_case and line_end - line_start > LONG_LINE:
+                    _check_near(found, rule, haystack, token, offset, line_start, line_end)
+                else:
+                    found.check(rule, line_start, line_end)
             following = line_end - offset + 1
             position = haystack.find(token, following, high) if following < high else -1
     return tuple(sorted(found.hits, key=lambda h: h.line))
 
 
-def _token_table() -> tuple[tuple[bytes, bool, tuple[_Rule, ...], int], ...]:
+LONG_LINE = 1024
+NEAR_BEFORE = 128
+NEAR_AFTER = 512
+"""On a long line (minified code) a rule looked for by a common word runs only near each
+occurrence of it: from this far before to this far after."""
+
+
+def _check_near(found: _Hits, rule: _Rule, haystack: bytes, token: bytes, offset: int,
+                line_start: int, line_end: int) -> None:
+    position = haystack.find(token, line_start - offset, line_end - offset)
+    while position >= 0 and not found.full:
+        at = position + offset
+        found.check(rule, max(line_start, at - NEAR_BEFORE), min(line_end, at + NEAR_AFTER))
+        position = haystack.find(token, position + len(token), line_end - offset)
+
+
+def _token_table() -> tuple[tuple[bytes, bool, tuple[_Rule, ...], int, bool, bool], ...]:
     """(token, searched in lower case, rules it starts, how far before a change it is looked
-    for): one search per token, whatever the number of rules using it."""
-    table: dict[tuple[bytes, bool], list[_Rule]] = {}
+    for, whether those rules are certain, whether they apply to configuration files only): one
+    search per token and kind of rule. Guesses (rules that are not certain) do not run on tests
+    and documentation; only they are looked for in lower case."""
+    table: dict[tuple[bytes, bool, bool, bool], list[_Rule]] = {}
     for rule in _RULES:
+        folded = rule.config_only or rule.any_case
         for token in rule.tokens:
-            key = (token.lower(), True) if rule.config_only else (token, False)
+            key = (token.lower() if folded else token, folded, rule.certain, rule.config_only)
             table.setdefault(key, []).append(rule)
-    return tuple((token, folded, tuple(rules), max(r.context for r in rules))
-                 for (token, folded), rules in table.items())
+    return tuple((token, folded, tuple(rules), max(r.context for r in rules), certain, config)
+                 for (token, folded, certain, config), rules in table.items())
 
 
 _TOKENS = _token_table()
@@ -376,6 +498,10 @@ class _Hits:
             number = self.current.count(b"\n", 0, line_start) + 1
             if (number, rule.kind) in self.seen or self.full:
                 continue
+            same_line = [h for h in self.hits if h.line == number]
+            if same_line and not rule.certain:
+                continue  # one guess per line, and none where a key was recognised
+            self.hits = [h for h in self.hits if h.line != number or h.certain]
             self.seen.add((number, rule.kind))
             shown = _mask(line, match.start(group), match.end(group)) if rule.masked \
                 else excerpt(match.group(group).decode("ascii", "replace"))
@@ -391,9 +517,10 @@ def _is_secret(rule: _Rule, match: re.Match[bytes], group: int, current: bytes,
         return False
     if rule.kind == "private key":
         return _KEY_BODY.search(current, after, after + 600) is not None
-    if rule.kind == "hard-coded SECRET_KEY":
-        return len(value.strip()) >= _MIN_SECRET_KEY
-    return True
+    text = value.decode("utf-8", "replace")
+    if rule.kind in ("hard-coded SECRET_KEY", "hard-coded secret"):
+        return looks_generated(text)
+    return not default_password(text)
 
 
 def _local_host(host: bytes) -> bool:
@@ -412,13 +539,29 @@ class _Blob:
     path: str
 
 
-def _list_blobs(project: Project) -> list[_Blob] | None:
-    """Every distinct blob reachable from HEAD that is small enough, with the first path git met
-    it at; None when git cannot list them."""
+class _Absent(Exception):
+    """Raised by a `remembered` computation to look a fact up without computing it, or to keep a
+    failed computation out of the cache."""
+
+
+def _recall(project: Project, kind: str, key: str) -> object | None:
+    """A fact an earlier scan remembered, None when there is none (nothing is computed)."""
+    def absent() -> object:
+        raise _Absent
+    try:
+        return project.remembered(kind, key, absent)
+    except _Absent:
+        return None
+
+
+def _list_blobs(project: Project, since: str | None) -> list[_Blob] | None:
+    """Every distinct blob reachable from HEAD (and not from `since`) that is small enough, with
+    the first path git met it at; None when git cannot list them."""
     base = ["rev-list", "--objects", "--missing=allow-any"]
+    revisions = ["HEAD", f"^{since}"] if since else ["HEAD"]
     for extra in (f"--filter=combine:object:type=blob+blob:limit={MAX_BLOB_BYTES}",
                   f"--filter=blob:limit={MAX_BLOB_BYTES}"):
-        done = project.git.run([*base, extra, "HEAD"])
+        done = project.git.run([*base, extra, *revisions, "--"])
         if done.status == 0:
             break
     else:
@@ -441,55 +584,9 @@ def _by_path(blobs: list[_Blob]) -> list[_Blob]:
     return [blob for group in groups.values() for blob in reversed(group)]
 
 
-def _sizes(project: Project, shas: Sequence[str]) -> dict[str, int]:
-    """The size of each object (one `git cat-file --batch-check`)."""
-    done = project.git.run(["cat-file", "--batch-check"],
-                           stdin="".join(s + "\n" for s in shas).encode())
-    sizes: dict[str, int] = {}
-    for line in done.out.split(b"\n"):
-        fields = line.split()
-        if len(fields) == 3 and fields[2].isdigit():
-            sizes[fields[0].decode("ascii", "replace")] = int(fields[2])
-    return sizes
-
-
-def _batches(project: Project, shas: Sequence[str]) -> list[list[str]]:
-    sizes = _sizes(project, shas) if len(shas) > BATCH_BLOBS else {}
-    batches: list[list[str]] = [[]]
-    total = 0
-    for sha in shas:
-        size = min(sizes.get(sha, MAX_BLOB_BYTES), MAX_BLOB_BYTES)
-        if batches[-1] and (total + size > BATCH_BYTES or len(batches[-1]) >= BATCH_BLOBS):
-            batches.append([])
-            total = 0
-        batches[-1].append(sha)
-        total += size
-    return [batch for batch in batches if batch]
-
-
-def _read(project: Project, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-    """Each blob's content, in order. git reads the next batch in a thread while the caller
-    works on the current one (git waits on decompression, Python on scanning: two cores)."""
-    batches = _batches(project, shas)
-    pending: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=1)
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                pending.put(list(read_blobs(project.git, batch, MAX_BLOB_BYTES)))
-        finally:
-            pending.put(None)
-
-    worker = threading.Thread(target=produce, name="read-blobs", daemon=True)
-    worker.start()
-    try:
-        while (contents := pending.get()) is not None:
-            yield from contents
-    finally:
-        while worker.is_alive():  # let the reader finish even when the caller stops early
-            if pending.get() is None:
-                break
-        worker.join()
+def _read(project: Project, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """Each blob's content as git reads it (git reads ahead while the caller works)."""
+    return read_blobs(project.git, shas, MAX_BLOB_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,30 +603,98 @@ class _Found:
     """The commit that added it, when known from the log (file names)."""
 
 
-def _scan_contents(project: Project) -> tuple[list[_Found], int] | None:
-    """Secrets in every version of every file, and how many blobs were read."""
-    listed = _list_blobs(project)
+@dataclass(frozen=True, slots=True)
+class _ContentScan:
+    """The secrets in every version of every file reachable from one commit: kept in the facts
+    cache by commit, so that the next scan reads only the blobs that commit cannot reach."""
+
+    found: tuple[_Found, ...]
+    read: int
+    """How many file versions were read."""
+    latest: tuple[tuple[str, str], ...]
+    """(path, blob): the last version read of each path, the base the next one is compared to."""
+
+
+_CONTENT_SCAN = "committed_secrets.contents.v3." + hashlib.sha1(repr((
+    _RULES, _PLACEHOLDER_WORDS, sorted(_DEFAULT_VALUES), sorted(_PUBLISHED), MIN_GENERATED,
+    MIN_ENTROPY, MAX_DEFAULT_PASSWORD, _SKIPPED_SUFFIXES, sorted(_SKIPPED_NAMES),
+    _DOC_SUFFIXES, sorted(_DOC_FOLDERS))).encode()).hexdigest()[:12]
+"""The kind of the remembered content scan: it names the rules, so a scan made with other rules
+is not reused (bump the version when the scanning code changes)."""
+MAX_PROBES = 1000
+"""How many commits back from HEAD a remembered content scan is looked for."""
+
+
+def _scan_contents(project: Project) -> _ContentScan | None:
+    """Secrets in every version of every file reachable from HEAD: the scan of the nearest
+    ancestor an earlier scan remembered, plus the blobs only HEAD reaches. None when git cannot
+    list the blobs."""
+    head = project.state.commit
+    if head is None:
+        return None
+    history = project.history()
+
+    def compute() -> _ContentScan:
+        base: tuple[str, _ContentScan] | None = None
+        for commit in history.commits[1:MAX_PROBES]:
+            earlier = _recall(project, _CONTENT_SCAN, commit.sha)
+            if isinstance(earlier, _ContentScan):
+                base = (commit.sha, earlier)
+                break
+        made = _scan_new_blobs(project, base)
+        if made is None:
+            raise _Absent
+        return made
+
+    try:
+        return project.remembered(_CONTENT_SCAN, head, compute)
+    except _Absent:
+        return None
+
+
+def _scan_new_blobs(project: Project, base: tuple[str, _ContentScan] | None
+                    ) -> _ContentScan | None:
+    """`base` (the scan at an ancestor) extended with the blobs HEAD reaches and it does not.
+    Each new version is compared with the version of its path read before it (the ancestor's
+    last one, read again as a base only)."""
+    since, earlier = base if base is not None else (None, _ContentScan((), 0, ()))
+    listed = _list_blobs(project, since)
     if listed is None:
         return None
     wanted = [b for b in _by_path(listed) if content_scanned(b.path)]
-    paths = {b.sha: b.path for b in wanted}
-    found: list[_Found] = []
-    seen: set[tuple[str, str, str]] = set()
+    latest = dict(earlier.latest)
+    new_shas = {b.sha for b in wanted}
+    order: list[tuple[str, str, bool]] = []  # (sha, path, read only as a base)
+    for blob in wanted:
+        if blob.path in latest and (not order or order[-1][1] != blob.path) \
+                and latest[blob.path] not in new_shas:
+            order.append((latest[blob.path], blob.path, True))
+        order.append((blob.sha, blob.path, False))
+    found = list(earlier.found)
+    seen = {(f.path, f.kind, f.excerpt) for f in found}
     previous_path, previous = "", b""
     count = 0
-    for sha, content in _read(project, [b.sha for b in wanted]):
-        path = paths.get(sha, "")
+    steps = iter(order)
+    for sha, content in _read(project, (sha for sha, _, _ in order)):
+        step = next((step for step in steps if step[0] == sha), None)  # missing ones skipped
+        if step is None:
+            break
+        _, path, only_base = step
+        if only_base:
+            previous_path, previous = path, content
+            continue
         count += 1
+        latest[path] = sha
         if not content:
             continue
-        base = previous if path == previous_path else None
-        for hit in scan_blob_change(path, base, content):
+        compared = previous if path == previous_path else None
+        for hit in scan_blob_change(path, compared, content):
             key = (path, hit.kind, hit.excerpt)
             if key not in seen:  # the same line in a later version: reported once, oldest
                 seen.add(key)
                 found.append(_Found(hit.kind, path, sha, hit.line, hit.excerpt, hit.certain))
         previous_path, previous = path, content
-    return found, count
+    return _ContentScan(tuple(found), earlier.read + count, tuple(sorted(latest.items())))
 
 
 def _introductions(project: Project, found: list[_Found]) -> dict[tuple[str, str], str]:
@@ -608,14 +773,14 @@ def committed_secrets(project: Project) -> Finding:
     scanned = _scan_contents(project)
     found = list(named)
     if scanned is not None:
-        found += scanned[0]
+        found += sorted(scanned.found, key=lambda f: (f.path, f.line or 0, f.kind))
     if found:
         return _secrets_found(project, prefix, found)
     if scanned is None:
         return unknown("git could not list the files of past commits, so their contents were "
                        "not read (no secret file name was found in the history)")
     shallow = " (shallow clone: older history is missing)" if history.shallow else ""
-    return passed(f"no secret found in {len(history.commits)} commits: {scanned[1]} file "
+    return passed(f"no secret found in {len(history.commits)} commits: {scanned.read} file "
                   f"versions of up to {MAX_BLOB_BYTES // 1024} KB were read{shallow}",
                   confidence=Confidence.MEDIUM if history.shallow else Confidence.HIGH)
 
@@ -987,21 +1152,44 @@ def may_change_schema(old: bytes, new: bytes) -> bool:
     return False
 
 
+_PAIR_SCHEMA = "migrations_with_models.pair.v1"
+"""The kind of a remembered change of a model file: the schema of its two versions (an empty
+tuple when the change cannot touch the schema). Change it whenever `schema_signature` or
+`may_change_schema` changes."""
+_Signed = tuple[tuple[str, frozenset[str] | None], ...]
+
+
+def _pair_signatures(old: str, new: str, before: bytes, after: bytes) -> _Signed:
+    """(blob, schema) of each version of a change that may touch the schema; () otherwise."""
+    if old != _ZERO and new != _ZERO and before and after \
+            and not may_change_schema(before, after):
+        return ()
+    return tuple((sha, schema_signature(content.decode("utf-8", "replace")) if content else None)
+                 for sha, content in ((old, before), (new, after)) if sha != _ZERO)
+
+
 def _signatures(project: Project, pairs: list[tuple[str, str]]
                 ) -> dict[str, frozenset[str] | None]:
-    """The schema of each version that takes part in a change that may touch the schema."""
-    shas = sorted({sha for pair in pairs for sha in pair if sha != _ZERO})
+    """The schema of each version that takes part in a change that may touch the schema. Each
+    change is remembered by its two blob ids, so a rescan reads only the new changes."""
+    unique = list(dict.fromkeys(pairs))
+    known: dict[tuple[str, str], _Signed] = {}
+    for old, new in unique:
+        signed = _recall(project, _PAIR_SCHEMA, old + new)
+        if isinstance(signed, tuple):
+            known[(old, new)] = signed
+    missing = [pair for pair in unique if pair not in known]
+    shas = sorted({sha for pair in missing for sha in pair if sha != _ZERO})
     contents = dict(_read(project, shas))
     result: dict[str, frozenset[str] | None] = {}
-    for old, new in pairs:
-        before, after = contents.get(old, b""), contents.get(new, b"")
-        if old != _ZERO and new != _ZERO and before and after \
-                and not may_change_schema(before, after):
-            continue
-        for sha, content in ((old, before), (new, after)):
-            if sha != _ZERO and sha not in result:
-                result[sha] = schema_signature(content.decode("utf-8", "replace")) \
-                    if content else None
+    for old, new in unique:
+        signed = known.get((old, new))
+        if signed is None:
+            signed = _pair_signatures(old, new, contents.get(old, b""), contents.get(new, b""))
+            if all(sha in contents for sha in (old, new) if sha != _ZERO):
+                project.remembered(_PAIR_SCHEMA, old + new, partial(tuple, signed))
+        for sha, signature in signed:
+            result.setdefault(sha, signature)
     return result
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from checklist_app.project.packing import Packed
 
@@ -161,12 +163,14 @@ class Git:
         config, env = self._prepare()
         return self._raw([*config, *args], env, timeout, stdin)
 
-    def stream(self, args: Sequence[str]) -> subprocess.Popen[bytes]:
-        """Start a long git command whose output is read as it comes (git log)."""
+    def stream(self, args: Sequence[str], fed: bool = False) -> subprocess.Popen[bytes]:
+        """Start a long git command whose output is read as it comes (git log); `fed` gives it
+        a pipe for its input (git cat-file --batch) and drops its error output."""
         config, env = self._prepare()
         return subprocess.Popen(
             ["git", "--no-pager", *config, *args], cwd=self.root, env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE if fed else subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if fed else subprocess.PIPE,
         )
 
 
@@ -289,28 +293,60 @@ def _parse_record(record: bytes) -> Commit | None:
     return Commit(sha, author, email, stamp, subject, tuple(changes))
 
 
-def read_blobs(git: Git, shas: Sequence[str], max_bytes: int) -> Iterator[tuple[str, bytes]]:
-    """Yield (sha, content) for each blob, through one `git cat-file --batch` process.
+def read_blobs(git: Git, shas: Iterable[str], max_bytes: int) -> Iterator[tuple[str, bytes]]:
+    """Yield (sha, content) for each blob as git reads it, through one `git cat-file --batch`
+    process fed from a thread, so the caller works on one blob while git reads the next ones.
 
-    Blobs larger than `max_bytes` are yielded empty. Filters and textconv are never applied.
+    `shas` may be a generator (it is consumed in the feeding thread). Blobs larger than
+    `max_bytes` are yielded empty; missing objects are left out. Filters and textconv are never
+    applied (`--batch` prints the object as stored). Stopping early ends the git process.
     """
-    if not shas:
-        return
-    done = git.run(["cat-file", "--batch"], stdin="".join(s + "\n" for s in shas).encode())
-    if done.status != 0:
-        return
-    data = memoryview(done.out)
-    position = 0
-    for _ in shas:
-        end = done.out.find(b"\n", position)
-        if end < 0:
-            return
-        header = bytes(data[position:end]).split()
-        position = end + 1
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        size = int(header[2])
-        sha = header[0].decode()
-        content = bytes(data[position:position + size]) if size <= max_bytes else b""
-        position += size + 1
-        yield sha, content
+    process = git.stream(["cat-file", "--batch"], fed=True)
+    stdin, stdout = process.stdin, process.stdout
+    assert stdin is not None and stdout is not None
+
+    def feed() -> None:
+        try:
+            for sha in shas:
+                stdin.write(sha.encode("ascii", "replace") + b"\n")
+            stdin.close()
+        except (OSError, ValueError):
+            return  # git ended (or the reader stopped early)
+
+    feeder = threading.Thread(target=feed, name="cat-file-feed", daemon=True)
+    feeder.start()
+    try:
+        while header := stdout.readline():
+            fields = header.split()
+            if len(fields) < 3 or fields[1] != b"blob" or not fields[2].isdigit():
+                continue  # `<sha> missing`, or an object that is not a blob
+            size = int(fields[2])
+            content = _read_exactly(stdout, size + 1)
+            if len(content) < size + 1:
+                return
+            yield fields[0].decode("ascii", "replace"), content[:size] if size <= max_bytes \
+                else b""
+    finally:
+        if process.poll() is None:
+            process.kill()
+        stdout.close()
+        process.wait()
+        feeder.join()
+        if not stdin.closed:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """`size` bytes from a pipe (fewer only at its end)."""
+    data = stream.read(size)
+    if len(data) == size or not data:
+        return data
+    parts = [data]
+    missing = size - len(data)
+    while missing > 0 and (more := stream.read(missing)):
+        parts.append(more)
+        missing -= len(more)
+    return b"".join(parts)

@@ -3,11 +3,13 @@ confidence and exact evidence (path, line and commit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
+from checklist_app.detectors import history
 from checklist_app.detectors.history import (
     _changed_window,
     _parsed_signature,
@@ -18,6 +20,9 @@ from checklist_app.detectors.history import (
     secret_file_kind,
 )
 from checklist_app.findings import Confidence, Finding, Outcome
+from checklist_app.project import Project
+from checklist_app.project.cache import FactsCache
+from checklist_app.project.git import Git, read_blobs
 from tests.repos import Repo, git
 
 MakeRepo = Callable[..., Repo]
@@ -95,6 +100,39 @@ CONTENT_CASES = [
     pytest.param(".env", "DATABASE_URL=postgresql://app:Zq81xv@localhost/app\n", [],
                  id="url-local"),
     pytest.param("logo.png", "\0PNG" + AWS_KEY, [], id="binary"),
+    # Leaked: generated values, whatever the file (escaped bytes are the repr of os.urandom).
+    pytest.param("src/wikmd/wikmd-config.yaml", "secret_key: '\\xfd{H\\xe5<\\x95\\xf9\\xe3"
+                 "\\x96.5\\xd1\\x01O<!\\xd5\\xa2'\n", [("hard-coded SECRET_KEY", 1)],
+                 id="escaped-bytes-yaml"),
+    pytest.param("src/app/config.py", "A = 1\nSECRET_KEY = b'_5#y2L\"F4Q8z\\n\\xec]/'\n",
+                 [("hard-coded SECRET_KEY", 2)], id="flask-docs-urandom-repr"),
+    pytest.param("app/settings.py", 'STRIPE_API_KEY = "q8Zr2LkP0vXw7NbT4sYc"\n',
+                 [("hard-coded secret", 1)], id="api-key-generated"),
+    pytest.param("deploy/app.yaml", "auth:\n  jwt_secret: 3f9a7c2e1b8d4f60a5e7\n",
+                 [("hard-coded secret", 2)], id="token-in-yaml-unquoted"),
+    pytest.param("app/mail.py", 'password_salt = "Zk3j9QpL2mX8vR1t"\n',
+                 [("hard-coded secret", 1)], id="salt"),
+    pytest.param("config/db.yaml", "password: Tr0ub4dor&3\n", [("password", 1)],
+                 id="password-with-digits"),
+    # Documented defaults and test constants: words, short letter-only passwords, tests, docs.
+    pytest.param("flaskbb/configs/default.py", 'SECRET_KEY = "secret key"\n'
+                 'WTF_CSRF_SECRET_KEY = "reallyhardtoguess"\n', [], id="words"),
+    pytest.param("app/config.py", 'SECRET_KEY = "ReallyHardToGuess"\n', [], id="camel-words"),
+    pytest.param("docker-compose.yml", "    environment:\n      - MYSQL_ROOT_PASSWORD=ctfd\n"
+                 "      - MYSQL_ALLOW_EMPTY_PASSWORD=yes\n", [], id="compose-defaults"),
+    pytest.param("tests/conftest.py", "user = UserFactory(password='myprecious')\n"
+                 'SECRET_KEY = "a8f5f167f44f4964e6c998dee827110c"\n', [], id="test-constants"),
+    pytest.param("docs/installation.rst", '``SECRET_KEY = "9d2f7a61c04b4e3f8a1b"``\n', [],
+                 id="docs-example"),
+    pytest.param("flaskr/recaptcha.py", 'RECAPTCHA_SECRET_KEY = "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4'
+                 'WifJWe"\n', [], id="published-test-key"),
+    pytest.param("tests/test_aws.py", f'KEY = "{AWS_KEY}"\n', [("AWS access key", 1)],
+                 id="recognised-key-in-tests"),
+    pytest.param("app/views.py", 'csrf_token_name = "csrf_token"\n'
+                 'TOKEN_URL = "https://example.org/oauth/token?x=Ab3kLm9Qz"\n', [],
+                 id="token-names-without-secrets"),
+    pytest.param("static/app.min.js", "var a=1;" * 300 + 'apiKey:"q8Zr2LkP0vXw7NbT4sYc"\n',
+                 [("hard-coded secret", 1)], id="long-minified-line"),
 ]
 
 
@@ -174,6 +212,45 @@ def test_secrets_outside_a_subfolder_project_are_shown_from_the_top(
     added = repo.commit({"ops/id_rsa": PRIVATE_KEY}, "key")
     found = run_detector("committed_secrets", repo.root / "service")
     assert located(found) == [(":/ops/id_rsa", None, added), (":/ops/id_rsa", 1, added)]
+
+
+def test_a_rescan_reads_only_new_blobs_and_finds_the_same(
+        make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo({"app/config.py": "DEBUG = False\n"})
+    leaked = repo.commit({"app/config.py": 'SECRET_KEY = "a8f5f167f44f4964e6c998dee827110c"\n'},
+                         "key")
+    repo.commit({"app/config.py": 'SECRET_KEY = os.environ["KEY"]\n'}, "env")
+    asked: list[list[str]] = []
+
+    def counting(git: Git, shas: Iterable[str], max_bytes: int) -> Iterator[tuple[str, bytes]]:
+        listed = list(shas)
+        asked.append(listed)
+        return read_blobs(git, listed, max_bytes)
+
+    monkeypatch.setattr(history, "read_blobs", counting)
+
+    def scan() -> Finding:
+        cache = FactsCache.for_project(tmp_path / "cache", repo.root)
+        project = Project(repo.root, cache)
+        found = history.committed_secrets(project)
+        project.close()
+        return found
+
+    first = scan()
+    assert located(first) == [("app/config.py", 1, leaked)]
+    assert [len(shas) for shas in asked] == [3]
+    assert scan() == first and len(asked) == 1  # same HEAD: nothing read
+    old_head = git(repo.root, "rev-parse", "HEAD").strip()
+    later = repo.commit({"app/views.py": f'TOKEN = "{GITHUB_TOKEN}"\n'}, "views")
+    again = scan()
+    new_blob = git(repo.root, "rev-parse", "HEAD:app/views.py").strip()
+    assert asked[1] == [new_blob] and old_head != later
+    assert located(again) == [("app/config.py", 1, leaked), ("app/views.py", 1, later)]
+    repo.commit({"app/config.py": 'SECRET_KEY = os.environ["SECRET_KEY"]\n'}, "rename")
+    scan()
+    base = git(repo.root, "rev-parse", "HEAD~1:app/config.py").strip()
+    new = git(repo.root, "rev-parse", "HEAD:app/config.py").strip()
+    assert asked[2] == [base, new]  # the last version read before, as the base to compare to
 
 
 def test_secrets_without_git_are_unknown(make_repo: MakeRepo,
