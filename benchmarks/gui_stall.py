@@ -66,6 +66,9 @@ class Stall:
     largest_gap_ms: float
     gaps_over_budget: int
     ticks: int
+    findings: int
+    errors: int
+    """Findings whose detector failed: a scan that errors out is not a measurement."""
 
 
 def isolated_env(home: Path) -> dict[str, str]:
@@ -105,8 +108,10 @@ def measure_stalls(repo: Path, work: Path) -> list[Stall]:
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from checklist_app.findings import Outcome
     from checklist_app.gui.main_window import MainWindow
     from checklist_app.gui.settings import file_settings
+    from checklist_app.gui.worker import ScanDone
     from checklist_app.workspace import Workspace
 
     app = QApplication.instance() or QApplication([])
@@ -132,10 +137,10 @@ def measure_stalls(repo: Path, work: Path) -> list[Stall]:
     results = []
     for label, action in (("first scan (empty cache)", lambda: window.open_project(repo)),
                           ("rescan (warm cache)", window.rescan)):
-        finished = [False]
+        finished: list[ScanDone] = []
 
-        def done(_result: object, flag: list[bool] = finished) -> None:
-            flag[0] = True
+        def done(result: ScanDone, seen: list[ScanDone] = finished) -> None:
+            seen.append(result)
 
         window.scanner.finished.connect(done)
         started = time.perf_counter()
@@ -146,7 +151,7 @@ def measure_stalls(repo: Path, work: Path) -> list[Stall]:
         last[0] = 0.0
         timer.start()
         deadline = started + SCAN_TIMEOUT_S
-        while not finished[0] and time.perf_counter() < deadline:
+        while not finished and time.perf_counter() < deadline:
             app.processEvents()
             time.sleep(0.001)
         # the result is recorded and shown in the slot that set the flag; one more tick
@@ -156,11 +161,17 @@ def measure_stalls(repo: Path, work: Path) -> list[Stall]:
             time.sleep(0.001)
         timer.stop()
         window.scanner.finished.disconnect(done)
-        if not finished[0]:
+        if not finished:
             raise RuntimeError(f"{label}: no result within {SCAN_TIMEOUT_S:.0f} s")
+        result = finished[0].result
+        if finished[0].error is not None or result is None or result.cancelled:
+            raise RuntimeError(f"{label}: the scan did not complete: {finished[0].error}\n"
+                               f"{finished[0].details}")
         largest = max(gaps) if gaps else 0.0
+        errors = sum(found.outcome is Outcome.ERROR for found in result.findings)
         results.append(Stall(label, opened_ms, time.perf_counter() - started, largest,
-                             sum(gap > STALL_BUDGET_MS for gap in gaps), len(gaps)))
+                             sum(gap > STALL_BUDGET_MS for gap in gaps), len(gaps),
+                             len(result.findings), errors))
     window.close()
     return results
 
@@ -205,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"largest main-thread stall "
               f"{stall.largest_gap_ms:.0f} ms ({stall.gaps_over_budget} of {stall.ticks} ticks "
               f"over {STALL_BUDGET_MS:.0f} ms)  budget {STALL_BUDGET_MS:.0f} ms "
-              f"{verdict(stall.largest_gap_ms, STALL_BUDGET_MS)}")
+              f"{verdict(stall.largest_gap_ms, STALL_BUDGET_MS)}; "
+              f"{stall.findings} findings, {stall.errors} detector errors")
         over = over or stall.largest_gap_ms > STALL_BUDGET_MS
     return 1 if args.check and over else 0
 

@@ -22,10 +22,28 @@ class Filter(StrEnum):
 
 FILTER_LABELS = {
     Filter.ALL: "All",
-    Filter.ATTENTION: "Needs attention",
+    Filter.ATTENTION: "Attention",
     Filter.UNKNOWN: "Unknown",
     Filter.OVERRIDDEN: "Overridden",
-    Filter.REVIEW: "Needs re-review",
+    Filter.REVIEW: "Re-review",
+}
+"""Short, for the filter buttons above the table."""
+
+FILTER_TIPS = {
+    Filter.ALL: "All items",
+    Filter.ATTENTION: "Items needing attention: unmet, unknown, needing re-review or with an "
+                      "expired answer",
+    Filter.UNKNOWN: "Items the scan could not decide",
+    Filter.OVERRIDDEN: "Items answered against the scan's finding",
+    Filter.REVIEW: "Items needing re-review: the finding changed since the answer was given",
+}
+
+FILTER_MENU_TEXT = {
+    Filter.ALL: "Show &All Items",
+    Filter.ATTENTION: "Show Items Needing A&ttention",
+    Filter.UNKNOWN: "Show &Unknown Items",
+    Filter.OVERRIDDEN: "Show &Overridden Items",
+    Filter.REVIEW: "Show Items Needing &Re-review",
 }
 
 

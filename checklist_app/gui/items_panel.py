@@ -1,21 +1,70 @@
-"""The middle of the window: filter buttons, a search box and the items table."""
+"""The middle of the window: a row of filter buttons, a search box and the items table."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
-    QTabBar,
+    QSizePolicy,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from checklist_app.gui.filters import FILTER_LABELS, Filter, filter_counts
+from checklist_app.gui.filters import FILTER_LABELS, FILTER_TIPS, Filter, filter_counts
 from checklist_app.gui.models import ItemFilterModel, ItemModel
+
+
+class FilterBar(QWidget):
+    """One checkable button per filter, side by side, each with its count: all of them are
+    always visible (no scroll arrows)."""
+
+    changed = Signal(object)  # the chosen Filter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Filter items")
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[Filter, QToolButton] = {}
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        for position, filter_ in enumerate(Filter):
+            button = QToolButton()
+            button.setCheckable(True)
+            button.setAutoRaise(False)
+            button.setText(f"{FILTER_LABELS[filter_]} (888)")  # room for the count: the
+            button.setMinimumWidth(button.sizeHint().width())  # row keeps its width
+            button.setText(FILTER_LABELS[filter_])
+            button.setToolTip(f"{FILTER_TIPS[filter_]} (Alt+{position + 1})")
+            button.setAccessibleName(FILTER_TIPS[filter_])
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            self.group.addButton(button, position)
+            self.buttons[filter_] = button
+            row.addWidget(button)
+        self.buttons[Filter.ALL].setChecked(True)
+        self.group.idToggled.connect(self._toggled)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def current(self) -> Filter:
+        return list(Filter)[max(0, self.group.checkedId())]
+
+    def set_current(self, filter_: Filter) -> None:
+        self.buttons[filter_].setChecked(True)
+
+    def set_counts(self, counts: dict[Filter, int]) -> None:
+        for filter_, button in self.buttons.items():
+            button.setText(f"{FILTER_LABELS[filter_]} ({counts[filter_]})")
+
+    def _toggled(self, position: int, checked: bool) -> None:
+        if checked and 0 <= position < len(Filter):
+            self.changed.emit(list(Filter)[position])
 
 
 class ItemsPanel(QWidget):
@@ -26,26 +75,18 @@ class ItemsPanel(QWidget):
         self.model = model
         self.proxy = ItemFilterModel(self)
         self.proxy.setSourceModel(model)
-        self.filters = QTabBar()
-        self.filters.setDrawBase(False)
-        self.filters.setExpanding(False)
-        self.filters.setUsesScrollButtons(True)
-        self.filters.setElideMode(Qt.TextElideMode.ElideNone)
-        self.filters.setAccessibleName("Filter items")
-        for filter_ in Filter:
-            self.filters.addTab(FILTER_LABELS[filter_])
-        self.filters.currentChanged.connect(self._filter_tab_changed)
+        self.filters = FilterBar()
+        self.filters.changed.connect(self._filter_changed)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search items  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(140)
-        self.search.setMaximumWidth(260)
+        self.search.setMinimumWidth(120)
         self.search.setAccessibleName("Search items")
         self.search.textChanged.connect(self._search_changed)
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(self.filters, 1)
-        bar.addWidget(self.search)
+        bar = QHBoxLayout()  # the filters on their own row: all five always fit
+        bar.setSpacing(8)
+        bar.addWidget(self.filters)
+        bar.addStretch(1)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -65,13 +106,11 @@ class ItemsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        # the title takes the room; the short columns are as wide as what they show
+        for column in range(len(ItemModel.HEADERS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(ItemModel.COL_TITLE, QHeaderView.ResizeMode.Stretch)
-        widths = {ItemModel.COL_STATUS: 84, ItemModel.COL_LEVEL: 58,
-                  ItemModel.COL_FINDING: 136, ItemModel.COL_ANSWER: 110,
-                  ItemModel.COL_REVIEW: 76}
-        for column, width in widths.items():
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.proxy.modelReset.connect(self._update_counts)
         self.proxy.layoutChanged.connect(self._update_counts)
@@ -79,6 +118,8 @@ class ItemsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 8, 4, 4)
+        layout.setSpacing(6)
+        layout.addWidget(self.search)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self._update_counts()
@@ -90,13 +131,11 @@ class ItemsPanel(QWidget):
         self._restore(current)
 
     def set_filter(self, filter_: Filter) -> None:
-        self.filters.setCurrentIndex(list(Filter).index(filter_))
+        self.filters.set_current(filter_)
 
-    def _filter_tab_changed(self, position: int) -> None:
-        if not 0 <= position < len(Filter):
-            return
+    def _filter_changed(self, filter_: Filter) -> None:
         current = self.selected_id()
-        self.proxy.set_filter(list(Filter)[position])
+        self.proxy.set_filter(filter_)
         self._restore(current)
 
     def _search_changed(self, text: str) -> None:
@@ -114,9 +153,7 @@ class ItemsPanel(QWidget):
             self.current_changed.emit(None)
 
     def _update_counts(self) -> None:
-        counts = filter_counts(self.model.rows, self.proxy.topic)
-        for position, filter_ in enumerate(Filter):
-            self.filters.setTabText(position, f"{FILTER_LABELS[filter_]} ({counts[filter_]})")
+        self.filters.set_counts(filter_counts(self.model.rows, self.proxy.topic))
 
     def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

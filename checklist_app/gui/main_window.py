@@ -2,12 +2,13 @@
 selected item's details on the right; a toolbar, a status bar with the scan's progress.
 
 The window holds one `Workspace` (the only way to the data) and at most one open project. Scans
-run on a worker thread (`Scanner`); recording them and everything else that touches the store
+run in a worker process (`Scanner`); recording them and everything else that touches the store
 runs here, on the main thread.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -41,12 +42,12 @@ from PySide6.QtWidgets import (
 )
 
 from checklist_app import __version__
-from checklist_app.findings import AnswerValue, Evidence, ScanResult
+from checklist_app.findings import AnswerValue, Evidence
 from checklist_app.gui.banner import Banner
 from checklist_app.gui.details import SAFE_LINK_SCHEMES, AnswerRequest, DetailsPane
 from checklist_app.gui.editor import editor_command, project_file, safe_for_system_handler
 from checklist_app.gui.errors import ErrorDisplay, show_error
-from checklist_app.gui.filters import FILTER_LABELS, Filter, next_needing_attention
+from checklist_app.gui.filters import FILTER_MENU_TEXT, Filter, next_needing_attention
 from checklist_app.gui.icons import StatusIcons
 from checklist_app.gui.items_panel import ItemsPanel
 from checklist_app.gui.models import (
@@ -57,6 +58,7 @@ from checklist_app.gui.models import (
     TopicModel,
     topic_rows,
 )
+from checklist_app.gui.scan_process import JobFunction, ScanJob, scan_job
 from checklist_app.gui.settings import WindowSettings
 from checklist_app.gui.sidebar import Sidebar
 from checklist_app.gui.watcher import DEBOUNCE_MS, ProjectWatcher
@@ -67,7 +69,6 @@ from checklist_app.progress import Progress
 
 if TYPE_CHECKING:  # loaded after the window shows (start-up stays lean)
     from checklist_app.gui.facts import ProjectFacts
-    from checklist_app.scan import CancelCheck, ProgressCallback
     from checklist_app.workspace import AnswerChange, ProjectRecord, Workspace
 
 Launcher = Callable[[list[str]], bool]
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         debounce_ms: int = DEBOUNCE_MS,
         environ: dict[str, str] | None = None,
         show: ErrorDisplay = show_error,
+        scan_job: JobFunction = scan_job,
     ) -> None:
         super().__init__()
         self.settings = WindowSettings(settings)
@@ -143,7 +145,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Flask Checklist")
         self.setAcceptDrops(True)
         self.icons = StatusIcons(QApplication.palette(), self.devicePixelRatioF())
-        self.scanner = Scanner(self._scan, self._facts, self)
+        self.scanner = Scanner(self, run=scan_job)
         self.scanner.progressed.connect(self._scan_progressed)
         self.scanner.finished.connect(self._scan_finished)
         self.watcher = ProjectWatcher(debounce_ms, self)
@@ -242,7 +244,7 @@ class MainWindow(QMainWindow):
         self.cycle_action = self._action("Next &Pane", self.focus_next_pane, "F6")
         self.filter_actions: dict[Filter, QAction] = {}
         for number, filter_ in enumerate(Filter, start=1):
-            action = self._action(f"Show {FILTER_LABELS[filter_]}",
+            action = self._action(FILTER_MENU_TEXT[filter_],
                                   self._filter_setter(filter_), f"Alt+{number}")
             self.filter_actions[filter_] = action
         self.about_action = self._action("&About Flask Checklist", self.about)
@@ -341,6 +343,10 @@ class MainWindow(QMainWindow):
             self._show_error(self, "Cannot open the progress database", str(error))
             self._update_actions()
             return
+        # Qt, SQLAlchemy, the checklists and the detectors live as long as the app: keep them
+        # out of the garbage collector's full passes, which otherwise stall the window for
+        # tens of milliseconds whenever a scan's result is recorded
+        gc.freeze()
         self._refresh_recent()
         self._update_actions()
         if demo:
@@ -351,18 +357,6 @@ class MainWindow(QMainWindow):
             last = self.settings.last_project
             if last is not None and last.is_dir():
                 self.open_project(last)
-
-    def _scan(self, root: Path, on_progress: ProgressCallback,
-              should_cancel: CancelCheck) -> ScanResult:
-        workspace = self.workspace
-        assert workspace is not None
-        return workspace.scan(root, on_progress, should_cancel)
-
-    def _facts(self, root: Path) -> ProjectFacts:
-        from checklist_app.gui.facts import project_facts
-
-        workspace = self.workspace
-        return project_facts(root, workspace.cache_dir if workspace is not None else None)
 
     # --- projects -------------------------------------------------------------------------
 
@@ -414,7 +408,7 @@ class MainWindow(QMainWindow):
         self.sidebar.topics.setCurrentIndex(self.topic_model.index(0))
         self.items.set_filter(Filter.ALL)
         self.items.clear_search()
-        # lay out and paint the project now, before the scan's thread competes for the GIL
+        # lay out and paint the project now, before the scan starts
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.stack.repaint()
         self.rescan()
@@ -558,9 +552,11 @@ class MainWindow(QMainWindow):
     # --- scanning -------------------------------------------------------------------------
 
     def rescan(self) -> None:
-        if self.project is None or self.workspace is None:
+        project, workspace = self.project, self.workspace
+        if project is None or workspace is None:
             return
-        self.scanner.start(Path(self.project.root))
+        self.scanner.start(ScanJob(Path(project.root), workspace.checklists,
+                                   workspace.cache_dir))
         self.scan_bar.setRange(0, 0)
         self.scan_bar.setFormat("scanning…")
         self.scan_bar.show()
@@ -589,7 +585,7 @@ class MainWindow(QMainWindow):
         project, workspace = self.project, self.workspace
         if project is None or workspace is None or done.root != Path(project.root):
             return
-        if done.error is not None or done.result is None:
+        if done.error is not None:
             self.statusBar().showMessage(f"The scan failed: {done.error}", 15000)
             self.banner.show_messages(self.banner.messages + (
                 f"The scan failed: {done.error}. Press F5 to try again.",))
@@ -598,7 +594,7 @@ class MainWindow(QMainWindow):
         from checklist_app.workspace import StoreError
 
         result = done.result
-        if result.cancelled:
+        if done.cancelled or result is None or result.cancelled:
             self.statusBar().showMessage("Scan cancelled: showing the previous results.", 8000)
             self._then_pending()
             return
@@ -609,13 +605,18 @@ class MainWindow(QMainWindow):
             self._show_error(self, "Cannot save the scan", str(error))
             return
         self.facts = done.facts
-        if done.facts is not None:
-            self.watcher.watch(done.facts.watch_paths)
         self.show_progress(progress)
+        if done.facts is not None:  # on the next turn of the event loop: paint first
+            paths, root = done.facts.watch_paths, project.root
+            QTimer.singleShot(0, lambda: self._watch(root, paths))
         self.statusBar().showMessage(
             f"Scanned in {result.duration_s:.1f} s: {percent_text(progress.tally)} complete.",
             8000)
         self._then_pending()
+
+    def _watch(self, root: str, paths: tuple[str, ...]) -> None:
+        if self.project is not None and self.project.root == root:
+            self.watcher.watch(paths)
 
     def _then_pending(self) -> None:
         if self._change_pending:
@@ -797,9 +798,8 @@ class MainWindow(QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState(),
                                   self.splitter.saveState())
         self.settings.sync()
-        self.scanner.drop()
         self.watcher.clear()
-        self.scanner.wait(5000)
+        self.scanner.shutdown()
         if self.workspace is not None:
             self.workspace.close()
             self.workspace = None

@@ -4,10 +4,11 @@ with a progress bar and its counts."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QHBoxLayout,
     QLabel,
     QListView,
     QProgressBar,
@@ -97,6 +98,44 @@ class TopicDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class ElidedLabel(QLabel):
+    """Plain text on as many lines as it has, each elided in the middle to fit (a long path
+    keeps its start and its end); the whole text is the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setMinimumWidth(40)
+        self._full = ""
+
+    def full_text(self) -> str:
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(40, hint.height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(40, hint.height())
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        width = max(0, self.contentsRect().width())
+        self.setText("\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width)
+                               for line in self._full.split("\n")))
+
+
 class Sidebar(QWidget):
     """The project's name and overall progress above the topic list."""
 
@@ -108,15 +147,20 @@ class Sidebar(QWidget):
         name_font.setPointSizeF(name_font.pointSizeF() * 1.25)
         name_font.setBold(True)
         self.name.setFont(name_font)
-        self.where = QLabel()
-        self.where.setTextFormat(Qt.TextFormat.PlainText)
+        self.where = ElidedLabel()
         self.where.setFont(_small(self.where.font()))
-        self.where.setWordWrap(True)
+        self.where.setAccessibleName("Project folder")
         self.overall = QProgressBar()
         self.overall.setRange(0, 1000)
-        self.overall.setTextVisible(True)
-        self.overall.setFormat("–")
+        self.overall.setTextVisible(False)  # the percentage is in a label beside it
+        self.overall.setFixedHeight(10)
         self.overall.setAccessibleName("Overall progress")
+        self.percent = QLabel("–")
+        self.percent.setTextFormat(Qt.TextFormat.PlainText)
+        percent_font = QFont(self.percent.font())
+        percent_font.setBold(True)
+        self.percent.setFont(percent_font)
+        self.percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.counts = QLabel()
         self.counts.setTextFormat(Qt.TextFormat.PlainText)
         self.counts.setFont(_small(self.counts.font()))
@@ -130,21 +174,27 @@ class Sidebar(QWidget):
         layout.setContentsMargins(8, 8, 4, 8)
         layout.addWidget(self.name)
         layout.addWidget(self.where)
-        layout.addSpacing(4)
-        layout.addWidget(self.overall)
+        layout.addSpacing(6)
+        overall_row = QHBoxLayout()
+        overall_row.setSpacing(8)
+        overall_row.addWidget(self.overall, 1)
+        overall_row.addWidget(self.percent)
+        layout.addLayout(overall_row)
         layout.addWidget(self.counts)
-        layout.addSpacing(4)
+        layout.addSpacing(6)
         layout.addWidget(self.topics, 1)
         self.setMinimumWidth(220)
 
     def show_project(self, name: str, where: str, tally: Tally | None) -> None:
         self.name.setText(name)
-        self.where.setText(where)
+        self.where.set_full_text(where)
         if tally is None or tally.applicable == 0:
             self.overall.setValue(0)
-            self.overall.setFormat("–")
+            self.percent.setText("–")
+            self.overall.setAccessibleDescription("")
             self.counts.setText(tally_text(tally) if tally is not None else "")
             return
         self.overall.setValue(round(10 * tally.percent))
-        self.overall.setFormat(f"{percent_text(tally)} complete")
+        self.percent.setText(f"{percent_text(tally)} complete")
+        self.overall.setAccessibleDescription(f"{percent_text(tally)} complete")
         self.counts.setText(tally_text(tally))

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, QUrl
 from pytestqt.qtbot import QtBot
 
 from checklist_app.gui.main_window import MainWindow
+from checklist_app.gui.scan_process import JobFunction, scan_job
 from checklist_app.gui.settings import file_settings
 from checklist_app.workspace import Workspace
 
@@ -65,14 +66,16 @@ def launches() -> Launches:
 @pytest.fixture
 def make_window(qtbot: QtBot, settings_path: Path, connect: Callable[[], Workspace],
                 launches: Launches) -> Iterator[Callable[..., MainWindow]]:
-    """`make_window(environ={...})`: a shown main window, not yet started."""
+    """`make_window(environ={...}, scan_job=...)`: a shown main window, not yet started."""
     made: list[MainWindow] = []
 
-    def make(environ: dict[str, str] | None = None) -> MainWindow:
+    def make(environ: dict[str, str] | None = None,
+             scan_job: JobFunction = scan_job) -> MainWindow:
         settings: QSettings = file_settings(settings_path)
         window = MainWindow(settings, connect, launcher=launches.launch,
                             open_url=launches.open_url, debounce_ms=100,
-                            environ=environ if environ is not None else {})
+                            environ=environ if environ is not None else {},
+                            scan_job=scan_job)
         qtbot.addWidget(window)
         window.show()
         made.append(window)

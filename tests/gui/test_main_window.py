@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from checklist_app import scan as scan_module
 from checklist_app.demo import demo_path
 from checklist_app.findings import AnswerValue, Status
 from checklist_app.gui.filters import Filter
 from checklist_app.gui.main_window import MainWindow, banner_messages, dropped_folder
 from checklist_app.gui.models import ItemModel, TopicModel
+from checklist_app.gui.scan_process import JobFunction
 from checklist_app.gui.settings import file_settings
+from checklist_app.gui.wording import percent_text
 from checklist_app.progress import Tally
 from checklist_app.storage import StoreBusy
 from checklist_app.workspace import Workspace
+from tests.gui import jobs
 from tests.gui.conftest import SCAN_TIMEOUT_MS, Launches
 from tests.repos import Repo
 
@@ -147,13 +153,16 @@ def test_filters_search_and_next_needing_attention(
     window.sidebar.topics.setCurrentIndex(window.topic_model.index(
         window.topic_model.row_of("guitest")))
     assert shown_ids(window) == ["guitest.readme", "guitest.changelog", "guitest.flask"]
-    QTest.mouseClick(window.items.filters, Qt.MouseButton.LeftButton, NO_MODIFIER,
-                     window.items.filters.tabRect(1).center())
+    buttons = window.items.filters.buttons
+    assert [button.text() for button in buttons.values()] == [
+        "All (3)", "Attention (2)", "Unknown (0)", "Overridden (0)", "Re-review (0)"]
+    assert all(button.isVisible() for button in buttons.values())
+    QTest.mouseClick(buttons[Filter.ATTENTION], Qt.MouseButton.LeftButton)
     assert current_filter(window) is Filter.ATTENTION
     assert shown_ids(window) == ["guitest.changelog", "guitest.flask"]
-    assert window.items.filters.tabText(1) == "Needs attention (2)"
+    assert buttons[Filter.ATTENTION].isChecked() and not buttons[Filter.ALL].isChecked()
     QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # all
-    assert current_filter(window) is Filter.ALL
+    assert current_filter(window) is Filter.ALL and buttons[Filter.ALL].isChecked()
     QTest.keyClicks(window.items.search, "changelog")
     assert shown_ids(window) == ["guitest.changelog"]
     window.items.clear_search()
@@ -184,6 +193,7 @@ def test_rescans_when_a_file_changes(
     window = make_window()
     start_and_scan(qtbot, window, repo.root)
     assert cell(window, "guitest.changelog", ItemModel.COL_STATUS) == "unmet"
+    qtbot.waitUntil(lambda: str(repo.root.resolve()) in window.watcher.paths)  # after a paint
     with qtbot.waitSignal(window.scanner.finished, timeout=SCAN_TIMEOUT_MS):
         (repo.root / "CHANGELOG.md").write_text("# 1.0\n", encoding="utf-8")
     assert cell(window, "guitest.changelog", ItemModel.COL_STATUS) == "met"
@@ -264,3 +274,52 @@ def test_dropped_folder(tmp_path: Path) -> None:
     assert dropped_folder([QUrl.fromLocalFile(str(tmp_path / "file.txt"))]) is None
     assert dropped_folder([QUrl.fromLocalFile(str(tmp_path))] * 2) is None
     assert dropped_folder([QUrl("https://example.com/")]) is None
+
+
+def test_the_scan_runs_in_the_worker_process_and_its_result_is_shown(
+        qtbot: QtBot, make_window: WindowFactory, make_repo: Callable[..., Repo],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_here(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the window's process scanned")
+
+    monkeypatch.setattr(scan_module, "scan_path", not_here)
+    monkeypatch.setattr(Workspace, "scan", not_here)
+    repo = make_repo({"README.md": "# x\n", "requirements.txt": "flask\n"})
+    window = make_window()
+    start_and_scan(qtbot, window, repo.root)
+    pid = window.scanner.worker_pid
+    assert pid is not None and pid != os.getpid()
+    assert cell(window, "guitest.readme", ItemModel.COL_STATUS) == "met"
+    assert cell(window, "guitest.changelog", ItemModel.COL_STATUS) == "unmet"
+    assert topic_tally(window, "guitest") == Tally(total=3, met=2, unmet=1, na=0, unknown=0)
+    assert window.progress is not None
+    assert window.sidebar.percent.text() == f"{percent_text(window.progress.tally)} complete"
+    assert window.workspace is not None and window.project is not None
+    assert window.workspace.latest_scan(window.project) is not None  # recorded
+    assert window.scan_label.text().startswith("scanned ")
+    assert not window.scan_bar.isVisible() and not window.cancel_action.isEnabled()
+    window.close()
+    assert window.scanner.worker_pid is None  # the process ends with the window
+
+
+@pytest.mark.parametrize("scan_job", [jobs.until_released, jobs.stuck])
+def test_cancel_ends_the_scan_and_keeps_the_previous_results(
+        qtbot: QtBot, make_window: WindowFactory, make_repo: Callable[..., Repo],
+        scan_job: JobFunction) -> None:
+    repo = make_repo({"README.md": "# x\n"})
+    window = make_window(scan_job=scan_job)
+    window.scanner._kill_after_s = 0.2  # noqa: SLF001 - a stuck scan is ended sooner
+    with qtbot.waitSignal(window.scanner.progressed, timeout=SCAN_TIMEOUT_MS):
+        window.start(repo.root)
+    assert window.scanner.running and window.cancel_action.isEnabled()
+    assert window.scan_bar.isVisible() and window.scan_bar.format() == "1/2"
+    with qtbot.waitSignal(window.scanner.finished, timeout=SCAN_TIMEOUT_MS) as finished:
+        QTest.keyClick(window, Qt.Key.Key_Escape)
+    done = finished.args[0]
+    assert done.cancelled or (done.result is not None and done.result.cancelled)
+    assert not window.scanner.running and not window.cancel_action.isEnabled()
+    assert not window.scan_bar.isVisible()
+    assert window.statusBar().currentMessage() == \
+        "Scan cancelled: showing the previous results."
+    assert window.progress is not None and window.progress.scan is None
+    assert cell(window, "guitest.readme", ItemModel.COL_STATUS) == "unknown"

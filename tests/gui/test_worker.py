@@ -1,90 +1,134 @@
-"""The scan worker: results by signal, stale results dropped, cancel, failures reported; the
-project facts; the file watcher."""
+"""The scan worker process: results by signal, stale results dropped, cancel (also of a scan
+stuck in a detector), failures and crashes reported; the project facts; the file watcher."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
-from checklist_app.findings import ProjectInfo, ScanResult
-from checklist_app.gui.facts import MAX_WATCHED_PATHS, ProjectFacts, project_facts, watch_paths
+from checklist_app.checklists import Checklists
+from checklist_app.gui.facts import MAX_WATCHED_PATHS, project_facts, watch_paths
+from checklist_app.gui.scan_process import ScanJob
 from checklist_app.gui.watcher import ProjectWatcher
 from checklist_app.gui.worker import ScanDone, Scanner
-from checklist_app.scan import CancelCheck, ProgressCallback, ScanProgress
+from tests.gui import jobs
 from tests.repos import Repo
 
-FACTS = ProjectFacts(True, (), True)
+NO_RULES = Checklists((), (), "none")
+TIMEOUT_MS = 20_000
 
 
-class SlowScan:
-    """A scan function that reports two steps and waits to be released (or cancelled)."""
+@pytest.fixture
+def scanners() -> Iterator[Callable[..., Scanner]]:
+    """`scanners(run=..., kill_after_s=...)`: a Scanner whose process ends with the test."""
+    made: list[Scanner] = []
 
-    def __init__(self) -> None:
-        self.release = threading.Event()
+    def make(**options: object) -> Scanner:
+        scanner = Scanner(**options)  # type: ignore[arg-type]
+        made.append(scanner)
+        return scanner
 
-    def __call__(self, root: Path, on_progress: ProgressCallback,
-                 should_cancel: CancelCheck) -> ScanResult:
-        on_progress(ScanProgress(1, 2, "a.first"))
-        while not self.release.wait(0.01):
-            if should_cancel():
-                break
-        if root.name == "broken":
-            raise RuntimeError("git exploded")
-        return ScanResult(ProjectInfo(str(root), root.name), datetime.now(UTC), 0.1, "d", (),
-                          cancelled=should_cancel())
+    yield make
+    for scanner in made:
+        scanner.shutdown(wait_s=0.1)
 
 
-def test_progress_and_result_of_the_current_scan(qtbot: QtBot, tmp_path: Path) -> None:
-    scan = SlowScan()
-    scanner = Scanner(scan, lambda _root: FACTS)
-    with qtbot.waitSignal(scanner.progressed) as progressed:
-        scanner.start(tmp_path / "one")
+def job(tmp_path: Path, name: str, released: bool = False) -> ScanJob:
+    root = tmp_path / name
+    root.mkdir()
+    if released:
+        (root / jobs.RELEASE).touch()
+    return ScanJob(root, NO_RULES, None)
+
+
+def test_the_scan_runs_in_one_worker_process_for_the_session(
+        qtbot: QtBot, tmp_path: Path, scanners: Callable[..., Scanner]) -> None:
+    scanner = scanners(run=jobs.until_released)
+    assert scanner.worker_pid is None  # nothing is started before the first scan
+    first = job(tmp_path, "one")
+    with qtbot.waitSignal(scanner.progressed, timeout=TIMEOUT_MS) as progressed:
+        scanner.start(first)
     assert progressed.args == [1, 2, "a.first"]
     assert scanner.running
-    with qtbot.waitSignal(scanner.finished) as finished:
-        scan.release.set()
+    pid = scanner.worker_pid
+    assert pid is not None and pid != os.getpid()
+    with qtbot.waitSignal(scanner.finished, timeout=TIMEOUT_MS) as finished:
+        (first.root / jobs.RELEASE).touch()
     done = finished.args[0]
     assert isinstance(done, ScanDone)
-    assert done.root == tmp_path / "one" and done.facts == FACTS and done.error is None
+    assert done.root == first.root and done.facts == jobs.FACTS and done.error is None
     assert done.result is not None and not done.result.cancelled
+    assert done.result.rules_digest == f"pid {pid}"  # made in the worker process
     assert not scanner.running
-    assert scanner.wait()
+    with qtbot.waitSignal(scanner.finished, timeout=TIMEOUT_MS) as finished:
+        scanner.start(job(tmp_path, "two", released=True))
+    assert finished.args[0].result.rules_digest == f"pid {pid}"  # the same process again
+    scanner.shutdown()
+    assert scanner.worker_pid is None and not scanner.running
 
 
-def test_a_newer_scan_drops_the_older_one(qtbot: QtBot, tmp_path: Path) -> None:
-    scan = SlowScan()
-    scanner = Scanner(scan, lambda _root: FACTS)
+def test_a_newer_scan_drops_the_older_one(qtbot: QtBot, tmp_path: Path,
+                                          scanners: Callable[..., Scanner]) -> None:
+    scanner = scanners(run=jobs.until_released)
     seen: list[ScanDone] = []
     scanner.finished.connect(seen.append)
-    scanner.start(tmp_path / "old")
-    with qtbot.waitSignal(scanner.finished):
-        scanner.start(tmp_path / "new")
-        scan.release.set()
-    assert scanner.wait()
-    qtbot.wait(50)  # anything late from the old scan would have arrived by now
+    with qtbot.waitSignal(scanner.progressed, timeout=TIMEOUT_MS):
+        scanner.start(job(tmp_path, "old"))
+    with qtbot.waitSignal(scanner.finished, timeout=TIMEOUT_MS):
+        scanner.start(job(tmp_path, "new", released=True))
+    qtbot.wait(100)  # anything late from the old scan would have arrived by now
     assert [done.root.name for done in seen] == ["new"]
+    assert seen[0].result is not None and not seen[0].result.cancelled
 
 
-def test_cancel_and_failure(qtbot: QtBot, tmp_path: Path) -> None:
-    scanner = Scanner(SlowScan(), lambda _root: FACTS)
-    with qtbot.waitSignal(scanner.finished) as finished:
-        scanner.start(tmp_path / "one")
+def test_cancel_stops_the_scan_at_its_next_step(qtbot: QtBot, tmp_path: Path,
+                                                scanners: Callable[..., Scanner]) -> None:
+    scanner = scanners(run=jobs.until_released)
+    with qtbot.waitSignal(scanner.progressed, timeout=TIMEOUT_MS):
+        scanner.start(job(tmp_path, "one"))
+    pid = scanner.worker_pid
+    with qtbot.waitSignal(scanner.finished, timeout=TIMEOUT_MS) as finished:
         scanner.cancel()
     done = finished.args[0]
     assert done.result is not None and done.result.cancelled and done.facts is None
-    failing = SlowScan()
-    failing.release.set()
-    scanner = Scanner(failing, lambda _root: FACTS)
-    with qtbot.waitSignal(scanner.finished) as finished:
-        scanner.start(tmp_path / "broken")
+    assert done.error is None and not scanner.running
+    assert scanner.worker_pid == pid  # it stopped by itself: the process goes on
+
+
+def test_a_scan_stuck_in_a_detector_is_ended_on_cancel(
+        qtbot: QtBot, tmp_path: Path, scanners: Callable[..., Scanner]) -> None:
+    scanner = scanners(run=jobs.stuck, kill_after_s=0.2)
+    with qtbot.waitSignal(scanner.progressed, timeout=TIMEOUT_MS):
+        scanner.start(job(tmp_path, "one"))
+    pid = scanner.worker_pid
+    with qtbot.waitSignal(scanner.finished, timeout=5000) as finished:
+        scanner.cancel()
     done = finished.args[0]
-    assert done.result is None and done.error == "RuntimeError: git exploded"
-    assert "Traceback" in done.details
-    assert scanner.wait()
+    assert done.cancelled and done.result is None and done.error is None
+    assert scanner.worker_pid is None and not scanner.running
+    with qtbot.waitSignal(scanner.progressed, timeout=TIMEOUT_MS):
+        scanner.start(job(tmp_path, "two"))  # a new process takes over
+    assert scanner.worker_pid not in (None, pid)
+
+
+@pytest.mark.parametrize(("run", "error"), [
+    (jobs.until_released, "RuntimeError: git exploded"),
+    (jobs.crashes, "the scan process ended unexpectedly (exit code 3)"),
+])
+def test_a_failing_or_crashing_scan_is_reported(
+        qtbot: QtBot, tmp_path: Path, scanners: Callable[..., Scanner],
+        run: object, error: str) -> None:
+    scanner = scanners(run=run)
+    with qtbot.waitSignal(scanner.finished, timeout=TIMEOUT_MS) as finished:
+        scanner.start(job(tmp_path, "broken", released=True))
+    done = finished.args[0]
+    assert done.result is None and done.error == error and not done.cancelled
+    assert ("Traceback" in done.details) == (run is jobs.until_released)
+    assert not scanner.running
 
 
 def test_project_facts(make_repo: Callable[..., Repo], tmp_path: Path) -> None:
