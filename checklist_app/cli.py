@@ -89,12 +89,96 @@ def _parser() -> argparse.ArgumentParser:
     relink.add_argument("new_path", type=Path, help="where it is now")
     relink.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
 
+    _report_parsers(commands)
+    _review_parsers(commands)
+    _answers_parsers(commands)
+
     rules = commands.add_parser("rules", help="work with checklists")
     rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     check = rules_commands.add_parser("check", help="validate checklists; exit 1 on problems")
     check.add_argument("dirs", type=Path, nargs="*", metavar="DIR",
                        help="folders to check (default: the built-in checklists)")
     return parser
+
+
+REPORT_FORMATS = ("html", "markdown", "json", "sarif", "csv", "pdf")
+
+
+def _store_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="the project folder")
+    parser.add_argument("--rules", type=Path, action="append", default=[], metavar="DIR")
+    parser.add_argument("--db", help="the progress database: a path or an SQLAlchemy URL")
+
+
+def _report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report", help="export the recorded progress, answers, review and history")
+    _store_args(report)
+    report.add_argument("--format", choices=REPORT_FORMATS, default="html")
+    report.add_argument("--output", type=Path, help="write it to this file (default: stdout)")
+    report.add_argument("--review", type=int, metavar="ID",
+                        help="the review to include (default: the latest)")
+
+
+def _review_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    review = commands.add_parser("review", help="release reviews: start, sign, close, show, "
+                                 "diff, list")
+    actions = review.add_subparsers(dest="review_command", metavar="ACTION")
+    start = actions.add_parser("start", help="open a review pinned to the current commit")
+    _store_args(start)
+    start.add_argument("--title", required=True)
+    start.add_argument("--by", help="who starts it (default: git user.name)")
+    sign = actions.add_parser("sign", help="sign off a topic of the open review")
+    _store_args(sign)
+    sign.add_argument("topic", metavar="TOPIC", help="e.g. security")
+    decision = sign.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", dest="decision", action="store_const", const="approve")
+    decision.add_argument("--request-changes", dest="decision", action="store_const",
+                          const="changes")
+    sign.add_argument("--comment", default="", help="required when requesting changes")
+    sign.add_argument("--reviewer", help="who signs (default: git user.name)")
+    sign.add_argument("--review", type=int, metavar="ID", help="default: the open review")
+    close = actions.add_parser("close", help="close the open review, freezing its snapshot")
+    _store_args(close)
+    close.add_argument("--by", help="who closes it (default: git user.name)")
+    show = actions.add_parser("show", help="a review's sign-offs, deferred items and changes")
+    _store_args(show)
+    show.add_argument("--review", type=int, metavar="ID", help="default: the latest review")
+    show.add_argument("--require-signed", action="store_true",
+                      help="exit 1 unless every topic of the review is approved (for CI)")
+    diff = actions.add_parser("diff", help="compare two reviews, or a review and now")
+    _store_args(diff)
+    diff.add_argument("before", nargs="?", metavar="FROM",
+                      help="a review id (default: the latest closed review)")
+    diff.add_argument("after", nargs="?", metavar="TO", help="a review id or now (default)")
+    listing = actions.add_parser("list", help="every review of the project")
+    _store_args(listing)
+
+
+def _answers_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    answers = commands.add_parser("answers", help="share answers through a committed file")
+    actions = answers.add_subparsers(dest="answers_command", metavar="ACTION")
+    export = actions.add_parser("export", help="write the answers to a YAML file")
+    _store_args(export)
+    export.add_argument("--output", type=Path,
+                        help="default: .flask-checklist.yaml in the project folder")
+    import_ = actions.add_parser("import", help="record a file's answers as proposals")
+    _store_args(import_)
+    import_.add_argument("file", type=Path, nargs="?", metavar="FILE",
+                         help="default: .flask-checklist.yaml in the project folder")
+    import_.add_argument("--by", help="who imports (default: git user.name)")
+    actions_ = {"proposals": "the open proposals beside the local answers",
+                "accept": "make a proposal the project's answer",
+                "reject": "drop a proposal"}
+    for name, help_ in actions_.items():
+        action = actions.add_parser(name, help=help_)
+        _store_args(action)
+        if name != "proposals":
+            action.add_argument("proposal_id", type=int, metavar="ID")
+            action.add_argument("--by", help="who decides (default: git user.name)")
+        if name == "accept":
+            action.add_argument("--replace", action="store_true",
+                                help="replace a different local answer")
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -110,6 +194,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return _scan(args, out, err)
     if args.command in ("answer", "status", "history", "relink"):
         return _with_workspace(args, out, err)
+    if args.command in ("report", "review", "answers"):
+        from checklist_app import cli_review
+
+        return cli_review.run(args, parser, out, err)
     if args.command == "rules":
         if args.rules_command == "check":
             return _rules_check(args.dirs, out, err)

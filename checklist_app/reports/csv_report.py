@@ -9,7 +9,7 @@ from checklist_app.progress import Progress
 
 COLUMNS = ("id", "topic", "title", "level", "status", "outcome", "confidence", "message",
            "evidence", "answer", "author", "justification", "note", "answered_at",
-           "needs_review")
+           "needs_review", "project", "commit", "scanned_at")
 
 
 def _cell(text: str) -> str:
@@ -21,6 +21,9 @@ def render(progress: Progress) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
+    project = progress.project
+    where = (project.name if project else "", (project.commit or "") if project else "",
+             progress.scan.scanned_at.isoformat() if progress.scan else "")
     for entry in progress.items:
         finding = entry.finding
         answer = entry.answer
@@ -37,5 +40,6 @@ def render(progress: Progress) -> str:
             answer.note if answer else "",
             answer.answered_at.isoformat() if answer else "",
             "yes" if entry.needs_review else "no",
+            *where,
         )])
     return buffer.getvalue()

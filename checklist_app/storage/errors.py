@@ -59,3 +59,23 @@ def _conflict_message(item_id: str, expected: int | None, current: int | None,
     when = f" at {changed_at.isoformat(timespec='seconds')}" if changed_at else ""
     return (f"the answer to {item_id} was changed by {who}{when} since you last saw it "
             f"(you saw {seen}, it is now {now}); reload it and answer again")
+
+
+class ReviewError(StoreError):
+    """A review cannot be started, signed or closed as asked; the message says why."""
+
+
+class ReviewNotFound(ReviewError):
+    pass
+
+
+class ReviewClosed(ReviewError):
+    """The review is closed: it is a frozen record and takes no more sign-offs."""
+
+
+class ReviewAlreadyOpen(ReviewError):
+    """The project has an open review; close it before starting another."""
+
+
+class ProposalError(StoreError):
+    """A proposal that does not exist, or was already accepted or rejected."""

@@ -199,3 +199,65 @@ class AnswerChangeRow(Base):
     old_expires: Mapped[datetime | None]
     new_expires: Mapped[datetime | None]
     reason: Mapped[str]
+
+
+class ReviewRow(Base):
+    """A release review: pinned to a commit (and tag) when started; `snapshot` (JSON, see
+    `checklist_app.reviews`) is written once, when it is closed, and never changed."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index(None, "project_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    title: Mapped[str]
+    commit_sha: Mapped[str | None]
+    tag: Mapped[str | None]
+    tag_exact: Mapped[bool]
+    started_at: Mapped[datetime]
+    started_by: Mapped[str]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None]
+    snapshot: Mapped[str | None]
+
+    sign_offs: Mapped[list[SignOffRow]] = relationship(
+        order_by="SignOffRow.id", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class SignOffRow(Base):
+    """Append-only: a reviewer's decision on one topic of a review."""
+
+    __tablename__ = "review_sign_offs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
+                                           index=True)
+    topic: Mapped[str]
+    reviewer: Mapped[str]
+    decision: Mapped[str]
+    comment: Mapped[str]
+    signed_at: Mapped[datetime]
+
+
+class ProposalRow(Base):
+    """An answer read from a shared answers file, waiting for a person to accept or reject it.
+    `state`: open, accepted or rejected."""
+
+    __tablename__ = "answer_proposals"
+    __table_args__ = (Index(None, "project_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    item_id: Mapped[str]
+    value: Mapped[str]
+    author: Mapped[str]
+    answered_at: Mapped[datetime]
+    justification: Mapped[str]
+    note: Mapped[str]
+    expires: Mapped[datetime | None]
+    source: Mapped[str]
+    proposed_at: Mapped[datetime]
+    proposed_by: Mapped[str]
+    state: Mapped[str]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None]

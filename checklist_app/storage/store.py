@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,11 +34,23 @@ from checklist_app.findings import (
     ProjectInfo,
     ScanResult,
 )
+from checklist_app.reviews import (
+    Decision,
+    Review,
+    SignOff,
+    Snapshot,
+    snapshot_from_json,
+    snapshot_to_json,
+)
 from checklist_app.storage.connection import WRITE, open_engine, translate_errors
 from checklist_app.storage.errors import (
     AnswerConflict,
     ProjectExists,
     ProjectNotFound,
+    ProposalError,
+    ReviewAlreadyOpen,
+    ReviewClosed,
+    ReviewNotFound,
     StoreBusy,
 )
 from checklist_app.storage.models import (
@@ -48,9 +60,19 @@ from checklist_app.storage.models import (
     FindingRow,
     NoteRow,
     ProjectRow,
+    ProposalRow,
+    ReviewRow,
     ScanRow,
+    SignOffRow,
+    clean_text,
 )
-from checklist_app.storage.values import AnswerChange, ProjectRecord, ScanSummary
+from checklist_app.storage.values import (
+    AnswerChange,
+    ProjectRecord,
+    Proposal,
+    ProposalState,
+    ScanSummary,
+)
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
@@ -247,34 +269,12 @@ class Store:
         `expected_revision` is the revision the caller last saw (None: it saw no answer). When
         the stored one differs, raises AnswerConflict naming who changed it and when."""
         _check_answer(answer)
-        item_id = answer.item_id
-        why = reason.strip() or answer.justification
         try:
             with self._writing() as session:
                 self._require_project(session, project_id)
-                row = _answer_row(session, project_id, item_id)
-                current = row.revision if row is not None else None
-                if current != expected_revision:
-                    raise _conflict(session, project_id, item_id, expected_revision, current)
-                if row is None:
-                    revision = _last_revision(session, project_id, item_id) + 1
-                    session.add(_new_answer_row(project_id, answer, revision))
-                    old = None
-                else:
-                    revision = row.revision + 1
-                    old = _answer(row)
-                    changed = session.connection().execute(
-                        update(AnswerRow)
-                        .where(AnswerRow.id == row.id, AnswerRow.revision == row.revision)
-                        .values(_answer_values(answer, revision)))
-                    if changed.rowcount != 1:  # changed by another writer since the SELECT
-                        raise _conflict(session, project_id, item_id, expected_revision,
-                                        _stored_revision(session, project_id, item_id))
-                session.add(_change_row(project_id, item_id, revision, answer.answered_at,
-                                        answer.author, old, answer, why))
-                session.flush()
+                revision = _save_answer(session, project_id, answer, reason, expected_revision)
         except IntegrityError:
-            raise self._conflict_now(project_id, item_id, expected_revision) from None
+            raise self._conflict_now(project_id, answer.item_id, expected_revision) from None
         return replace(answer, revision=revision)
 
     def clear_answer(self, project_id: int, item_id: str, author: str, reason: str,
@@ -315,10 +315,157 @@ class Store:
             rows = session.scalars(query.order_by(AnswerChangeRow.id))
             return tuple(_answer_change(row) for row in rows)
 
+    # --- reviews -----------------------------------------------------------------------------
+
+    def start_review(self, project_id: int, title: str, commit: str | None, tag: str | None,
+                     tag_exact: bool, by: str, at: datetime) -> Review:
+        """A new open review pinned to `commit`. Refuses (ReviewAlreadyOpen) while the project
+        has an open review."""
+        _require_aware(at, "at")
+        if not title.strip():
+            raise ValueError("a review needs a title")
+        with self._writing() as session:
+            self._lock_project(session, project_id)
+            open_row = _open_review_row(session, project_id)
+            if open_row is not None:
+                raise ReviewAlreadyOpen(
+                    f"review {open_row.id} ({open_row.title!r}) is still open: close it before "
+                    "starting another")
+            row = ReviewRow(project_id=project_id, title=title.strip(), commit_sha=commit,
+                            tag=tag, tag_exact=tag_exact, started_at=at,
+                            started_by=by.strip() or "unknown", closed_at=None, closed_by=None,
+                            snapshot=None)
+            session.add(row)
+            session.flush()
+            return _review(row)
+
+    def reviews(self, project_id: int) -> tuple[Review, ...]:
+        """Every review of the project, oldest first."""
+        with self._reading() as session:
+            rows = session.scalars(select(ReviewRow).where(ReviewRow.project_id == project_id)
+                                   .order_by(ReviewRow.id)
+                                   .options(selectinload(ReviewRow.sign_offs)))
+            return tuple(_review(row) for row in rows)
+
+    def review(self, review_id: int) -> Review | None:
+        with self._reading() as session:
+            row = session.get(ReviewRow, review_id)
+            return _review(row) if row is not None else None
+
+    def sign_review(self, review_id: int, sign_off: SignOff) -> Review:
+        """Add a reviewer's decision on a topic of an open review."""
+        _require_aware(sign_off.signed_at, "signed_at")
+        if not sign_off.reviewer.strip():
+            raise ValueError("a sign-off needs a reviewer's name")
+        with self._writing() as session:
+            row = self._open_review_for_update(session, review_id, "signed")
+            row.sign_offs.append(SignOffRow(
+                topic=sign_off.topic, reviewer=sign_off.reviewer.strip(),
+                decision=sign_off.decision.value, comment=sign_off.comment.strip(),
+                signed_at=sign_off.signed_at))
+            session.flush()
+            return _review(row)
+
+    def close_review(self, review_id: int, by: str, at: datetime,
+                     snapshot: Snapshot) -> Review:
+        """Close an open review, freezing `snapshot` with it."""
+        _require_aware(at, "at")
+        with self._writing() as session:
+            row = self._open_review_for_update(session, review_id, "closed")
+            row.closed_at = at
+            row.closed_by = by.strip() or "unknown"
+            row.snapshot = clean_text(snapshot_to_json(snapshot))  # as it will read back
+            session.flush()
+            return _review(row)
+
+    def _open_review_for_update(self, session: Session, review_id: int,
+                                verb: str) -> ReviewRow:
+        row = session.get(ReviewRow, review_id, with_for_update=True)
+        if row is None:
+            raise ReviewNotFound(f"the store {self.name} has no review {review_id}")
+        if row.closed_at is not None:
+            raise ReviewClosed(
+                f"review {row.id} ({row.title!r}) was closed on {row.closed_at:%Y-%m-%d} by "
+                f"{row.closed_by} and cannot be {verb} any more; start a new review")
+        return row
+
+    # --- proposals ---------------------------------------------------------------------------
+
+    def add_proposals(self, project_id: int, proposals: Sequence[Proposal]) -> int:
+        """Record proposals (their id and state are ignored: they are new and open), all or
+        none; how many were recorded."""
+        for proposal in proposals:
+            _require_aware(proposal.answered_at, "answered_at")
+            _require_aware(proposal.proposed_at, "proposed_at")
+        with self._writing() as session:
+            self._require_project(session, project_id)
+            session.add_all(ProposalRow(
+                project_id=project_id, item_id=p.item_id, value=p.value.value,
+                author=p.author, answered_at=p.answered_at, justification=p.justification,
+                note=p.note, expires=p.expires, source=p.source, proposed_at=p.proposed_at,
+                proposed_by=p.proposed_by, state=ProposalState.OPEN.value, decided_at=None,
+                decided_by=None) for p in proposals)
+            session.flush()
+        return len(proposals)
+
+    def proposals(self, project_id: int,
+                  state: ProposalState | None = ProposalState.OPEN) -> tuple[Proposal, ...]:
+        """The project's proposals in that state (None: all), oldest first."""
+        query = select(ProposalRow).where(ProposalRow.project_id == project_id)
+        if state is not None:
+            query = query.where(ProposalRow.state == state.value)
+        with self._reading() as session:
+            return tuple(_proposal(row) for row in session.scalars(query.order_by(ProposalRow.id)))
+
+    def reject_proposal(self, project_id: int, proposal_id: int, by: str,
+                        at: datetime) -> Proposal:
+        _require_aware(at, "at")
+        with self._writing() as session:
+            row = self._open_proposal(session, proposal_id, project_id)
+            row.state, row.decided_by, row.decided_at = ProposalState.REJECTED.value, by, at
+            session.flush()
+            return _proposal(row)
+
+    def accept_proposal(self, project_id: int, proposal_id: int, answer: Answer, reason: str,
+                        expected_revision: int | None, by: str) -> Answer:
+        """Save `answer` (made from the proposal) and mark the proposal accepted, in one
+        transaction; the same optimistic locking as `save_answer`."""
+        _check_answer(answer)
+        try:
+            with self._writing() as session:
+                row = self._open_proposal(session, proposal_id, project_id)
+                if row.item_id != answer.item_id:
+                    raise ValueError(f"proposal {proposal_id} is about {row.item_id}, not "
+                                     f"{answer.item_id}")
+                revision = _save_answer(session, project_id, answer, reason, expected_revision)
+                row.state = ProposalState.ACCEPTED.value
+                row.decided_by, row.decided_at = by, answer.answered_at
+                session.flush()
+        except IntegrityError:
+            raise self._conflict_now(project_id, answer.item_id, expected_revision) from None
+        return replace(answer, revision=revision)
+
+    def _open_proposal(self, session: Session, proposal_id: int,
+                       project_id: int) -> ProposalRow:
+        row = session.get(ProposalRow, proposal_id, with_for_update=True)
+        if row is None or row.project_id != project_id:
+            raise ProposalError(f"the project has no proposal {proposal_id}; see `answers "
+                                "proposals` for the open ones")
+        if row.state != ProposalState.OPEN.value:
+            raise ProposalError(f"proposal {proposal_id} was already {row.state} by "
+                                f"{row.decided_by}")
+        return row
+
     # --- helpers -----------------------------------------------------------------------------
 
     def _require_project(self, session: Session, project_id: int) -> None:
         if session.get(ProjectRow, project_id) is None:
+            raise ProjectNotFound(f"the store {self.name} has no project with id {project_id}")
+
+    def _lock_project(self, session: Session, project_id: int) -> None:
+        """The project row, locked until the transaction ends (PostgreSQL; SQLite's write
+        transaction already holds the whole database)."""
+        if session.get(ProjectRow, project_id, with_for_update=True) is None:
             raise ProjectNotFound(f"the store {self.name} has no project with id {project_id}")
 
     def _conflict_now(self, project_id: int, item_id: str,
@@ -404,6 +551,35 @@ def _scan_summary(row: ScanRow, counts: dict[Outcome, int]) -> ScanSummary:
         outcomes=outcomes)
 
 
+def _save_answer(session: Session, project_id: int, answer: Answer, reason: str,
+                 expected_revision: int | None) -> int:
+    """Write `answer` and its history row in the caller's transaction; its new revision."""
+    item_id = answer.item_id
+    why = reason.strip() or answer.justification
+    row = _answer_row(session, project_id, item_id)
+    current = row.revision if row is not None else None
+    if current != expected_revision:
+        raise _conflict(session, project_id, item_id, expected_revision, current)
+    if row is None:
+        revision = _last_revision(session, project_id, item_id) + 1
+        session.add(_new_answer_row(project_id, answer, revision))
+        old = None
+    else:
+        revision = row.revision + 1
+        old = _answer(row)
+        changed = session.connection().execute(
+            update(AnswerRow)
+            .where(AnswerRow.id == row.id, AnswerRow.revision == row.revision)
+            .values(_answer_values(answer, revision)))
+        if changed.rowcount != 1:  # changed by another writer since the SELECT
+            raise _conflict(session, project_id, item_id, expected_revision,
+                            _stored_revision(session, project_id, item_id))
+    session.add(_change_row(project_id, item_id, revision, answer.answered_at,
+                            answer.author, old, answer, why))
+    session.flush()
+    return revision
+
+
 def _answer_row(session: Session, project_id: int, item_id: str) -> AnswerRow | None:
     return session.scalars(select(AnswerRow).where(
         AnswerRow.project_id == project_id, AnswerRow.item_id == item_id)).one_or_none()
@@ -480,3 +656,28 @@ def _conflict(session: Session, project_id: int, item_id: str, expected: int | N
     return AnswerConflict(item_id, expected, current,
                           last.author if last is not None else None,
                           last.changed_at if last is not None else None)
+
+
+def _open_review_row(session: Session, project_id: int) -> ReviewRow | None:
+    return session.scalars(select(ReviewRow).where(
+        ReviewRow.project_id == project_id, ReviewRow.closed_at.is_(None))
+        .order_by(ReviewRow.id.desc()).limit(1)).one_or_none()
+
+
+def _review(row: ReviewRow) -> Review:
+    return Review(
+        id=row.id, project_id=row.project_id, title=row.title, commit=row.commit_sha,
+        tag=row.tag, tag_exact=row.tag_exact, started_at=row.started_at,
+        started_by=row.started_by, closed_at=row.closed_at, closed_by=row.closed_by,
+        sign_offs=tuple(SignOff(s.topic, s.reviewer, Decision(s.decision), s.comment,
+                                s.signed_at) for s in row.sign_offs),
+        snapshot=snapshot_from_json(row.snapshot) if row.snapshot is not None else None)
+
+
+def _proposal(row: ProposalRow) -> Proposal:
+    return Proposal(
+        id=row.id, project_id=row.project_id, item_id=row.item_id,
+        value=AnswerValue(row.value), author=row.author, answered_at=row.answered_at,
+        justification=row.justification, note=row.note, expires=row.expires,
+        source=row.source, proposed_at=row.proposed_at, proposed_by=row.proposed_by,
+        state=ProposalState(row.state), decided_at=row.decided_at, decided_by=row.decided_by)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from checklist_app.findings import AnswerValue, Outcome
 
@@ -63,3 +64,33 @@ class AnswerChange:
     new_expires: datetime | None
     reason: str
     """Why: the reason given, else the new justification."""
+
+
+class ProposalState(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """An answer imported from a shared answers file, waiting for a person's decision."""
+
+    id: int
+    project_id: int
+    item_id: str
+    value: AnswerValue
+    author: str
+    """Who gave the answer in the file."""
+    answered_at: datetime
+    justification: str
+    note: str
+    expires: datetime | None
+    source: str
+    """The file it came from."""
+    proposed_at: datetime
+    proposed_by: str
+    """Who imported the file."""
+    state: ProposalState = ProposalState.OPEN
+    decided_at: datetime | None = None
+    decided_by: str | None = None
