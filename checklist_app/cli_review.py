@@ -33,9 +33,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO,
     if action is None:
         parser.parse_args([args.command, "--help"])
         return EXIT_USAGE
-    if args.command == "report" and args.format == "pdf":
-        print(f"{TOOL_NAME}: pdf needs the desktop app's renderer, which is not available yet; "
-              "export html and print it to PDF from a browser", file=err)
+    if args.command == "report" and args.format == "pdf" and args.output is None:
+        print(f"{TOOL_NAME}: a pdf report needs --output FILE", file=err)
         return EXIT_USAGE
     root: Path = args.path
     if not root.is_dir():
@@ -80,6 +79,16 @@ def _author(given: str | None, project: ProjectRecord) -> str:
 
 def _report(workspace: Workspace, project: ProjectRecord, args: argparse.Namespace,
             err: TextIO, out: TextIO) -> int:
+    if args.format == "pdf":
+        # Rendered with Qt (offscreen when there is no display); imported only for pdf.
+        from checklist_app.gui.pdf_export import PdfError, write_pdf
+
+        try:
+            write_pdf(workspace.report(project, "html", args.review), args.output)
+        except (OSError, PdfError) as error:
+            raise _Usage(f"cannot write {args.output}: {error}") from None
+        print(f"wrote {args.output}", file=err)
+        return EXIT_OK
     text = workspace.report(project, args.format, args.review)
     _write(text, args.output, out)
     if args.output is not None:

@@ -138,12 +138,17 @@ def test_report_in_every_format(root: str, db: str, tmp_path: Path, format_: str
         assert json.loads(text)["runs"][0]["versionControlProvenance"][0]["revisionId"] == head
 
 
-def test_report_pdf_is_not_available_yet(root: str, db: str,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_pdf_is_rendered_with_qt(root: str, db: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "report", root, "--format", "pdf", "--db", db)
-    assert (code, out) == (2, "")
-    assert err == ("checklist-app: pdf needs the desktop app's renderer, which is not "
-                   "available yet; export html and print it to PDF from a browser\n")
+    assert (code, out, err) == (2, "", "checklist-app: a pdf report needs --output FILE\n")
+    target = tmp_path / "report.pdf"
+    code, out, err = run(capsys, "report", root, "--format", "pdf", "--db", db,
+                         "--output", str(target))
+    assert code == 0, err
+    assert err == f"wrote {target}\n"
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF-") and b"/Type /Page" in data
 
 
 def test_answers_export_import_and_decide(root: str, db: str, tmp_path: Path,

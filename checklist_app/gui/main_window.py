@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from checklist_app import __version__
 from checklist_app.findings import AnswerValue, Evidence
+from checklist_app.gui.answers_dialog import ProposalsDialog, read_limited
 from checklist_app.gui.banner import Banner
 from checklist_app.gui.details import SAFE_LINK_SCHEMES, AnswerRequest, DetailsPane
 from checklist_app.gui.editor import editor_command, project_file, safe_for_system_handler
@@ -58,6 +60,7 @@ from checklist_app.gui.models import (
     TopicModel,
     topic_rows,
 )
+from checklist_app.gui.review_panel import Confirm, ReviewPanel, ask
 from checklist_app.gui.scan_process import JobFunction, ScanJob, scan_job
 from checklist_app.gui.settings import WindowSettings
 from checklist_app.gui.sidebar import Sidebar
@@ -68,6 +71,7 @@ from checklist_app.gui.worker import ScanDone, Scanner
 from checklist_app.progress import Progress
 
 if TYPE_CHECKING:  # loaded after the window shows (start-up stays lean)
+    from checklist_app.gui.export_dialog import ExportDialog
     from checklist_app.gui.facts import ProjectFacts
     from checklist_app.workspace import AnswerChange, ProjectRecord, Workspace
 
@@ -75,6 +79,8 @@ Launcher = Callable[[list[str]], bool]
 """Starts a program detached from the app; False when it could not be started."""
 UrlOpener = Callable[[QUrl], bool]
 RECENT_LIMIT = 10
+ANSWERS_FILE = ".flask-checklist.yaml"
+REVIEW_DOCK_WIDTH = 560
 
 
 def start_detached(argv: list[str]) -> bool:
@@ -126,6 +132,7 @@ class MainWindow(QMainWindow):
         environ: dict[str, str] | None = None,
         show: ErrorDisplay = show_error,
         scan_job: JobFunction = scan_job,
+        confirm: Confirm = ask,
     ) -> None:
         super().__init__()
         self.settings = WindowSettings(settings)
@@ -134,6 +141,7 @@ class MainWindow(QMainWindow):
         self._open_url = open_url
         self._environ = environ if environ is not None else dict(os.environ)
         self._show_error = show
+        self._confirm = confirm
         self.workspace: Workspace | None = None
         self.project: ProjectRecord | None = None
         self.progress: Progress | None = None
@@ -187,6 +195,15 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(project_page)
         self.setCentralWidget(self.stack)
+        self.review_panel = ReviewPanel(show=show, confirm=confirm)
+        self.review_dock = QDockWidget("Reviews and Progress", self)
+        self.review_dock.setObjectName("reviewDock")
+        self.review_dock.setWidget(self.review_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        self.review_dock.hide()
+        self.review_dock.visibilityChanged.connect(self._review_dock_shown)
+        self.export_dialog: ExportDialog | None = None
+        self.proposals_dialog: ProposalsDialog | None = None
 
         self._build_actions()
         self._build_menus()
@@ -248,6 +265,21 @@ class MainWindow(QMainWindow):
                                   self._filter_setter(filter_), f"Alt+{number}")
             self.filter_actions[filter_] = action
         self.about_action = self._action("&About Flask Checklist", self.about)
+        self.export_action = self._action("&Export Report…", self.open_export_dialog, "Ctrl+E",
+                                          None, "Export the report as HTML, Markdown, PDF, "
+                                          "JSON, SARIF or CSV")
+        self.export_answers_action = self._action(
+            "E&xport Answers…", self.choose_answers_export, "", None,
+            f"Write the answers to a file to share with the team ({ANSWERS_FILE})")
+        self.import_answers_action = self._action(
+            "&Import Answers…", self.choose_answers_import, "", None,
+            "Read a shared answers file; each answer is proposed, for you to accept or reject")
+        self.proposals_action = self._action("&Proposed Answers…", self.show_proposals, "",
+                                             None, "The imported answers waiting for a decision")
+        self.reviews_action = self.review_dock.toggleViewAction()
+        self.reviews_action.setText("&Reviews and Progress")
+        self.reviews_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.reviews_action.setStatusTip("Release reviews, comparisons and progress over time")
 
     def _filter_setter(self, filter_: Filter) -> Callable[[], None]:
         return lambda: self.items.set_filter(filter_)
@@ -261,11 +293,19 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.demo_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.close_project_action)
         file_menu.addAction(self.quit_action)
         project_menu = bar.addMenu("&Project")
         project_menu.addAction(self.rescan_action)
         project_menu.addAction(self.cancel_action)
+        project_menu.addSeparator()
+        project_menu.addAction(self.reviews_action)
+        project_menu.addSeparator()
+        project_menu.addAction(self.export_answers_action)
+        project_menu.addAction(self.import_answers_action)
+        project_menu.addAction(self.proposals_action)
         item_menu = bar.addMenu("&Item")
         for action in (self.next_action, self.met_action, self.unmet_action, self.na_action,
                        self.save_action):
@@ -273,6 +313,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.search_action)
         view_menu.addAction(self.cycle_action)
+        view_menu.addAction(self.reviews_action)
         view_menu.addSeparator()
         for action in self.filter_actions.values():
             view_menu.addAction(action)
@@ -404,6 +445,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{record.name} — Flask Checklist")
         self.banner.show_messages(())
         self.stack.setCurrentWidget(self.project_page)
+        self.review_panel.set_project(workspace, record)
         self.show_progress(progress)
         self.sidebar.topics.setCurrentIndex(self.topic_model.index(0))
         self.items.set_filter(Filter.ALL)
@@ -447,6 +489,7 @@ class MainWindow(QMainWindow):
         self.progress = None
         self.facts = None
         self.settings.last_project = None
+        self.review_panel.set_project(None, None)
         self.setWindowTitle("Flask Checklist")
         self._refresh_recent()
         self.stack.setCurrentWidget(self.welcome)
@@ -508,6 +551,8 @@ class MainWindow(QMainWindow):
             if self.items.proxy.rowCount() > 0 and self.items.selected_id() is None:
                 self.items.table.selectRow(0)
         self._show_details()
+        if self.review_dock.isVisible():
+            self.review_panel.refresh()
         self._update_actions()
 
     def _show_scan_state(self) -> None:
@@ -707,6 +752,132 @@ class MainWindow(QMainWindow):
         self.items.select(found)
         self.items.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    # --- reviews, reports and shared answers -----------------------------------------------
+
+    def _review_dock_shown(self, visible: bool) -> None:
+        if visible and self.project is not None:
+            self.review_panel.refresh()
+
+    def show_reviews(self) -> None:
+        self.review_dock.show()
+        self.review_dock.raise_()
+        if self.review_dock.width() < REVIEW_DOCK_WIDTH:
+            self.resizeDocks([self.review_dock], [min(REVIEW_DOCK_WIDTH, self.width() // 2)],
+                             Qt.Orientation.Horizontal)
+
+    def open_export_dialog(self) -> ExportDialog | None:
+        """Show File > Export… (window-modal, without blocking); the dialog."""
+        workspace, project = self.workspace, self.project
+        if workspace is None or project is None:
+            return None
+        from checklist_app.gui.export_dialog import ExportDialog
+
+        folder = self.settings.last_project or Path(project.root)
+        dialog = ExportDialog(workspace, project, Path(project.root).parent
+                              if folder == Path(project.root) else folder,
+                              show=self._show_error, parent=self)
+        dialog.exported.connect(
+            lambda path: self.statusBar().showMessage(f"Exported {path}.", 8000))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _answers_author(self) -> str:
+        if self._author is None and self.project is not None:
+            from checklist_app.workspace import default_author
+
+            self._author = default_author(Path(self.project.root))
+        return self._author or "unknown"
+
+    def choose_answers_export(self) -> None:
+        if self.project is None:
+            return
+        target, _filter = QFileDialog.getSaveFileName(
+            self, "Export the answers", str(Path(self.project.root) / ANSWERS_FILE),
+            "Answers file (*.yaml *.yml);;All files (*)")
+        if target:
+            self.export_answers_to(Path(target))
+
+    def export_answers_to(self, path: Path) -> bool:
+        """Write the project's answers to `path`; says what was left out."""
+        workspace, project = self.workspace, self.project
+        if workspace is None or project is None:
+            return False
+        from checklist_app.workspace import StoreError
+
+        try:
+            text, left_out = workspace.export_answers(project)
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self._show_error(self, "The answers were not exported",
+                             f"{path}: {error.strerror or error}")
+            return False
+        except StoreError as error:
+            self._show_error(self, "The answers were not exported", str(error))
+            return False
+        message = f"Wrote the answers to {path}."
+        if left_out:
+            message += (f" Left out {len(left_out)} answer(s) to items no checklist has: "
+                        + ", ".join(a.item_id for a in left_out))
+        self.statusBar().showMessage(message, 10000)
+        return True
+
+    def choose_answers_import(self) -> None:
+        if self.project is None:
+            return
+        source, _filter = QFileDialog.getOpenFileName(
+            self, "Import shared answers", str(Path(self.project.root) / ANSWERS_FILE),
+            "Answers file (*.yaml *.yml);;All files (*)")
+        if source:
+            self.import_answers_from(Path(source))
+
+    def import_answers_from(self, path: Path) -> ProposalsDialog | None:
+        """Record the answers in `path` as proposals and show them; a file that cannot be read
+        or is refused shows why (file, line, field) and records nothing."""
+        workspace, project = self.workspace, self.project
+        if workspace is None or project is None:
+            return None
+        from checklist_app.answers_file import AnswersFileError
+        from checklist_app.workspace import StoreError
+
+        try:
+            data = read_limited(path)
+            result = workspace.import_answers(project, data, str(path), self._answers_author())
+        except OSError as error:
+            self._show_error(self, "The answers were not imported",
+                             f"{path}: {error.strerror or error}")
+            return None
+        except AnswersFileError as error:
+            self._show_error(self, "The answers were not imported",
+                             f"{error}\n\nNothing was changed.")
+            return None
+        except StoreError as error:
+            self._show_error(self, "The answers were not imported", str(error))
+            return None
+        self.statusBar().showMessage(
+            f"{len(result.proposed)} proposal(s) recorded, {len(result.unchanged)} already "
+            f"answered the same, {len(result.already_proposed)} already proposed.", 10000)
+        return self.show_proposals()
+
+    def show_proposals(self) -> ProposalsDialog | None:
+        workspace, project = self.workspace, self.project
+        if workspace is None or project is None:
+            return None
+        if self.proposals_dialog is not None:
+            self.proposals_dialog.close()
+        dialog = ProposalsDialog(workspace, project, self._answers_author(),
+                                 show=self._show_error, confirm=self._confirm, parent=self)
+        dialog.answers_changed.connect(self._reload)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self._proposals_closed)
+        self.proposals_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _proposals_closed(self) -> None:
+        self.proposals_dialog = None
+
     # --- evidence and links ---------------------------------------------------------------
 
     def open_evidence(self, evidence: Evidence) -> None:
@@ -771,6 +942,9 @@ class MainWindow(QMainWindow):
         self.demo_action.setEnabled(self.workspace is not None)
         self.welcome.open_button.setEnabled(self.workspace is not None)
         self.welcome.demo_button.setEnabled(self.workspace is not None)
+        for action in (self.export_action, self.export_answers_action,
+                       self.import_answers_action, self.proposals_action):
+            action.setEnabled(has_project and self.workspace is not None)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Flask Checklist",

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from checklist_app.gui.errors import ErrorDisplay, show_error
 from checklist_app.gui.main_window import MainWindow
+from checklist_app.gui.review_panel import Confirm, ask
 from checklist_app.gui.scan_process import JobFunction, scan_job
 from checklist_app.gui.settings import file_settings
 from checklist_app.workspace import Workspace
@@ -44,6 +47,29 @@ class Launches:
         return True
 
 
+@dataclass
+class Dialogs:
+    """The errors the window showed and the questions it asked, instead of showing them;
+    `answers` are the replies to the questions, in order (then yes)."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    answers: list[bool] = field(default_factory=list)
+
+    def show(self, parent: QWidget | None, title: str, message: str,
+             details: str = "", /) -> None:
+        self.errors.append((title, message))
+
+    def confirm(self, parent: QWidget, title: str, question: str) -> bool:
+        self.questions.append(question)
+        return self.answers.pop(0) if self.answers else True
+
+
+@pytest.fixture
+def dialogs() -> Dialogs:
+    return Dialogs()
+
+
 @pytest.fixture
 def settings_path(tmp_path: Path) -> Path:
     return tmp_path / "settings" / "flask-checklist.ini"
@@ -70,12 +96,13 @@ def make_window(qtbot: QtBot, settings_path: Path, connect: Callable[[], Workspa
     made: list[MainWindow] = []
 
     def make(environ: dict[str, str] | None = None,
-             scan_job: JobFunction = scan_job) -> MainWindow:
+             scan_job: JobFunction = scan_job, show: ErrorDisplay = show_error,
+             confirm: Confirm = ask) -> MainWindow:
         settings: QSettings = file_settings(settings_path)
         window = MainWindow(settings, connect, launcher=launches.launch,
                             open_url=launches.open_url, debounce_ms=100,
                             environ=environ if environ is not None else {},
-                            scan_job=scan_job)
+                            scan_job=scan_job, show=show, confirm=confirm)
         qtbot.addWidget(window)
         window.show()
         made.append(window)
