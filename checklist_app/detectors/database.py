@@ -9,15 +9,18 @@ loads, and their columns. Everything is read from the AST index; nothing is impo
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
+    FACTS_VERSION,
     Library,
     find_libraries,
     is_test_path,
     local_names,
+    python_digest,
     qualify,
     subclasses_of,
 )
@@ -121,10 +124,19 @@ class Models:
     relationships: tuple[Relationship, ...]
     columns: frozenset[tuple[str, str]]
     """(class name, attribute) for each column assigned in a model class body."""
+    names: frozenset[str] = frozenset()
+    """The class names (filled by `of`)."""
+    by_key: Mapping[tuple[str, str], Relationship] = field(default_factory=dict)
+    """(owner, name) -> relationship, the last one declared (filled by `of`)."""
+    by_name: Mapping[str, ModelClass] = field(default_factory=dict)
+    """Class name -> the last class of that name (filled by `of`)."""
 
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(c.name for c in self.classes)
+    @classmethod
+    def of(cls, classes: tuple[ModelClass, ...], relationships: tuple[Relationship, ...],
+           columns: frozenset[tuple[str, str]]) -> Models:
+        return cls(classes, relationships, columns, frozenset(c.name for c in classes),
+                   {(r.owner, r.name): r for r in relationships},
+                   {c.name: c for c in classes})
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -132,7 +144,7 @@ class Models:
 
     def lineage(self, name: str) -> list[str]:
         """The class and its model ancestors, nearest first."""
-        by_name = {c.name: c for c in self.classes}
+        by_name = self.by_name
         order: list[str] = []
         pending = [name]
         while pending:
@@ -144,9 +156,8 @@ class Models:
         return order
 
     def relationship(self, owner: str, name: str) -> Relationship | None:
-        by_key = {(r.owner, r.name): r for r in self.relationships}
         for cls in self.lineage(owner):
-            found = by_key.get((cls, name))
+            found = self.by_key.get((cls, name))
             if found is not None:
                 return found
         return None
@@ -176,7 +187,13 @@ def _app_modules(project: Project) -> list[ModuleIndex]:
 
 
 def find_models(project: Project) -> Models:
-    """Every ORM model class of the project, with relationships and columns."""
+    """Every ORM model class of the project, with relationships and columns; computed once for
+    the content of the project's modules."""
+    return project.remembered(f"database.models.{FACTS_VERSION}", python_digest(project),
+                              lambda: _read_models(project))
+
+
+def _read_models(project: Project) -> Models:
     modules = [(m, local_names(m)) for m in _app_modules(project)]
     roots, db_names = _model_roots(modules)
     tablenames = {(module.path, a.class_name) for module, _ in modules
@@ -225,7 +242,7 @@ def find_models(project: Project) -> Models:
             if callee in _COLUMN_CALLS or callee.endswith("Field"):
                 columns.add((owner.name, assignment.target))
     ordered = sorted((m for _, m in classes.values()), key=lambda c: (c.path, c.line))
-    return Models(tuple(ordered), tuple(relationships), frozenset(columns))
+    return Models.of(tuple(ordered), tuple(relationships), frozenset(columns))
 
 
 def _model_roots(
@@ -430,7 +447,8 @@ def _creations(project: Project) -> list[Evidence]:
 @detector("schema_migrations")
 def schema_migrations(project: Project) -> Finding:
     """Passes when the schema is changed through migrations: Flask-Migrate (`Migrate(app, db)`
-    or `Migrate()` + `init_app`) or Flask-Alembic (or a project subclass of either), an Alembic
+    or `Migrate()` + `init_app`) or Flask-Alembic (or a project subclass of either) with its
+    migration scripts committed (fails with medium confidence when they are not), an Alembic
     environment (an `env.py` that imports alembic, usually beside alembic.ini and a versions
     folder), Alembic revision scripts (`revision`, `down_revision`, `upgrade()`), Django
     migrations, peewee-migrate / playhouse.migrate / yoyo, or versioned SQL migration files
@@ -442,10 +460,18 @@ def schema_migrations(project: Project) -> Finding:
     calls = [at_line(project, module.path, call.line)
              for module, call in project.calls(*sorted(names))
              if qualify(module, call.name, local_names(module)) in makers]
-    if calls:
-        return passed(f"migrations are set up with {calls[0].excerpt or calls[0].location}",
-                      *calls[:MAX_EVIDENCE])
     environments = _alembic_environments(project)
+    if calls:
+        scripts = environments or _revision_scripts(project)
+        if scripts:
+            return passed(f"migrations are set up with {calls[0].excerpt or calls[0].location} "
+                          f"and committed ({scripts[0].path})",
+                          *calls[:MAX_EVIDENCE - 1], scripts[0])
+        return failed(f"Flask-Migrate is set up with {calls[0].excerpt or calls[0].location}, "
+                      "but no migration scripts are committed (no Alembic env.py and no "
+                      "revision scripts): every install generates its own schema history; run "
+                      "`flask db init` and `flask db migrate` once and commit the migrations "
+                      "folder", *calls[:MAX_EVIDENCE], confidence=Confidence.MEDIUM)
     if environments:
         first = environments[0]
         folder = posixpath.dirname(first.path)
@@ -569,6 +595,77 @@ def _lazy_site(models: Models, site: LoopQuery) -> _Resolved | None:
     return None
 
 
+_SESSION_QUERY = re.compile(r"(^|\.)session\.(execute|scalar|scalars|query|get|get_one)$"
+                            r"|(^|\.)query\.(\w+\.)*(all|first|one|one_or_none|count|scalar|get"
+                            r"|paginate|first_or_404|get_or_404)$")
+"""Calls in a method that run a query: the session's, or a `Model.query` chain's last step."""
+METHOD_DEPTH = 3
+"""How deep calls from a model's method to its other methods (`self.x()`) are followed."""
+
+
+def _model_methods(project: Project, models: Models
+                   ) -> dict[str, dict[str, tuple[ModuleIndex, str]]]:
+    """For each model class name: its methods and properties (module, qualified name)."""
+    result: dict[str, dict[str, tuple[ModuleIndex, str]]] = {}
+    for cls in models.classes:
+        module = project.module(cls.path)
+        if module is None:
+            continue
+        qualname = cls.qualified[len(module.module) + 1:] if module.module and \
+            cls.qualified.startswith(module.module + ".") else cls.qualified
+        for function in module.functions:
+            if function.class_name == qualname:
+                result.setdefault(cls.name, {})[function.name] = (module, function.qualname)
+    return result
+
+
+def _method_queries(models: Models, methods: dict[str, tuple[ModuleIndex, str]],
+                    owner: str, name: str, depth: int = 0) -> bool:
+    """Whether the model's method `name` runs a query: a session or `Model.query` call, a call
+    on a `lazy="dynamic"` relationship of `self`, or another method of `self` that does."""
+    found = methods.get(name)
+    if found is None or depth > METHOD_DEPTH:
+        return False
+    module, qualname = found
+    prefix = qualname + "."
+    for call in module.calls:
+        if call.function != qualname and not (call.function or "").startswith(prefix):
+            continue
+        if _SESSION_QUERY.search(call.name):
+            return True
+        parts = call.name.split(".")
+        if len(parts) >= 3 and parts[0] == "self":
+            relation = models.relationship(owner, parts[1])
+            if relation is not None and relation.lazy == "dynamic":
+                return True
+        if len(parts) == 2 and parts[0] == "self" and parts[1] != name and \
+                _method_queries(models, methods, owner, parts[1], depth + 1):
+            return True
+    return False
+
+
+def _query_method_site(models: Models, methods: dict[str, dict[str, tuple[ModuleIndex, str]]],
+                       site: LoopQuery) -> _Resolved | None:
+    """`row.to_dict()` in a loop over query results, where the row's model method (or property)
+    runs a query: an N+1 hidden in a helper. With the model unknown, every model that has a
+    method of that name must run a query in it."""
+    if site.kind is not LoopKind.ATTRIBUTE or len(site.path) != 1:
+        return None
+    can_be, start = _source_class(models, site.model)
+    if not can_be:
+        return None
+    name = site.path[0]
+    owners = [start] if start is not None else [c for c in methods if name in methods[c]]
+    if not owners:
+        return None
+    for owner in owners:
+        own = next((methods[c] for c in models.lineage(owner) if name in methods.get(c, {})),
+                   None)
+        if own is None or not _method_queries(models, own, owner, name):
+            return None
+    return _Resolved((), False)  # a method's queries are judged by name: medium confidence
+
+
 def _eager_uses(project: Project, models: Models) -> list[Evidence]:
     patterns = tuple(f"*{name}" for name in sorted(EAGER_LOADERS))
     evidence = [at_line(project, module.path, call.line)
@@ -594,13 +691,16 @@ def eager_loading(project: Project) -> Finding:
     the body touches a lazily loaded relationship of the row (`lazy="select"` - the default -,
     `"dynamic"` or `"immediate"`) that no loader option of the query (`joinedload`,
     `selectinload`, `subqueryload`, `contains_eager`, `raiseload`, ...) loads, or runs a query
-    itself. Relationships are read from the models (`relationship(...)` in model classes and
-    their backrefs). Test files are left out. Passes with medium confidence when there is none:
-    Jinja templates and queries hidden in helper functions are not analysed."""
+    itself, or calls a method or property of the row's model that runs a query (a session or
+    `Model.query` call, a `lazy="dynamic"` relationship, or another method of `self` that does;
+    medium confidence). Relationships are read from the models (`relationship(...)` in model
+    classes and their backrefs). Test files are left out. Passes with low confidence when there
+    is none: Jinja templates and queries in other helper functions are not analysed."""
     models = find_models(project)
+    methods = _model_methods(project, models)
     found: list[tuple[ModuleIndex, LoopQuery, _Resolved]] = []
     for module, site in _sites(project, (LoopKind.ATTRIBUTE, LoopKind.QUERY)):
-        resolved = _lazy_site(models, site)
+        resolved = _lazy_site(models, site) or _query_method_site(models, methods, site)
         if resolved is not None:
             found.append((module, site, resolved))
     if found:
@@ -614,21 +714,37 @@ def eager_loading(project: Project) -> Finding:
             f"{len(unique)} place(s) run a query for every row of a query result (N+1), e.g. "
             f"{first.description} at {module.path}:{first.line}; load the relationship with "
             f"selectinload()/joinedload() in the query or lazy=\"selectin\" on the relationship"
-            f"{more}", *unique[:MAX_SITES], confidence=confidence)
+            f", and fetch what a per-row method queries for all rows at once{more}",
+            *unique[:MAX_SITES], confidence=confidence)
     eager = _eager_uses(project, models)
     scope = "no query and no lazily loaded relationship is used inside loops over query results"
     note = ("; Jinja templates and queries inside helper functions are not analysed")
     if eager:
         return passed(f"{scope}; eager loading is used ({eager[0].location}){note}",
-                      *eager[:MAX_EVIDENCE], confidence=Confidence.MEDIUM)
+                      *eager[:MAX_EVIDENCE], confidence=Confidence.LOW)
     return passed(f"{scope} ({len(models.relationships)} relationship(s) in "
-                  f"{len(models.classes)} model(s)){note}", confidence=Confidence.MEDIUM)
+                  f"{len(models.classes)} model(s)){note}", confidence=Confidence.LOW)
 
 
 # --- ORM used sensibly ---------------------------------------------------------------------------
 
 
+def _dynamic_count(models: Models, site: LoopQuery) -> bool:
+    """`len(obj.attr.all())` where `attr` is a `lazy="dynamic"` relationship: on `self` inside a
+    model's method, the relationship of that model (or its ancestors); otherwise every
+    relationship of that name in the project is dynamic."""
+    owner_text, attr = site.path
+    owner_class = (site.function or "").partition(".")[0]
+    if owner_text == "self" and owner_class in models.names:
+        found = models.relationship(owner_class, attr)
+        return found is not None and found.lazy == "dynamic"
+    named = models.named(attr)
+    return bool(named) and all(r.lazy == "dynamic" for r in named)
+
+
 def _anti_pattern(models: Models, site: LoopQuery) -> bool:
+    if site.kind is LoopKind.COUNT and site.path:
+        return _dynamic_count(models, site)
     can_be, start = _source_class(models, site.model)
     if not can_be:
         return False
@@ -642,7 +758,8 @@ def _anti_pattern(models: Models, site: LoopQuery) -> bool:
 @detector("orm_anti_patterns")
 def orm_anti_patterns(project: Project) -> Finding:
     """Fails on clear signs of loading every row to do the database's work in Python:
-    `len(query.all())` (use count()), `query.all()[0]` or `[:n]` (use first()/limit()), a
+    `len(query.all())` or `len(obj.relation.all())` on a `lazy="dynamic"` relationship (use
+    count()), `query.all()[0]` or `[:n]` (use first()/limit()), a
     comprehension with an `if` comparing columns over `query.all()` (filter in the query), and
     `sum`/`min`/`max` over a column of every row (use func.sum() ...). Columns are checked
     against the model's columns; test files are left out. Otherwise passes with low confidence:

@@ -13,18 +13,21 @@ inside a function are parsed again (with `ast`, never run) to see what those fun
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
+from functools import partial
+from typing import TypeVar
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.registry import detector
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
 from checklist_app.project import Dependency, ModuleIndex, Project
-from checklist_app.project.pyindex import Call, Resolver, Value, ValueKind
+from checklist_app.project.pyindex import INDEX_FORMAT, Call, Resolver, Value, ValueKind
 
+_Fact = TypeVar("_Fact")
 MAX_EVIDENCE = 5
 
 # --- project layout: tests and the project's own module names ----------------------------------
@@ -34,13 +37,14 @@ TEST_DIRS = frozenset({"test", "tests"})
 
 def in_test_dir(path: str) -> bool:
     """Whether the file lies in a `test/` or `tests/` folder."""
-    return any(part in TEST_DIRS for part in path.split("/")[:-1])
+    folders = path.rpartition("/")[0]
+    return "test" in folders and not TEST_DIRS.isdisjoint(folders.split("/"))
 
 
 def is_test_path(path: str) -> bool:
     """Whether a file belongs to the test suite: `test_*.py`, `*_test.py`, `tests.py`,
     `conftest.py`, or anything in a `test/` or `tests/` folder."""
-    name = path.rsplit("/", 1)[-1]
+    name = path.rpartition("/")[2]
     if name in ("conftest.py", "tests.py"):
         return True
     if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
@@ -68,12 +72,47 @@ def not_found(project: Project, message: str, *evidence: Evidence,
     return failed(message, *evidence, confidence=confidence)
 
 
+# --- facts kept across scans: keyed by content -------------------------------------------------
+
+FACTS_VERSION = f"2.{INDEX_FORMAT}"
+"""Part of the kind of every fact these detectors remember: change it when a remembered
+computation changes (the index format is in it, as facts are computed from indexes)."""
+
+
+def content_key(project: Project, path: str) -> str:
+    """A key for one file's content (and path): a remembered fact keyed by it is recomputed only
+    when the file changes."""
+    return project.content_key(path)
+
+
+def python_digest(project: Project) -> str:
+    """A key for the content of every Python module of the project, for facts computed from all
+    of them (the models, the Flask layout): recomputed when any module changes."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for module in project.modules():
+        digest.update(content_key(project, module.path).encode("ascii"))
+    return digest.hexdigest()
+
+
+def module_facts(project: Project, kind: str, compute: Callable[[ModuleIndex], _Fact],
+                 modules: Iterable[ModuleIndex] | None = None
+                 ) -> Iterator[tuple[ModuleIndex, _Fact]]:
+    """`compute` over each module (all of them by default), remembered per module content: a
+    rescan computes again only the modules that changed. `compute` must be a pure function of
+    the module's index returning a plain picklable value; `kind` names it (with a version to
+    change when it changes)."""
+    full_kind = f"{kind}.{FACTS_VERSION}"
+    for module in project.modules() if modules is None else modules:
+        yield module, project.remembered(full_kind, content_key(project, module.path),
+                                         partial(compute, module))
+
+
 def own_module_names(project: Project) -> frozenset[str]:
     """Every name a project file or folder could be imported as (`app/factory.py` gives `app`
     and `factory`), to tell the project's own modules from libraries of the same name."""
     names: set[str] = set()
     for path in project.python_files:
-        names.update(PurePosixPath(path[:-3]).parts)
+        names.update(part for part in path[:-3].split("/") if part and part != ".")
     return frozenset(names)
 
 
@@ -280,7 +319,13 @@ class FlaskLayout:
 
 
 def flask_layout(project: Project) -> FlaskLayout:
-    """Read the project's Flask structure (test files are left out)."""
+    """Read the project's Flask structure (test files are left out); computed once for the
+    content of the project's modules."""
+    return project.remembered(f"organization.flask-layout.{FACTS_VERSION}",
+                              python_digest(project), lambda: _read_flask_layout(project))
+
+
+def _read_flask_layout(project: Project) -> FlaskLayout:
     app_classes = subclasses_of(project, APP_CLASSES)
     blueprint_classes = subclasses_of(project, BLUEPRINT_CLASSES)
     modules = [(m, local_names(m)) for m in app_modules(project)]

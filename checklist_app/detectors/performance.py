@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
@@ -187,18 +188,37 @@ def _http_caching(
     return found, static
 
 
-def _cache_names(project: Project, classes: frozenset[str]) -> frozenset[str]:
-    """Names of the variables holding a Flask-Caching cache (`cache`, `self.cache`: last part)."""
+@dataclass(frozen=True, slots=True)
+class _Caches:
+    """The variables holding a Flask-Caching cache, by last name: assigned to a plain name or an
+    attribute of another object (`cache`, `ext.cache`), or to an attribute of `self`."""
+
+    names: frozenset[str]
+    on_self: frozenset[str]
+
+    def with_name(self, name: str) -> _Caches:
+        return _Caches(self.names | {name}, self.on_self)
+
+
+def _cache_names(project: Project, classes: frozenset[str]) -> _Caches:
     lasts = {c.rsplit(".", 1)[-1] for c in classes}
-    return frozenset(a.target.rsplit(".", 1)[-1] for m in app_modules(project)
-                     for a in m.assignments
-                     if a.value.kind is ValueKind.CALL and a.value.name.rsplit(".", 1)[-1]
-                     in lasts)
+    targets = [a.target for m in app_modules(project) for a in m.assignments
+               if a.value.kind is ValueKind.CALL and a.value.name.rsplit(".", 1)[-1] in lasts]
+    return _Caches(frozenset(t.rsplit(".", 1)[-1] for t in targets if not t.startswith("self.")),
+                   frozenset(t.rsplit(".", 1)[-1] for t in targets if t.startswith("self.")))
 
 
-def _on_cache(name: str, methods: frozenset[str], caches: frozenset[str]) -> bool:
+def _on_cache(name: str, methods: frozenset[str], caches: _Caches) -> bool:
+    """`cache.get(..)` on a Flask-Caching cache: the receiver's last name is one a cache is
+    assigned to; an attribute of `self` only when a cache is assigned to that attribute of
+    `self` (Jinja's own `self.cache` of templates is not Flask-Caching)."""
     owner, _, method = name.rpartition(".")
-    return method in methods and bool(owner) and owner.rsplit(".", 1)[-1] in caches
+    if method not in methods or not owner:
+        return False
+    last = owner.rpartition(".")[2]
+    if owner.startswith("self."):
+        return last in caches.on_self
+    return last in caches.names or last in caches.on_self and "." not in owner
 
 
 def _code_caching(project: Project) -> tuple[list[tuple[str, Evidence]], list[Evidence]]:
@@ -208,6 +228,7 @@ def _code_caching(project: Project) -> tuple[list[tuple[str, Evidence]], list[Ev
     used: list[Evidence] = []
     classes = subclasses_of(project, _CACHE_EXTENSIONS)
     caches = _cache_names(project, classes)
+    decorated = caches.with_name("cache")
     extensions = Names(classes)
     for module in app_modules(project):
         local = local_names(module)
@@ -225,7 +246,7 @@ def _code_caching(project: Project) -> tuple[list[tuple[str, Evidence]], list[Ev
             if decorator.name in _MEMOIZERS:
                 found.append((f"@{decorator.name} on {decorator.target}",
                               at_line(project, module.path, decorator.line)))
-            elif _on_cache(decorator.name, _CACHE_DECORATORS, caches | {"cache"}):
+            elif _on_cache(decorator.name, _CACHE_DECORATORS, decorated):
                 used.append(at_line(project, module.path, decorator.line))
         if redis_client:
             for call in module.calls:

@@ -14,12 +14,16 @@ detector documents which of those it excuses.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import PurePosixPath
+from typing import Generic, TypeVar
 
 from checklist_app.detectors.evidence import at_line
+from checklist_app.detectors.organization import FACTS_VERSION, content_key, module_facts
 from checklist_app.detectors.registry import detector
 from checklist_app.findings import (
     Confidence,
@@ -39,6 +43,8 @@ from checklist_app.project.sql_flow import (
     calls_named,
 )
 
+_Fact = TypeVar("_Fact")
+_Value = TypeVar("_Value")
 MAX_EVIDENCE = 10
 MAX_CONDITION_DEPTH = 20
 MAX_SQL_EVIDENCE = 200
@@ -255,6 +261,20 @@ class Parsed:
         return self.resolver.name(node)
 
 
+def text_matches(project: Project, path: str, pattern: re.Pattern[str]) -> bool:
+    """Whether the file's text matches `pattern`; remembered per file content, so a rescan only
+    searches the files that changed."""
+    text = project.text(path)
+    if text is None:
+        return False
+    return project.remembered(_match_kind(pattern), content_key(project, path),
+                              lambda: pattern.search(text) is not None)
+
+
+def _match_kind(pattern: re.Pattern[str]) -> str:
+    return f"security.text-matches.{FACTS_VERSION}:{pattern.flags}:{pattern.pattern}"
+
+
 def _parse(path: str, text: str, index: ModuleIndex | None = None) -> Parsed | None:
     try:
         tree = ast.parse(text, filename=path)
@@ -265,6 +285,29 @@ def _parse(path: str, text: str, index: ModuleIndex | None = None) -> Parsed | N
     return Parsed(path, index, tree, Resolver(list(index.imports)))
 
 
+def _candidates(project: Project, needle: re.Pattern[str], include_tests: bool,
+                include_cfg: bool, wanted: Callable[[ModuleIndex], bool] | None
+                ) -> Iterator[tuple[str, ModuleIndex | None]]:
+    """Paths (with their index; None for a Python `.cfg` file) whose text matches `needle`."""
+    for module in project.modules():
+        if module.syntax_error or (not include_tests and is_test_path(module.path)):
+            continue
+        if not text_matches(project, module.path, needle):
+            continue
+        if wanted is not None and not wanted(module):
+            continue
+        yield module.path, module
+    if include_cfg:
+        for path in project.files:
+            if not path.endswith(_PYTHON_CONFIG_SUFFIXES) or \
+                    path.rpartition("/")[2] in _NOT_PYTHON_CFG:
+                continue
+            if not include_tests and is_test_path(path):
+                continue
+            if text_matches(project, path, needle):
+                yield path, None
+
+
 def parsed_modules(project: Project, needle: re.Pattern[str], *,
                    include_tests: bool = False, include_cfg: bool = False,
                    wanted: Callable[[ModuleIndex], bool] | None = None) -> Iterator[Parsed]:
@@ -273,30 +316,35 @@ def parsed_modules(project: Project, needle: re.Pattern[str], *,
 
     With `include_cfg`, `*.cfg` files that are Python (read by `app.config.from_pyfile`) too.
     """
-    for module in project.modules():
-        if module.syntax_error or (not include_tests and is_test_path(module.path)):
-            continue
-        text = project.text(module.path)
-        if text is None or not needle.search(text):
-            continue
-        if wanted is not None and not wanted(module):
-            continue
-        found = _parse(module.path, text, module)
+    for path, module in _candidates(project, needle, include_tests, include_cfg, wanted):
+        text = project.text(path)
+        found = _parse(path, text, module) if text is not None else None
         if found is not None:
             yield found
-    if include_cfg:
-        for path in project.files:
-            name = PurePosixPath(path).name
-            if not path.endswith(_PYTHON_CONFIG_SUFFIXES) or name in _NOT_PYTHON_CFG:
-                continue
-            if not include_tests and is_test_path(path):
-                continue
-            text = project.text(path)
-            if text is None or not needle.search(text):
-                continue
-            found = _parse(path, text)
-            if found is not None:
-                yield found
+
+
+def parsed_facts(project: Project, needle: re.Pattern[str], kind: str,
+                 compute: Callable[[Parsed], _Fact], *, include_tests: bool = False,
+                 include_cfg: bool = False,
+                 wanted: Callable[[ModuleIndex], bool] | None = None) -> list[tuple[str, _Fact]]:
+    """`compute` over each module `parsed_modules` would give, remembered per module content:
+    a rescan parses and computes again only the modules that changed. `compute` must return a
+    plain picklable value; `kind` names it (with a version to change when it changes)."""
+    full_kind = f"{kind}.{FACTS_VERSION}"
+    result: list[tuple[str, _Fact]] = []
+    for path, module in _candidates(project, needle, include_tests, include_cfg, wanted):
+        fact = project.remembered(full_kind, content_key(project, path),
+                                  partial(_parsed_fact, project, path, module, compute))
+        if fact is not None:
+            result.append((path, fact))
+    return result
+
+
+def _parsed_fact(project: Project, path: str, module: ModuleIndex | None,
+                 compute: Callable[[Parsed], _Fact]) -> _Fact | None:
+    text = project.text(path)
+    parsed = _parse(path, text, module) if text is not None else None
+    return compute(parsed) if parsed is not None else None
 
 
 def _evidence(project: Project, places: Iterable[tuple[str, int]], limit: int = MAX_EVIDENCE
@@ -449,23 +497,22 @@ def _dict_settings(node: ast.Dict, context: Context, form: str) -> Iterator[Sett
 
 
 @dataclass
-class ConfigClasses:
+class ConfigClasses(Generic[_Value]):
     """The config classes of the project and who inherits from whom (by class name)."""
 
     bases: dict[str, set[str]] = field(default_factory=dict)
     """Class name -> names of its bases (last dotted component)."""
-    values: dict[tuple[str, str], list[ast.expr]] = field(default_factory=dict)
-    """(class name, key) -> values assigned in that class body."""
+    values: dict[tuple[str, str], list[_Value]] = field(default_factory=dict)
+    """(class name, key) -> values assigned in that class body (expressions, or what a
+    detector keeps of them)."""
 
-    def add(self, setting: Setting) -> None:
-        if setting.owner is not None:
-            name = setting.owner.rpartition(".")[2]
-            self.values.setdefault((name, setting.key), []).append(setting.value)
+    def add_value(self, owner: str, key: str, value: _Value) -> None:
+        self.values.setdefault((owner.rpartition(".")[2], key), []).append(value)
 
     def subclasses(self, name: str) -> list[str]:
         return [c for c, bases in self.bases.items() if name in bases]
 
-    def overridden(self, name: str, key: str, fine: Callable[[ast.expr], bool],
+    def overridden(self, name: str, key: str, fine: Callable[[_Value], bool],
                    seen: frozenset[str] = frozenset()) -> bool:
         """True when every non-development subclass of `name` (and there is at least one)
         sets `key` to a value that `fine` accepts, directly or through its own subclasses."""
@@ -483,13 +530,23 @@ class ConfigClasses:
         return True
 
 
-def config_classes(project: Project) -> ConfigClasses:
-    result = ConfigClasses()
+def config_bases(project: Project) -> dict[str, set[str]]:
+    """Class name -> the last names of its bases, for every class of the project."""
+    bases: dict[str, set[str]] = {}
     for module in project.modules():
         for cls in module.classes:
-            result.bases.setdefault(cls.name, set()).update(
-                b.rpartition(".")[2] for b in cls.bases if b)
-    return result
+            bases.setdefault(cls.name, set()).update(b.rpartition(".")[2] for b in cls.bases if b)
+    return bases
+
+
+def config_classes(project: Project) -> ConfigClasses[ast.expr]:
+    return ConfigClasses(bases=config_bases(project))
+
+
+def add_setting(classes: ConfigClasses[ast.expr], setting: Setting) -> None:
+    """Record a config-class attribute (settings elsewhere are not class values)."""
+    if setting.owner is not None:
+        classes.add_value(setting.owner, setting.key, setting.value)
 
 
 # --- env files, Dockerfiles, compose files ----------------------------------------------------
@@ -706,23 +763,10 @@ def handles_passwords(project: Project) -> Finding:
     `<input type="password">` in a template. Settings (`MAIL_PASSWORD`) and test files do not
     count. Used as `applies_when` of security.password-hashing."""
     places: list[tuple[str, int]] = []
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for assignment in module.assignments:
-            last = assignment.target.rpartition(".")[2]
-            if assignment.class_name and not _ALL_CAPS.match(last) and \
-                    _stored_password_name(last):
-                places.append((module.path, assignment.line))
-        for call in module.calls:
-            if call.name.rpartition(".")[2] == "PasswordField" or _is_hasher(call.name):
-                places.append((module.path, call.line))
-            elif call.name.startswith("flask.request.") and any(
-                    v.is_constant_text and is_password_name(str(v.const)) for v in call.args):
-                places.append((module.path, call.line))
-        for function in module.functions:
-            if any(is_password_name(p) for p in function.params):
-                places.append((module.path, function.line))
+    modules = [m for m in project.modules() if not is_test_path(m.path)]
+    for module, lines in module_facts(project, "security.password-places", _password_places,
+                                      modules):
+        places += [(module.path, line) for line in lines]
     for path in files_of_kind(project, "template"):
         text = project.text(path)
         if text is not None and not is_test_path(path):
@@ -735,6 +779,29 @@ def handles_passwords(project: Project) -> Finding:
                       *_evidence(project, places, 3))
     return failed("no sign of user passwords: no password attribute, PasswordField, password "
                   "parameter or password input was found")
+
+
+def _password_places(module: ModuleIndex) -> tuple[int, ...]:
+    """Lines of a module that handle passwords (see handles_passwords)."""
+    lines: list[int] = []
+    for assignment in module.assignments:
+        last = assignment.target.rpartition(".")[2]
+        if assignment.class_name and not _ALL_CAPS.match(last) and _stored_password_name(last):
+            lines.append(assignment.line)
+    for call in module.calls:
+        if call.name.rpartition(".")[2] == "PasswordField" or _is_hasher(call.name):
+            lines.append(call.line)
+        elif call.name.startswith("flask.request.") and any(
+                v.is_constant_text and is_password_name(str(v.const)) for v in call.args):
+            lines.append(call.line)
+    for function in module.functions:
+        if any(is_password_name(p) for p in function.params):
+            lines.append(function.line)
+    return tuple(lines)
+
+
+def _hasher_lines(module: ModuleIndex) -> tuple[int, ...]:
+    return tuple(call.line for call in module.calls if _is_hasher(call.name))
 
 
 def _is_hasher(name: str) -> bool:
@@ -761,7 +828,8 @@ def password_hashing(project: Project) -> Finding:
     for you (Flask-Security, Flask-User, Flask-Praetorian, Flask-AppBuilder: medium confidence).
 
     Fails, with every place as evidence, when a password is hashed with a fast hash
-    (`hashlib.md5/sha1/sha256(password)`, `.update(password)`), looked up in SQL
+    (`hashlib.md5/sha1/sha256(password)`, `.update(password)`,
+    `generate_password_hash(password, method="sha256")`), looked up in SQL
     (`WHERE password = ?`) or with `filter_by(password=...)`, compared in clear
     (`user.password == password`, `compare_digest(user.password, ...)`: medium confidence), or
     stored as typed (medium confidence): `user.password = form.password.data`, a model built
@@ -773,15 +841,20 @@ def password_hashing(project: Project) -> Finding:
     facts = _PasswordFacts()
     setters = _password_setters(project)
     models = _model_classes(project)
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for call in module.calls:
-            if _is_hasher(call.name):
-                facts.hashers.append((module.path, call.line))
-    for parsed in parsed_modules(project, _PASSWORD_NEEDLE,
-                                 wanted=lambda m: _password_candidate(project, m)):
-        _password_violations(parsed, setters, models, facts)
+    modules = [m for m in project.modules() if not is_test_path(m.path)]
+    for module, lines in module_facts(project, "security.hashers", _hasher_lines, modules):
+        facts.hashers += [(module.path, line) for line in lines]
+    # A module's violations depend on its content and on the project's password setters and
+    # model classes: those are in the kind, so a change to them computes every module again.
+    inputs = hashlib.sha1(repr((sorted(setters), sorted(models))).encode(),
+                          usedforsecurity=False).hexdigest()
+    found = parsed_facts(
+        project, _PASSWORD_NEEDLE, f"security.password-violations:{inputs}",
+        partial(_module_password_violations, setters=frozenset(setters),
+                models=frozenset(models)),
+        wanted=lambda m: _password_candidate(project, m))
+    for path, violations in found:
+        facts.violations += [(path, line, what, certain) for line, what, certain in violations]
     if facts.violations:
         facts.violations.sort()
         certain = any(v[3] for v in facts.violations)
@@ -824,10 +897,11 @@ def _password_candidate(project: Project, module: ModuleIndex) -> bool:
         if "." in assignment.target and \
                 _stored_password_name(assignment.target.rpartition(".")[2]):
             return True
-    text = project.text(module.path) or ""
-    if _PASSWORD_COMPARED.search(text) or _PASSWORD_WRITE.search(text):
+    if text_matches(project, module.path, _PASSWORD_COMPARED) or \
+            text_matches(project, module.path, _PASSWORD_WRITE):
         return True
-    return _SQL_WHERE.search(text) is not None and _PASSWORD_EQUALS.search(text) is not None
+    return text_matches(project, module.path, _SQL_WHERE) and \
+        text_matches(project, module.path, _PASSWORD_EQUALS)
 
 
 def _hashing_extension(project: Project) -> tuple[str, int, str] | None:
@@ -879,6 +953,14 @@ def _password_setters(project: Project) -> set[str]:
                     if value.is_constant_text:
                         result.add(str(value.const))
     return result
+
+
+def _module_password_violations(parsed: Parsed, setters: frozenset[str],
+                                models: frozenset[str]) -> tuple[tuple[int, str, bool], ...]:
+    """(line, what, certain) for each password violation of one module."""
+    facts = _PasswordFacts()
+    _password_violations(parsed, set(setters), set(models), facts)
+    return tuple((line, what, certain) for _path, line, what, certain in facts.violations)
 
 
 def _password_violations(parsed: Parsed, setters: set[str], models: set[str],
@@ -1290,53 +1372,87 @@ def csrf_protection(project: Project) -> Finding:
                   f"FlaskForm subclass in {len(project.python_files)} Python files")
 
 
+_CSRF_SWITCHES = frozenset({"WTF_CSRF_ENABLED", "WTF_CSRF_CHECK_DEFAULT"})
+
+
+@dataclass(frozen=True, slots=True)
+class _CsrfModule:
+    """What one module says about CSRF switches (kept per module content)."""
+
+    class_values: tuple[tuple[str, str, bool], ...]
+    """(config class, switch, whether the value is true) for switches set in class bodies."""
+    switched_off: tuple[tuple[int, str, str | None, bool], ...]
+    """(line, switch, config class or None, certain) where a switch is set false outside
+    testing (certain: not development-only either)."""
+    form_meta: tuple[tuple[int, str], ...]
+    """(line, what) where a form turns its CSRF check off."""
+    exempt: tuple[int, ...]
+    protect_calls: bool
+
+
+def _csrf_module(parsed: Parsed) -> _CsrfModule:
+    class_values: list[tuple[str, str, bool]] = []
+    switched_off: list[tuple[int, str, str | None, bool]] = []
+    for setting in settings(parsed):
+        if setting.key not in _CSRF_SWITCHES:
+            continue
+        if setting.owner is not None:
+            class_values.append((setting.owner, setting.key, _truthy(setting.value)))
+        if _falsy(setting.value) and not setting.context.testing:
+            switched_off.append((setting.line, setting.key, setting.owner,
+                                 not setting.context.not_production))
+    form_meta: list[tuple[int, str]] = []
+    exempt: list[int] = []
+    protect_calls = False
+    for node, context in parsed.nodes():
+        if context.testing:
+            continue
+        if isinstance(node, ast.ClassDef) and node.name == "Meta":
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and any(
+                        isinstance(t, ast.Name) and t.id == "csrf"
+                        for t in statement.targets) and _falsy(statement.value):
+                    form_meta.append((statement.lineno, "form Meta csrf = False"))
+        elif isinstance(node, ast.Call):
+            meta = _keyword(node, "meta")
+            if isinstance(meta, ast.Dict) and any(
+                    isinstance(k, ast.Constant) and k.value == "csrf" and _falsy(v)
+                    for k, v in zip(meta.keys, meta.values, strict=True)):
+                form_meta.append((node.lineno, "form meta csrf False"))
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "protect":
+                protect_calls = True
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "exempt" and \
+                    "csrf" in _chain(node.func.value).lower():
+                exempt.append(node.lineno)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
+                        "csrf" in _chain(decorator.value).lower():
+                    exempt.append(decorator.lineno)
+    return _CsrfModule(tuple(class_values), tuple(switched_off), tuple(form_meta),
+                       tuple(exempt), protect_calls)
+
+
 def _csrf_settings(project: Project) -> tuple[list[tuple[str, int, str, bool]],
                                               list[tuple[str, int]], bool]:
     """CSRF turned off (path, line, what, certain), exempt uses, and csrf.protect() calls."""
-    classes = config_classes(project)
-    parsed_all = list(parsed_modules(project, _CSRF_NEEDLE, include_cfg=True))
-    for parsed in parsed_all:
-        for setting in settings(parsed):
-            classes.add(setting)
+    facts = parsed_facts(project, _CSRF_NEEDLE, "security.csrf-module", _csrf_module,
+                         include_cfg=True)
+    classes: ConfigClasses[bool] = ConfigClasses(bases=config_bases(project))
+    for _path, fact in facts:
+        for config_class, switch, truthy in fact.class_values:
+            classes.add_value(config_class, switch, truthy)
     violations: list[tuple[str, int, str, bool]] = []
     exempt: list[tuple[str, int]] = []
     protect_calls = False
-    for parsed in parsed_all:
-        for setting in settings(parsed):
-            if setting.key not in {"WTF_CSRF_ENABLED", "WTF_CSRF_CHECK_DEFAULT"} or \
-                    not _falsy(setting.value) or setting.context.testing:
+    for path, fact in facts:
+        for line, key, owner, certain in fact.switched_off:
+            if owner and classes.overridden(owner.rpartition(".")[2], key, bool):
                 continue
-            if setting.owner and classes.overridden(setting.owner.rpartition(".")[2],
-                                                    setting.key, _truthy):
-                continue
-            violations.append((parsed.path, setting.line, f"{setting.key} = False",
-                               not setting.context.not_production))
-        for node, context in parsed.nodes():
-            if context.testing:
-                continue
-            if isinstance(node, ast.ClassDef) and node.name == "Meta":
-                for statement in node.body:
-                    if isinstance(statement, ast.Assign) and any(
-                            isinstance(t, ast.Name) and t.id == "csrf"
-                            for t in statement.targets) and _falsy(statement.value):
-                        violations.append((parsed.path, statement.lineno,
-                                           "form Meta csrf = False", True))
-            elif isinstance(node, ast.Call):
-                meta = _keyword(node, "meta")
-                if isinstance(meta, ast.Dict) and any(
-                        isinstance(k, ast.Constant) and k.value == "csrf" and _falsy(v)
-                        for k, v in zip(meta.keys, meta.values, strict=True)):
-                    violations.append((parsed.path, node.lineno, "form meta csrf False", True))
-                if isinstance(node.func, ast.Attribute) and node.func.attr == "protect":
-                    protect_calls = True
-                if isinstance(node.func, ast.Attribute) and node.func.attr == "exempt" and \
-                        "csrf" in _chain(node.func.value).lower():
-                    exempt.append((parsed.path, node.lineno))
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                for decorator in node.decorator_list:
-                    if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
-                            "csrf" in _chain(decorator.value).lower():
-                        exempt.append((parsed.path, decorator.lineno))
+            violations.append((path, line, f"{key} = False", certain))
+        violations += [(path, line, what, True) for line, what in fact.form_meta]
+        exempt += [(path, line) for line in fact.exempt]
+        protect_calls = protect_calls or fact.protect_calls
     return violations, sorted(set(exempt)), protect_calls
 
 
@@ -1347,22 +1463,27 @@ def _custom_csrf_checks(project: Project) -> list[tuple[str, int]]:
     """`if session["nonce"] != request.form.get("nonce"): abort(403)` and
     `compare_digest(session[...], request.headers[...])`: a token kept in the session compared
     with one sent in the request."""
-    places: list[tuple[str, int]] = []
-    for parsed in parsed_modules(project, _SESSION_READ,
-                                 wanted=lambda m: m.imports_module("flask") is not None):
-        for node, _context in parsed.nodes():
-            if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
-                    isinstance(node.ops[0], ast.Eq | ast.NotEq):
-                sides = [node.left, node.comparators[0]]
-            elif isinstance(node, ast.Call) and \
-                    parsed.name(node.func).rpartition(".")[2] == "compare_digest":
-                sides = list(node.args[:2])
-            else:
-                continue
-            sources = {_source(parsed, side) for side in sides}
-            if sources == {"flask.session", "flask.request"}:
-                places.append((parsed.path, node.lineno))
-    return sorted(set(places))
+    found = parsed_facts(project, _SESSION_READ, "security.custom-csrf-checks", _token_checks,
+                         wanted=lambda m: m.imports_module("flask") is not None)
+    return sorted({(path, line) for path, lines in found for line in lines})
+
+
+def _token_checks(parsed: Parsed) -> tuple[int, ...]:
+    """Lines of one module comparing a session value with a request value."""
+    lines: list[int] = []
+    for node, _context in parsed.nodes():
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+                isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            sides = [node.left, node.comparators[0]]
+        elif isinstance(node, ast.Call) and \
+                parsed.name(node.func).rpartition(".")[2] == "compare_digest":
+            sides = list(node.args[:2])
+        else:
+            continue
+        sources = {_source(parsed, side) for side in sides}
+        if sources == {"flask.session", "flask.request"}:
+            lines.append(node.lineno)
+    return tuple(lines)
 
 
 def _source(parsed: Parsed, node: ast.expr) -> str:
@@ -1377,13 +1498,17 @@ def _source(parsed: Parsed, node: ast.expr) -> str:
 
 
 def _raw_form_reads(project: Project) -> list[tuple[str, int]]:
-    places: list[tuple[str, int]] = []
-    for parsed in parsed_modules(project, re.compile(r"request\.(form|values|files)")):
-        for node, _context in parsed.nodes():
-            if isinstance(node, ast.Attribute) and node.attr in {"form", "values", "files"} and \
-                    parsed.name(node.value) == "flask.request":
-                places.append((parsed.path, node.lineno))
-    return sorted(set(places))
+    found = parsed_facts(project, _RAW_FORM_NEEDLE, "security.raw-form-reads", _raw_form_lines)
+    return sorted({(path, line) for path, lines in found for line in lines})
+
+
+_RAW_FORM_NEEDLE = re.compile(r"request\.(form|values|files)")
+
+
+def _raw_form_lines(parsed: Parsed) -> tuple[int, ...]:
+    return tuple(node.lineno for node, _context in parsed.nodes()
+                 if isinstance(node, ast.Attribute) and node.attr in {"form", "values", "files"}
+                 and parsed.name(node.value) == "flask.request")
 
 
 # --- SQL injection --------------------------------------------------------------------------
@@ -1444,11 +1569,13 @@ def no_sql_injection(project: Project) -> Finding:
 
     Constant strings, names assigned only constants, ALL_CAPS constants, numbers (`int(x)`, `%d`),
     placeholders built from constants (`", ".join("?" * n)`), loops over constant lists and
-    look-ups in constant dictionaries are fine, as are bound parameters. Evidence: every site.
+    look-ups in constant dictionaries are fine, as are bound parameters. Evidence: every site,
+    and the line that builds the text when it is not the line that runs it.
     Passes (saying how many SQL calls were checked) when there is none. Test files are not
     checked. Calls that reach SQL only through another module's local variables are not seen."""
     sites: list[tuple[str, int, str, str, bool]] = []
     wrappers: dict[str, tuple[int, str, str]] = {}
+    built: set[tuple[str, int, int]] = set()
     checked = 0
     for module in project.modules():
         for site in module.sql_sites:
@@ -1474,16 +1601,20 @@ def no_sql_injection(project: Project) -> Finding:
             if site.kind is SiteKind.BUILT:
                 sites.append((module.path, site.line, site.sink, site.construction,
                               site.request_data))
+                if site.built_line and site.built_line != site.line:
+                    built.add((module.path, site.line, site.built_line))
     if sites:
         sites.sort()
         places = [(p, n) for p, n, _, _, _ in sites]
+        # Where the text is built, beside where it is run, when the two differ.
+        shown = sorted({*places, *((p, b) for p, _n, b in built)})
         kinds = ", ".join(dict.fromkeys(c for _, _, _, c, _ in sites))
         request = sum(1 for s in sites if s[4])
         note = f" ({request} with request data)" if request else ""
         return failed(f"{len(sites)} SQL statement(s) built with {kinds} reach the database"
                       f"{note}: {_where(places)}; pass values as bound parameters "
                       "(text(\"... :name\"), execute(sql, params)) instead",
-                      *_evidence(project, places, MAX_SQL_EVIDENCE))
+                      *_evidence(project, shown, MAX_SQL_EVIDENCE))
     return passed(f"no SQL built by concatenation, %-formatting, .format() or f-strings reaches "
                   f"the database: {checked} SQL call(s) checked in "
                   f"{len(project.python_files)} Python files (test files skipped)")
@@ -1678,7 +1809,7 @@ def debug_off(project: Project) -> Finding:
     parsed_all = list(parsed_modules(project, _DEBUG_NEEDLE, include_cfg=True))
     all_settings = [(parsed, s) for parsed in parsed_all for s in settings(parsed)]
     for _parsed, setting in all_settings:
-        classes.add(setting)
+        add_setting(classes, setting)
     deploy = _deploy_text(project)
     for parsed, setting in all_settings:
         violation = _debug_setting(parsed, setting, classes)
@@ -1728,7 +1859,7 @@ def _debug_entry(entry: EnvEntry) -> bool:
     return entry.key == "FLASK_ENV" and entry.value.lower() == "development"
 
 
-def _debug_setting(parsed: Parsed, setting: Setting, classes: ConfigClasses
+def _debug_setting(parsed: Parsed, setting: Setting, classes: ConfigClasses[ast.expr]
                    ) -> _Violation | None:
     if setting.key not in {"DEBUG", "FLASK_DEBUG"} or setting.context.not_production:
         return None
@@ -1914,7 +2045,7 @@ def _local_only(node: ast.Call) -> bool:
     return host is not None and _literal_text(host) in {"127.0.0.1", "localhost", "::1"}
 
 
-def _default_dev_config(parsed: Parsed, classes: ConfigClasses) -> list[_Violation]:
+def _default_dev_config(parsed: Parsed, classes: ConfigClasses[ast.expr]) -> list[_Violation]:
     """`config = {"development": DevelopmentConfig, ..., "default": DevelopmentConfig}` where
     that class turns DEBUG on: the app runs in debug mode when no config name is given."""
     result: list[_Violation] = []
@@ -2256,12 +2387,55 @@ def _template_string_violations(parsed: Parsed) -> list[_Violation]:
                     _read_from_file(call.args[0], scope):
                 continue
             text = flow.evaluate(call.args[0], scope)
+            if name in _MARKUPS and text.kind is TextKind.BUILT and not text.request_data and \
+                    not _object_fields(call.args[0], scope, parsed.resolver):
+                continue  # built from constants, configuration, parameters and computed values
             violation = _template_text_violation(parsed.path, call.lineno, name, text)
             if violation is not None:
                 result.append(violation)
     except RecursionError:
         return result
     return result
+
+
+_TRUSTED_OWNERS = ("flask.current_app", "current_app", "app", "config", "os", "settings")
+MAX_BINDING_DEPTH = 4
+
+
+def _object_fields(node: ast.expr, scope: Scope, resolver: Resolver) -> bool:
+    """Whether text built for Markup() reads a field of an object (`post.body`, `form.x.data`,
+    `self.name`): data a user may control, unescaped. Local names are followed to what they are
+    bound to; configuration (`current_app.config`), module constants, parameters (their callers
+    decide) and method calls (`d.isoformat()`) are not fields."""
+    pending: list[tuple[ast.AST, int]] = [(node, 0)]
+    seen: set[int] = set()
+    while pending:
+        current, depth = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        called = {id(n.func) for n in ast.walk(current) if isinstance(n, ast.Call)}
+        for sub in ast.walk(current):
+            if isinstance(sub, ast.Attribute) and id(sub) not in called and \
+                    isinstance(sub.ctx, ast.Load) and not _ALL_CAPS.match(sub.attr):
+                owner = resolver.name(sub.value)
+                if owner and owner.split(".")[0] not in _TRUSTED_OWNERS and \
+                        owner not in _TRUSTED_OWNERS and ".config" not in f".{owner}" and \
+                        not owner.endswith(".config"):
+                    if not (isinstance(sub.value, ast.Name) and
+                            resolver.aliases.get(sub.value.id)):
+                        return True
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and \
+                    depth < MAX_BINDING_DEPTH:
+                owner_scope = scope.lookup(sub.id)
+                if owner_scope is None or sub.id in owner_scope.params:
+                    continue
+                for bound in owner_scope.bindings.get(sub.id, []):
+                    if isinstance(bound, ast.expr):
+                        pending.append((bound, depth + 1))
+                for _op, value in owner_scope.augmented.get(sub.id, []):
+                    pending.append((value, depth + 1))
+    return False
 
 
 def _read_from_file(node: ast.expr, scope: Scope) -> bool:

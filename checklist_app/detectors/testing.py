@@ -27,7 +27,7 @@ from checklist_app.detectors.organization import (
 from checklist_app.detectors.registry import detector
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.pyindex import Call, Function
+from checklist_app.project.pyindex import Call, Function, ValueKind
 
 MAX_EVIDENCE = 5
 
@@ -71,8 +71,11 @@ _NOT_CODE_CALLS = re.compile(
 """Calls that are not the code under test: assertions, test-framework helpers, builtins."""
 
 
+_NOT_WORD = re.compile(r"[^a-zA-Z0-9]+")
+
+
 def _words(name: str) -> set[str]:
-    return {w for w in re.split(r"[^a-zA-Z0-9]+", name.lower()) if w}
+    return {w for w in _NOT_WORD.split(name.lower()) if w}
 
 
 def _is_case_base(base: str, case_names: frozenset[str]) -> bool:
@@ -86,6 +89,11 @@ class Suite:
 
     modules: tuple[ModuleIndex, ...]
     case_names: frozenset[str]
+    driving_fixtures: frozenset[str] = frozenset()
+    """pytest fixtures that go through a client, runner or browser, however indirectly
+    (`auth(client)` wrapping the test client)."""
+    app_fixtures: frozenset[str] = frozenset()
+    """pytest fixtures that give an application, an app context or a database."""
 
     def tests(self, module: ModuleIndex) -> list[Function]:
         """The test functions pytest or unittest would collect in a module (conftest.py and
@@ -112,7 +120,55 @@ def suite(project: Project) -> Suite:
                                                  for b in cls.bases):
                     names.add(cls.name)
                     changed = True
-    return Suite(modules, frozenset(names))
+    driving, with_app = _fixtures(modules, subclasses_of(project, APP_CLASSES))
+    return Suite(modules, frozenset(names), driving, with_app)
+
+
+def _fixture_name(module: ModuleIndex, function: Function) -> str:
+    """The name a fixture is requested by: `@pytest.fixture(name="x")` or the function's."""
+    for decorator in module.decorators:
+        if decorator.target == function.qualname and decorator.name in _FIXTURE_DECORATORS \
+                and decorator.call is not None:
+            named = decorator.call.keyword("name")
+            if named is not None and named.is_constant_text:
+                return str(named.const)
+    return function.name
+
+
+def _fixtures(modules: tuple[ModuleIndex, ...], makers: frozenset[str]
+              ) -> tuple[frozenset[str], frozenset[str]]:
+    """The fixtures of the suite that drive the app, and those that give it an app or a
+    database: by their own name and calls, or through the fixtures they ask for. A name
+    defined more than once counts as driving when any definition does."""
+    requests: dict[str, set[str]] = {}
+    driving: set[str] = set()
+    with_app: set[str] = set()
+    for module in modules:
+        for function in module.functions:
+            if _FIXTURE_DECORATORS.isdisjoint(function.decorators):
+                continue
+            name = _fixture_name(module, function)
+            params = [p for p in function.params if p not in ("self", "cls", "request")]
+            requests.setdefault(name, set()).update(params)
+            words = _words(name)
+            calls = list(_calls_in(module, function.qualname))
+            if words & _DRIVER_WORDS or any(_drives(c) for c in calls):
+                driving.add(name)
+            if words & _CONTEXT_WORDS or any(_needs_app(c, makers) for c in calls):
+                with_app.add(name)
+    changed = True
+    while changed:
+        changed = False
+        for name, asked in requests.items():
+            words = set().union(*(_words(p) for p in asked)) if asked else set()
+            if name not in driving and (asked & driving or words & _DRIVER_WORDS):
+                driving.add(name)
+                changed = True
+            if name not in with_app and (asked & (with_app | driving)
+                                         or words & (_CONTEXT_WORDS | _DRIVER_WORDS)):
+                with_app.add(name)
+                changed = True
+    return frozenset(driving), frozenset(with_app | driving)
 
 
 def _calls_in(module: ModuleIndex, qualname: str) -> Iterator[Call]:
@@ -223,9 +279,11 @@ def classify(
         calls = list(_calls_in(module, function.qualname))
         in_app_class = function.class_name is not None and _class_key(
             module, function.class_name) in classes_needing_app
-        drives = bool(words & _DRIVER_WORDS) or any(_drives(c) for c in calls)
-        needs_app = in_app_class or bool(words & _CONTEXT_WORDS) or any(
-            _needs_app(c, makers) for c in calls)
+        params = set(function.params)
+        drives = bool(words & _DRIVER_WORDS) or bool(params & tests.driving_fixtures) or any(
+            _drives(c) for c in calls)
+        needs_app = in_app_class or bool(words & _CONTEXT_WORDS) or drives or bool(
+            params & tests.app_fixtures) or any(_needs_app(c, makers) for c in calls)
         calls_code = any(not _NOT_CODE_CALLS.match(c.name) for c in calls)
         result.append(SuiteTest(module, function, drives, needs_app, calls_code))
     return result
@@ -468,7 +526,12 @@ _DATA_CALL = re.compile(r"(^|\.)(session\.(add|add_all|bulk_save_objects|bulk_in
 _GENERATOR_NAME = re.compile(r"^_?(gen|generate|make|create|build|fake|random|populate|seed)_"
                              r"\w+$|^\w+_factory$")
 _NOT_DATA_WORDS = frozenset({"app", "application", "client", "db", "database", "engine",
-                             "session", "schema", "tables", "browser", "driver", "server"})
+                             "session", "schema", "tables", "browser", "driver", "server",
+                             "form", "forms", "handler", "view", "views", "widget"})
+_TEST_DATA_WORDS = frozenset({"test", "fake", "sample", "dummy", "demo", "seed", "random",
+                              "bulk", "data"})
+"""Words that make a generator the first evidence (`create_test_data` before
+`create_default_groups`)."""
 _PERSIST_CALL = re.compile(r"(^|\.)(session\.(add|add_all|merge|bulk_save_objects"
                            r"|bulk_insert_mappings)|save|insert|insert_one|insert_many|execute"
                            r"|executemany)$|(^|\.)(create|add|insert|save)_\w+$")
@@ -479,7 +542,7 @@ _DATA_MODULES = frozenset({"populate", "seed", "seeds", "seeder", "fake", "fakes
 def _generator_functions(project: Project) -> list[Evidence]:
     """Helper functions that build and store test data (`gen_user`, `generate_posts`,
     `create_test_data`), in the tests or in populate/seed modules."""
-    found = []
+    found: list[tuple[bool, Evidence]] = []
     whole = suite(project)
     for module in project.modules():
         stem = module.path.rsplit("/", 1)[-1][:-3]
@@ -491,9 +554,18 @@ def _generator_functions(project: Project) -> list[Evidence]:
                 continue
             if _words(function.name) & _NOT_DATA_WORDS:
                 continue
-            if any(_PERSIST_CALL.search(c.name) for c in _calls_in(module, function.qualname)):
-                found.append(at_line(project, module.path, function.line))
-    return found
+            if any(_PERSIST_CALL.search(c.name) and not _list_insert(c)
+                   for c in _calls_in(module, function.qualname)):
+                found.append((not _words(function.name) & _TEST_DATA_WORDS,
+                              at_line(project, module.path, function.line)))
+    found.sort(key=lambda entry: entry[0])  # stable: test data first, then path order
+    return [evidence for _, evidence in found]
+
+
+def _list_insert(call: Call) -> bool:
+    """`items.insert(0, x)`: a list, not a database insert."""
+    return call.name.endswith(".insert") and len(call.args) == 2 and \
+        call.args[0].kind is ValueKind.CONST and isinstance(call.args[0].const, int)
 
 
 def _data_fixtures(project: Project) -> list[Evidence]:

@@ -91,6 +91,7 @@ class Project:
         self._dependencies: tuple[Dependency, ...] | None = None
         self._history: History | None = None
         self._memo: dict[tuple[str, str], object] = {}
+        self._content_keys: dict[str, str] = {}
         self._calls: dict[str, list[tuple[ModuleIndex, Call]]] | None = None
         self._decorators: dict[str, list[tuple[ModuleIndex, Decorator]]] | None = None
         self._lock = threading.RLock()
@@ -261,6 +262,7 @@ class Project:
                 self._texts[path] = None
                 continue
             key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
+            self._content_keys[path] = key.hex()
             index = self._cache.module(key) if self._cache is not None else None
             if index is None:
                 missing.append((path, key, project_files.decode(data)))
@@ -282,6 +284,22 @@ class Project:
                 self._note(Note(f"not parsed: {index.syntax_error}", path))
             result[path] = index
         return result
+
+    def content_key(self, path: str) -> str:
+        """A digest of a file's path and content, to key remembered facts about that file:
+        they are recomputed only when the file changes. Python modules reuse the digest taken
+        when they were indexed, so an unchanged module is not read again."""
+        if path.endswith(".py"):
+            self._indexed()
+        key = self._content_keys.get(path)
+        if key is None:
+            text = self.text(path)
+            data = path.encode("utf-8", "surrogateescape") + b"\0"
+            if text is not None:
+                data += text.encode("utf-8", "surrogateescape")
+            key = hashlib.sha1(data).hexdigest()
+            self._content_keys[path] = key
+        return key
 
     # --- remembered facts -----
 

@@ -19,7 +19,7 @@ from checklist_app.project.packing import Packed
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
 from checklist_app.project.sql_flow import SqlSite, find_sql_sites
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 """Bump when the shape of ModuleIndex changes, so cached indexes are rebuilt."""
 
 MAX_CONST_TEXT = 160
@@ -398,12 +398,14 @@ def index_module(path: str, source: str) -> ModuleIndex:
         return ModuleIndex(path, module, line_count, reason)
     package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
     try:
-        return _index_tree(path, module, package, line_count, tree)
+        return _index_tree(path, module, package, line_count, tree, source)
     except RecursionError:
         return ModuleIndex(path, module, line_count, "too deeply nested to analyse")
 
 
-def _index_tree(path: str, module: str, package: str, lines: int, tree: ast.Module) -> ModuleIndex:
+def _index_tree(
+    path: str, module: str, package: str, lines: int, tree: ast.Module, source: str
+) -> ModuleIndex:
     imports: list[Import] = []
     calls: list[ast.Call] = []
     assigns: list[ast.stmt] = []
@@ -465,7 +467,7 @@ def _index_tree(path: str, module: str, package: str, lines: int, tree: ast.Modu
         calls=call_values, decorators=tuple(decorators), functions=tuple(functions),
         classes=tuple(classes), assignments=tuple(assignments),
         sql_sites=find_sql_sites(tree, resolver, calls),
-        loop_queries=find_loop_queries(tree, resolver),
+        loop_queries=find_loop_queries(tree, resolver, source),
     )
 
 

@@ -12,7 +12,8 @@ and a few ways of loading every row to do in Python what the database does bette
 
 - `filter`: a comprehension with an `if` over the rows of a query (`[p for p in q.all() if ..]`);
 - `aggregate`: `sum`/`min`/`max` over a generator of a column of the rows;
-- `count`: `len(query.all())`;
+- `count`: `len(query.all())`, and `len(obj.attr.all())` with `path` = (text of `obj`, `attr`)
+  (a `lazy="dynamic"` relationship is a query: the detector checks the models);
 - `slice`: `query.all()[0]`, `query.all()[:10]`.
 
 Query results are recognised syntactically, with names resolved through the module's imports:
@@ -27,6 +28,7 @@ imported or run.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -314,6 +316,10 @@ class _Analysis:
                 return _Source(_Kind.PAGE, statement.model, (), statement.eager)
             if method in ("first_or_404", "one_or_404"):
                 return _Source(_Kind.ONE, statement.model, (), statement.eager)
+        if method == "paginate" and node.args and _last(self.resolver.name(func.value)) == "db":
+            # Flask-SQLAlchemy's db.paginate(select) over a statement built elsewhere (a
+            # parameter): a page of rows of an unknown model.
+            return _Source(_Kind.PAGE, "")
         return None
 
     def _options(self, node: ast.Call, method: str) -> tuple[str, ...]:
@@ -633,8 +639,27 @@ class _Analysis:
                     f"{_text(node)} loads every row to count them; use count()",
                     function, LoopKind.COUNT, rows.model,
                 ))
+            elif rows is None:
+                self._attribute_count_site(node, argument, function)
         elif builtin in _AGGREGATES and isinstance(argument, ast.GeneratorExp | ast.ListComp):
             self._aggregate_site(node, builtin, argument, names, function)
+
+    def _attribute_count_site(self, node: ast.Call, argument: ast.Call,
+                              function: str | None) -> None:
+        """`len(obj.attr.all())`: a count site whose `path` is (the owner's text, `attr`); the
+        detector keeps it only when `attr` is a `lazy="dynamic"` relationship (a query)."""
+        func = argument.func
+        if argument.args or argument.keywords or not isinstance(func, ast.Attribute) \
+                or func.attr not in _ROWS or not isinstance(func.value, ast.Attribute):
+            return
+        owner = func.value.value
+        if not isinstance(owner, ast.Name | ast.Attribute):
+            return
+        self._add(LoopQuery(
+            node.lineno, node.lineno,
+            f"{_text(node)} loads every related row to count them; use .count()",
+            function, LoopKind.COUNT, "", (_text(owner), func.value.attr),
+        ))
 
     def _aggregate_site(self, node: ast.Call, builtin: str,
                         argument: ast.GeneratorExp | ast.ListComp,
@@ -783,8 +808,22 @@ def _constant_like(node: ast.expr, variable: str) -> bool:
     return False
 
 
-def find_loop_queries(tree: ast.Module, resolver: Resolver) -> tuple[LoopQuery, ...]:
-    """Every site in the module, in line order."""
+_QUERY_WORDS = re.compile(r"query|select|execute|scalar|paginate|_or_404|[sS]ession|\.all\(|"
+                          r"fetch")
+"""Text without any of these cannot hold a site: every site starts from a query or `.all()`."""
+
+
+def may_hold_queries(source: str) -> bool:
+    """Whether a module's text can contain a site at all (a cheap test before the walk)."""
+    return _QUERY_WORDS.search(source) is not None
+
+
+def find_loop_queries(tree: ast.Module, resolver: Resolver,
+                      source: str | None = None) -> tuple[LoopQuery, ...]:
+    """Every site in the module, in line order. With the module's `source`, a module whose
+    text mentions no query at all is not walked."""
+    if source is not None and not may_hold_queries(source):
+        return ()
     analysis = _Analysis(resolver)
     analysis.module(tree)
     return tuple(sorted(analysis.sites, key=lambda site: (site.line, site.kind, site.path)))

@@ -3,6 +3,7 @@ and exact evidence."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from textwrap import dedent
 
@@ -11,8 +12,8 @@ import pytest
 from checklist_app.detectors.database import find_models
 from checklist_app.findings import Confidence, Finding, Outcome
 from checklist_app.project import Project
-from checklist_app.project.pyindex import index_module
-from checklist_app.project.query_loops import LoopKind
+from checklist_app.project.pyindex import Resolver, index_module
+from checklist_app.project.query_loops import LoopKind, find_loop_queries, may_hold_queries
 from tests.repos import Repo
 
 MakeRepo = Callable[..., Repo]
@@ -112,17 +113,45 @@ def test_database_use(make_repo: MakeRepo, run_detector: RunDetector, files: dic
 
 # --- database.migrations -------------------------------------------------------------------------
 
-MIGRATION_CASES = [
-    pytest.param({"app/__init__.py": src("""
-        from flask import Flask
-        from flask_migrate import Migrate
-        from app.extensions import db
+FLASK_MIGRATE_APP = src("""
+    from flask import Flask
+    from flask_migrate import Migrate
+    from app.extensions import db
 
-        def create_app():
-            app = Flask(__name__)
-            Migrate(app, db)
-            return app
-        """)}, PASS, HIGH, ["app/__init__.py:7"], id="migrate-app-db"),
+    def create_app():
+        app = Flask(__name__)
+        Migrate(app, db)
+        return app
+    """)
+MIGRATIONS_FOLDER = {
+    "migrations/env.py": "import logging\nfrom alembic import context\n",
+    "migrations/versions/0001_init.py": src("""
+        revision = "0001"
+        down_revision = None
+
+
+        def upgrade():
+            pass
+        """),
+}
+REVISION_SCRIPT = MIGRATIONS_FOLDER["migrations/versions/0001_init.py"]
+
+MIGRATION_CASES = [
+    pytest.param({"app/__init__.py": FLASK_MIGRATE_APP, **MIGRATIONS_FOLDER}, PASS, HIGH,
+                 ["app/__init__.py:7", "migrations/env.py:2"], id="migrate-app-db"),
+    pytest.param({"app/__init__.py": FLASK_MIGRATE_APP,
+                  "db/versions/0001_init.py": REVISION_SCRIPT}, PASS, HIGH,
+                 ["app/__init__.py:7", "db/versions/0001_init.py:1"],
+                 id="migrate-with-revision-scripts-elsewhere"),
+    pytest.param({"app/__init__.py": FLASK_MIGRATE_APP}, FAIL, MEDIUM, ["app/__init__.py:7"],
+                 id="migrate-without-committed-migrations"),
+    pytest.param({"app/__init__.py": FLASK_MIGRATE_APP,
+                  "migrations/README": "Single-database configuration for Flask.\n"}, FAIL,
+                 MEDIUM, ["app/__init__.py:7"], id="migrate-with-folder-but-no-env"),
+    pytest.param({"app/__init__.py": FLASK_MIGRATE_APP,
+                  "tests/migrations/env.py": "from alembic import context\n"}, PASS, HIGH,
+                 ["app/__init__.py:7", "tests/migrations/env.py:1"],
+                 id="migrate-with-env-anywhere"),
     pytest.param({"app/extensions.py": src("""
         import flask_migrate as fm
 
@@ -130,7 +159,13 @@ MIGRATION_CASES = [
 
         def init(app, db):
             migrate.init_app(app, db)
-        """)}, PASS, HIGH, ["app/extensions.py:3"], id="migrate-init-app"),
+        """), **MIGRATIONS_FOLDER}, PASS, HIGH, ["app/extensions.py:3", "migrations/env.py:2"],
+        id="migrate-init-app"),
+    pytest.param({"app/extensions.py": src("""
+        import flask_migrate as fm
+
+        migrate = fm.Migrate()
+        """)}, FAIL, MEDIUM, ["app/extensions.py:3"], id="migrate-init-app-without-scripts"),
     pytest.param({
         "alembic.ini": "[alembic]\nscript_location = migrations\n",
         "migrations/env.py": "from alembic import context\nimport sqlalchemy\n",
@@ -145,7 +180,8 @@ MIGRATION_CASES = [
 
 
         alembic = Alembic(run_mkdir=False)
-        """)}, PASS, HIGH, ["app/ext.py:8"], id="subclass-of-flask-alembic"),
+        """), "migrations/0001_init.py": REVISION_SCRIPT}, PASS, HIGH,
+        ["app/ext.py:8", "migrations/0001_init.py:1"], id="subclass-of-flask-alembic"),
     pytest.param({"app/migrations/2015_init.py": src("""
         revision = "8ad96e49dc6"
         down_revision = None
@@ -311,14 +347,14 @@ EAGER_CASES = [
         def index():
             for post in Post.query.options(joinedload(Post.author)).all():
                 print(post.author.name)
-        """, PASS, MEDIUM, ["app/models.py:17", "app/views.py:5"], id="joinedload-option"),
+        """, PASS, LOW, ["app/models.py:17", "app/views.py:5"], id="joinedload-option"),
     pytest.param("""
         from app.models import Post
 
         def index():
             for post in Post.query.all():
                 print(post.title, post.tags, post.views)
-        """, PASS, MEDIUM, ["app/models.py:17"], id="selectin-relationship"),
+        """, PASS, LOW, ["app/models.py:17"], id="selectin-relationship"),
     pytest.param("""
         from app.models import Post
 
@@ -353,7 +389,7 @@ EAGER_CASES = [
             for comment in post.comments:
                 comment.writer = None
                 comment.post_id = post.id
-        """, PASS, MEDIUM, ["app/models.py:17"], id="assignments-load-nothing"),
+        """, PASS, LOW, ["app/models.py:17"], id="assignments-load-nothing"),
 ]
 
 
@@ -367,7 +403,7 @@ def test_eager_loading(make_repo: MakeRepo, run_detector: RunDetector, views: st
 def test_eager_loading_leaves_tests_out(make_repo: MakeRepo, run_detector: RunDetector) -> None:
     loop = "from app.models import Post\n\nfor p in Post.query.all():\n    p.author\n"
     repo = make_repo(project_with("x = 1\n", {"tests/test_views.py": loop}), git=False)
-    check(run_detector("eager_loading", repo.root), PASS, MEDIUM, ["app/models.py:17"])
+    check(run_detector("eager_loading", repo.root), PASS, LOW, ["app/models.py:17"])
 
 
 def test_eager_loading_by_attribute_name_when_the_model_is_unknown(
@@ -419,7 +455,56 @@ ORM_CASES = [
             posts = Post.query.all()
             return [p for p in posts if p.is_visible_to(user)], len(posts)
         """, PASS, [], id="python-logic-is-fine"),
+    pytest.param("""
+        def like_count(post):
+            return len(post.likes.all())
+        """, FAIL, ["app/views.py:2"], id="len-all-of-a-dynamic-relationship"),
+    pytest.param("""
+        def comment_count(post):
+            return len(post.comments.all())
+        """, PASS, [], id="len-all-of-a-list-relationship-is-not-a-query"),
+    pytest.param("""
+        def size(cart):
+            return len(cart.items.all())
+        """, PASS, [], id="len-all-of-an-attribute-that-is-no-relationship"),
+    pytest.param("""
+        def like_count(post):
+            return len(post.likes.all(), 1), len(post.likes.all(True))
+        """, PASS, [], id="len-with-other-arguments"),
 ]
+
+
+MODELS_WITH_METHODS = MODELS + src("""
+
+
+    class Article(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        fans = db.relationship("User", lazy="dynamic")
+        readers = db.relationship("User")
+
+        @property
+        def fans_count(self):
+            return len(self.fans.all())
+
+        def reader_count(self):
+            return len(self.readers.all())
+
+
+    class Book(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        fans = db.relationship("User")
+
+        def fan_count(self):
+            return len(self.fans.all())
+    """)
+
+
+def test_len_all_of_self_uses_the_methods_own_model(make_repo: MakeRepo,
+                                                    run_detector: RunDetector) -> None:
+    # Article.fans is dynamic (a query per call); Book.fans is a list; Article.readers too.
+    files = {**project_with("x = 1\n"), "app/models.py": MODELS_WITH_METHODS}
+    found = run_detector("orm_anti_patterns", make_repo(files, git=False).root)
+    check(found, FAIL, MEDIUM, ["app/models.py:43"])
 
 
 @pytest.mark.parametrize(("views", "outcome", "evidence"), ORM_CASES)
@@ -433,3 +518,108 @@ def test_anti_patterns_in_tests_are_fine(make_repo: MakeRepo, run_detector: RunD
     test = "from app.models import Post\n\ndef test_x():\n    assert len(Post.query.all()) == 1\n"
     repo = make_repo(project_with("x = 1\n", {"tests/test_models.py": test}), git=False)
     check(run_detector("orm_anti_patterns", repo.root), PASS, LOW, [])
+
+
+# --- query-loop analysis: modules without queries are not walked ---------------------------------
+
+QUERY_TEXT_CASES = [
+    pytest.param("def f(rows):\n    return [r.name for r in rows]\n", False, id="no-query-words"),
+    pytest.param("def f():\n    return len(Post.query.all())\n", True, id="model-query"),
+    pytest.param("def f(s):\n    return s.execute(stmt)\n", True, id="execute"),
+    pytest.param("def f(p):\n    return len(p.likes.all())\n", True, id="all-of-a-relationship"),
+    pytest.param("def f(S):\n    return S().scalars(q)\n", True, id="scalars"),
+    pytest.param("def f():\n    return db.get_or_404(User, 1)\n", True, id="get-or-404"),
+    pytest.param("def f(c):\n    return c.fetchall()\n", True, id="cursor-fetch"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), QUERY_TEXT_CASES)
+def test_modules_that_cannot_hold_a_query(source: str, expected: bool) -> None:
+    assert may_hold_queries(source) is expected
+    tree = ast.parse(source)
+    walked = find_loop_queries(tree, Resolver([]))
+    assert find_loop_queries(tree, Resolver([]), source) == (walked if expected else ())
+    if not expected:
+        assert walked == ()
+
+
+# --- database.eager-loading: queries hidden in the row model's methods -------------------------
+
+METHOD_MODELS = src("""
+    import sqlalchemy as sa
+    from app.extensions import db
+
+
+    class User(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        posts = db.relationship("Post", lazy="dynamic")
+        name = db.Column(db.String(80))
+
+        def posts_count(self):
+            return db.session.scalar(sa.select(sa.func.count()).select_from(Post))
+
+        def likes_count(self):
+            return self.posts.count()
+
+        def to_dict(self):
+            return {"name": self.name, "posts": self.posts_count()}
+
+        def to_api(self):
+            return {"likes": self.likes_count()}
+
+        def label(self):
+            return self.name.title()
+
+
+    class Post(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+        def to_dict(self):
+            return {"id": self.id}
+    """)
+
+METHOD_CASES = [
+    pytest.param("""
+        from app.models import User
+
+        def users():
+            return [u.to_dict() for u in User.query.all()]
+        """, FAIL, MEDIUM, ["app/views.py:4"], id="method-calling-a-querying-method"),
+    pytest.param("""
+        from app.models import User
+
+        def users():
+            for u in User.query.all():
+                u.to_api()
+        """, FAIL, MEDIUM, ["app/views.py:5"], id="method-using-a-dynamic-relationship"),
+    pytest.param("""
+        from app.models import User
+
+        def users():
+            return [u.label() for u in User.query.all()]
+        """, PASS, LOW, [], id="method-without-a-query"),
+    pytest.param("""
+        from app.extensions import db
+
+        def page(query):
+            rows = db.paginate(query, page=1, per_page=10)
+            return [row.to_dict() for row in rows.items]
+        """, PASS, LOW, [], id="unknown-model-one-method-of-that-name-queries-not"),
+    pytest.param("""
+        from app.extensions import db
+
+        def page(query):
+            rows = db.paginate(query, page=1, per_page=10)
+            return [row.to_api() for row in rows.items]
+        """, FAIL, MEDIUM, ["app/views.py:5"], id="unknown-model-every-such-method-queries"),
+]
+
+
+@pytest.mark.parametrize(("views", "outcome", "confidence", "evidence"), METHOD_CASES)
+def test_eager_loading_follows_model_methods(make_repo: MakeRepo, run_detector: RunDetector,
+                                             views: str, outcome: Outcome,
+                                             confidence: Confidence, evidence: list[str]) -> None:
+    files = {**project_with(views), "app/models.py": METHOD_MODELS}
+    found = run_detector("eager_loading", make_repo(files, git=False).root)
+    check(found, outcome, confidence, evidence)

@@ -106,6 +106,36 @@ CACHING_CASES = [
         def scores():
             return cache.get("scores")
         """)}, PASS, HIGH, ["app/cache.py:9"], id="cache-subclass-used-directly"),
+    pytest.param({"app/extensions.py": EXTENSIONS, "app/jinja.py": src("""
+        import jinja2
+
+        class ThemeEnvironment(jinja2.Environment):
+            def load(self, key):
+                return self.cache.get(key)
+        """)}, FAIL, MEDIUM, ["app/extensions.py:3"],
+        id="another-objects-self-cache-is-not-flask-caching"),
+    pytest.param({"app/extensions.py": EXTENSIONS, "app/jinja.py": src("""
+        import jinja2
+
+        class ThemeEnvironment(jinja2.Environment):
+            def load(self, key):
+                return self.cache.get(key)
+        """), "app/api.py": src("""
+        from app.extensions import cache
+
+        def scores():
+            return cache.get("scores")
+        """)}, PASS, HIGH, ["app/api.py:4"], id="flask-caching-cited-not-jinjas-cache"),
+    pytest.param({"app/service.py": src("""
+        from flask_caching import Cache
+
+        class Service:
+            def __init__(self, app):
+                self.cache = Cache(app)
+
+            def scores(self):
+                return self.cache.get("scores")
+        """)}, PASS, HIGH, ["app/service.py:8"], id="flask-caching-on-self"),
     pytest.param({"app/text.py": src("""
         import functools
 

@@ -14,6 +14,7 @@ from checklist_app.checklists import BUILTIN_RULES_DIR, load_checklists
 from checklist_app.detectors import registered
 from checklist_app.findings import Confidence, Finding, Outcome
 from checklist_app.project import Project
+from checklist_app.project.cache import FactsCache
 from checklist_app.project.pyindex import index_module
 from checklist_app.project.sql_flow import SiteKind
 from tests.repos import Repo
@@ -475,7 +476,7 @@ SQL = [
             def test_wipe(cur, table):
                 cur.execute(f"DELETE FROM {table}")
         """),
-    }, FAIL, ("app/db.py:6", "app/db.py:8"), message=("(1 with request data)",)),
+    }, FAIL, ("app/db.py:6", "app/db.py:7", "app/db.py:8"), message=("(1 with request data)",)),
     Case("bound parameters and constants are fine", {
         "app/db.py": src("""
             from sqlalchemy import text
@@ -975,6 +976,41 @@ JINJA = [
         def badge(user):
             return Markup(f"<span>{user.name}</span>")
     """)}, FAIL, ("app/helpers.py:4",), MEDIUM),
+    Case("Markup over configuration, constants and computed values", {"app/widgets.py": src("""
+        from urllib.parse import urlencode
+        from flask import current_app
+        from markupsafe import Markup
+
+        TEMPLATE = '<script src="%s"></script><div %s></div>'
+
+        def widget(public_key):
+            script = "https://example.com/api.js"
+            params = current_app.config.get("WIDGET_PARAMETERS")
+            if params:
+                script += "?" + urlencode(params)
+            attrs = current_app.config.get("WIDGET_ATTRS", {})
+            snippet = " ".join(['data-%s="%s"' % (k, attrs[k]) for k in attrs])
+            return Markup(TEMPLATE % (script, snippet))
+
+        def time_tag(when, what):
+            content = format_date(when)
+            content += " UTC"
+            return Markup('<time datetime="{}" data-x="{}">{}</time>'.format(
+                when.isoformat(), what, content))
+    """)}, PASS),
+    Case("Markup over a model field through a local name", {"app/helpers.py": src("""
+        from markupsafe import Markup
+
+        def title(post):
+            text = post.title
+            return Markup("<h1>%s</h1>" % text)
+    """)}, FAIL, ("app/helpers.py:5",), MEDIUM),
+    Case("Markup over a form field", {"app/views.py": src("""
+        from markupsafe import Markup
+
+        def preview(form):
+            return Markup("<p>" + form.body.data + "</p>")
+    """)}, FAIL, ("app/views.py:4",), MEDIUM),
     Case("Markup over request data", {"app/views.py": src("""
         from flask import request
         from markupsafe import Markup as M
@@ -1054,3 +1090,52 @@ def test_hostile_inputs_end_quickly_and_raise_nothing(make_repo: MakeRepo) -> No
              "secret_key_not_hardcoded", "jinja_autoescape"]
     outcomes = [detect(repo.root, name).outcome for name in names]
     assert outcomes == [PASS, FAIL, PASS, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL, PASS]
+
+
+# --- facts remembered across scans follow the content ---------------------------------------------
+
+
+def _scan_with_cache(root: Path, cache_dir: Path, *names: str) -> list[Finding]:
+    project = Project(root, FactsCache.for_project(cache_dir, root))
+    try:
+        return [registered()[name].run(project, {}) for name in names]
+    finally:
+        project.close()
+
+
+def test_a_rescan_sees_the_changed_module_and_reuses_the_rest(
+        make_repo: Callable[..., Repo], tmp_path: Path) -> None:
+    repo = make_repo({
+        "app/__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask('a')\n",
+        "app/config.py": "class Config:\n    DEBUG = False\n    WTF_CSRF_ENABLED = True\n",
+        "app/views.py": "def index():\n    return 'hi'\n",
+        "app/forms.py": "from flask_wtf import FlaskForm\n\nclass F(FlaskForm):\n    pass\n",
+    }, git=False)
+    names = ("debug_off", "app_factory", "orm_anti_patterns", "csrf_protection")
+    first = _scan_with_cache(repo.root, tmp_path / "cache", *names)
+    assert [f.outcome for f in first] == [Outcome.PASS] * 4
+    repo.write({
+        "app/__init__.py": "from flask import Flask\napp = Flask('a')\n",
+        "app/config.py": "class Config:\n    DEBUG = True\n    WTF_CSRF_ENABLED = False\n",
+        "app/views.py": src("""
+            from app.models import Post, db
+
+            def count():
+                return len(Post.query.all())
+        """),
+        "app/models.py": src("""
+            from flask_sqlalchemy import SQLAlchemy
+            db = SQLAlchemy()
+
+            class Post(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+        """),
+    })
+    debug, factory, orm, csrf = _scan_with_cache(repo.root, tmp_path / "cache", *names)
+    assert (debug.outcome, [e.location for e in debug.evidence]) == (
+        Outcome.FAIL, ["app/config.py:2"])
+    assert (csrf.outcome, [e.location for e in csrf.evidence]) == (
+        Outcome.FAIL, ["app/config.py:3"])
+    assert factory.outcome is Outcome.FAIL
+    assert (orm.outcome, [e.location for e in orm.evidence]) == (
+        Outcome.FAIL, ["app/views.py:4"])

@@ -63,6 +63,46 @@ UNIT_TESTS = src("""
     def test_slugify():
         assert slugify("A B") == "a-b"
     """)
+AUTH_FIXTURES = src("""
+
+
+    class AuthActions:
+        def __init__(self, client):
+            self._client = client
+
+        def login(self):
+            return self._client.post("/auth/login")
+
+
+    @pytest.fixture
+    def auth(client):
+        return AuthActions(client)
+
+
+    @pytest.fixture(name="logged_in")
+    def logged_in_user(auth):
+        return auth.login()
+
+
+    @pytest.fixture
+    def token_store(app):
+        return make_store(app)
+    """)
+AUTH_TESTS = src("""
+    from myapp.auth import check
+
+
+    def test_login(auth):
+        check(auth.login())
+
+
+    def test_profile(logged_in):
+        check(logged_in)
+
+
+    def test_store(token_store):
+        check(token_store.get("x"))
+    """)
 MODEL_CASE = src("""
     import unittest
     from myapp import create_app, db
@@ -115,6 +155,12 @@ UNIT_CASES = [
                     self.assertTrue(make_token("a"))
             """),
     }, PASS, MEDIUM, ["tests/test_auth.py:5"], id="app-from-a-base-class-in-another-module"),
+    pytest.param({"tests/conftest.py": CLIENT_CONFTEST + AUTH_FIXTURES,
+                  "tests/test_auth.py": AUTH_TESTS}, PASS, MEDIUM, ["tests/test_auth.py:12"],
+                 id="a-fixture-wrapping-the-client-drives-the-app"),
+    pytest.param({"tests/conftest.py": CLIENT_CONFTEST + AUTH_FIXTURES,
+                  "tests/test_auth.py": AUTH_TESTS, "tests/test_text.py": UNIT_TESTS}, PASS,
+                 HIGH, ["tests/test_text.py:4"], id="the-isolated-unit-test-is-the-evidence"),
     pytest.param({"tests/test_cli.py": src("""
         def test_init_db(runner):
             result = runner.invoke(args=["init-db"])
@@ -273,6 +319,30 @@ FIXTURE_CASES = [
         def numbers():
             return [1, 2, 3]
         """)}, FAIL, HIGH, [], id="app-helpers-and-static-fixtures"),
+    pytest.param({"myapp/services/factories.py": src("""
+        from myapp.forms import SettingsForm
+
+        def settings_form_factory():
+            form = SettingsForm()
+            form.theme.choices.insert(0, ("", "Default"))
+            return form
+
+        def email_handler_factory(db):
+            return Handler(db.save_all)
+        """)}, FAIL, HIGH, [], id="form-factories-are-not-test-data"),
+    pytest.param({"myapp/populate.py": src("""
+        def create_default_groups(db):
+            db.session.add(Group("admins"))
+
+        def create_test_data(db, users=2):
+            for n in range(users):
+                db.session.add(User(f"user{n}"))
+
+        def make_rows(table):
+            table.insert({"id": 1})
+        """)}, PASS, MEDIUM,
+        ["myapp/populate.py:4", "myapp/populate.py:1", "myapp/populate.py:8"],
+        id="test-data-generators-first"),
 ]
 
 
