@@ -61,8 +61,8 @@ def stage_reviews(window: MainWindow) -> None:
     workspace.sign_review(project, topics[2], "Ben Ode", Decision.CHANGES,
                           "enable CSRF protection on the forms")
     window._reload()
-    window.splitter.setSizes([240, 520, 360])
     window.show_reviews()
+    window.splitter.setSizes([230, 420, 350])
     window.review_panel.refresh()
     window.review_panel.select_topic(topics[3])
 

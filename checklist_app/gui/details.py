@@ -46,6 +46,8 @@ from checklist_app.gui.wording import (
 )
 from checklist_app.progress import ItemProgress, justification_problem
 
+MINIMUM_WIDTH = 240
+"""The pane's narrowest: everything in it wraps or elides to fit."""
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 SAFE_LINK_SCHEMES = ("http", "https")
 
@@ -110,19 +112,26 @@ class AnswerRequest:
     """The revision of the answer the person saw; 0 when they saw none."""
 
 
-def _plain(text: str = "", *, wrap: bool = True, selectable: bool = True) -> QLabel:
-    label = QLabel(text)
+def _shrinkable(label: QLabel) -> QLabel:
+    """A word-wrapped label that the pane may make narrower than its longest word (a long path
+    in a finding): the pane's width decides, the label wraps to it and never widens the pane."""
+    label.setWordWrap(True)
+    label.setMinimumWidth(1)  # an explicit minimum replaces the longest-word minimum
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def _plain(text: str = "", *, selectable: bool = True) -> QLabel:
+    label = _shrinkable(QLabel(text))
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
 def _rich(selectable: bool = True) -> QLabel:
-    label = QLabel()
+    label = _shrinkable(QLabel())
     label.setTextFormat(Qt.TextFormat.RichText)
-    label.setWordWrap(True)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -180,6 +189,7 @@ class AnswerForm(QGroupBox):
         buttons.addWidget(self.revert)
         buttons.addWidget(self.save)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: field below
         form.addRow("Answer:", choices)
         note_label = QLabel("&Note:")
         note_label.setBuddy(self.note)
@@ -329,11 +339,12 @@ class DetailsPane(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(MINIMUM_WIDTH)
         body = QWidget()
         body.setObjectName("detailsBody")
         layout = QVBoxLayout(body)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # scroll, never squeeze
+        # taller than the pane: scroll; wider: never, everything wraps to the pane's width
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.setContentsMargins(12, 10, 12, 12)
         layout.setSpacing(6)
 

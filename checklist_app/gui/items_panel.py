@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QHBoxLayout,
     QHeaderView,
+    QLayout,
+    QLayoutItem,
     QLineEdit,
-    QSizePolicy,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -20,9 +20,67 @@ from checklist_app.gui.filters import FILTER_LABELS, FILTER_TIPS, Filter, filter
 from checklist_app.gui.models import ItemFilterModel, ItemModel
 
 
+class FlowRow(QLayout):
+    """Widgets side by side, left to right, going on to a new row when the width runs out: as
+    narrow as the widest widget, as tall as the rows need."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 2) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        hints = [item.sizeHint() for item in self._items]
+        width = sum(hint.width() for hint in hints) + self._gap * max(0, len(hints) - 1)
+        return QSize(width, max((hint.height() for hint in hints), default=0))
+
+    def minimumSize(self) -> QSize:
+        widest = max((item.minimumSize().width() for item in self._items), default=0)
+        return QSize(widest, self.heightForWidth(widest))
+
+    def _place(self, rect: QRect, *, move: bool) -> int:
+        """Lay the widgets out in rect (when move); the height they take."""
+        x, y, row_height = rect.x(), rect.y(), 0
+        for item in self._items:
+            size = item.sizeHint().expandedTo(item.minimumSize())
+            if x > rect.x() and x + size.width() > rect.right() + 1:
+                x, y, row_height = rect.x(), y + row_height + self._gap, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), size))
+            x += size.width() + self._gap
+            row_height = max(row_height, size.height())
+        return y + row_height - rect.y()
+
+
 class FilterBar(QWidget):
     """One checkable button per filter, side by side, each with its count: all of them are
-    always visible (no scroll arrows)."""
+    always visible (no scroll arrows); when the panel is narrow they wrap onto a second row."""
 
     changed = Signal(object)  # the chosen Filter
 
@@ -32,9 +90,7 @@ class FilterBar(QWidget):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[Filter, QToolButton] = {}
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(2)
+        row = FlowRow(self)
         for position, filter_ in enumerate(Filter):
             button = QToolButton()
             button.setCheckable(True)
@@ -50,7 +106,6 @@ class FilterBar(QWidget):
             row.addWidget(button)
         self.buttons[Filter.ALL].setChecked(True)
         self.group.idToggled.connect(self._toggled)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     def current(self) -> Filter:
         return list(Filter)[max(0, self.group.checkedId())]
@@ -83,10 +138,6 @@ class ItemsPanel(QWidget):
         self.search.setMinimumWidth(120)
         self.search.setAccessibleName("Search items")
         self.search.textChanged.connect(self._search_changed)
-        bar = QHBoxLayout()  # the filters on their own row: all five always fit
-        bar.setSpacing(8)
-        bar.addWidget(self.filters)
-        bar.addStretch(1)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -120,7 +171,7 @@ class ItemsPanel(QWidget):
         layout.setContentsMargins(4, 8, 4, 4)
         layout.setSpacing(6)
         layout.addWidget(self.search)
-        layout.addLayout(bar)
+        layout.addWidget(self.filters)  # on their own row(s): all five always shown
         layout.addWidget(self.table, 1)
         self._update_counts()
 

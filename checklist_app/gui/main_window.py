@@ -80,7 +80,8 @@ Launcher = Callable[[list[str]], bool]
 UrlOpener = Callable[[QUrl], bool]
 RECENT_LIMIT = 10
 ANSWERS_FILE = ".flask-checklist.yaml"
-REVIEW_DOCK_WIDTH = 560
+REVIEW_DOCK_WIDTH = 440
+"""The review dock's width when it opens narrower: at most a third of the window."""
 
 
 def start_detached(argv: list[str]) -> bool:
@@ -762,7 +763,7 @@ class MainWindow(QMainWindow):
         self.review_dock.show()
         self.review_dock.raise_()
         if self.review_dock.width() < REVIEW_DOCK_WIDTH:
-            self.resizeDocks([self.review_dock], [min(REVIEW_DOCK_WIDTH, self.width() // 2)],
+            self.resizeDocks([self.review_dock], [min(REVIEW_DOCK_WIDTH, self.width() // 3)],
                              Qt.Orientation.Horizontal)
 
     def open_export_dialog(self) -> ExportDialog | None:

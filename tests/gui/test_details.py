@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from checklist_app.checklists import Combine, Item, Level
 from checklist_app.findings import Answer, AnswerValue, Confidence, Finding, Outcome, Status
 from checklist_app.gui.details import (
+    MINIMUM_WIDTH as DETAILS_MINIMUM_WIDTH,
+)
+from checklist_app.gui.details import (
     AnswerForm,
     AnswerRequest,
+    DetailsPane,
     checklist_html,
     references_html,
 )
 from checklist_app.gui.errors import ErrorReporter, install_excepthook
+from checklist_app.gui.icons import StatusIcons
+from checklist_app.gui.main_window import MainWindow
 from checklist_app.progress import ItemProgress
+from tests.gui.conftest import SCAN_TIMEOUT_MS
+from tests.repos import Repo
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 
@@ -113,3 +124,50 @@ def test_error_reporter_shows_a_dialog_instead_of_a_traceback(
     assert message.startswith("Something went wrong: ValueError: bad value")
     assert 'raise ValueError("bad value")' in details
     assert capsys.readouterr().err == ""
+
+
+def overflow(pane: DetailsPane) -> list[str]:
+    """What in the details pane is wider than its viewport or sticks out of it."""
+    body = pane.widget()
+    assert body is not None
+    width = pane.viewport().width()
+    problems = [f"body {body.width()} > viewport {width}"] if body.width() > width else []
+    for child in body.findChildren(QWidget):
+        if child.isVisibleTo(body):
+            right = child.mapTo(body, QPoint(child.width(), 0)).x()
+            if right > width:
+                problems.append(f"{type(child).__name__} {child.objectName()} ends at {right}")
+    return problems
+
+
+def test_the_details_pane_wraps_a_long_finding_to_a_narrow_pane(qtbot: QtBot) -> None:
+    pane = DetailsPane(StatusIcons(QApplication.palette(), 1.0))
+    qtbot.addWidget(pane)
+    pane.resize(DETAILS_MINIMUM_WIDTH, 600)
+    pane.show()
+    long_path = "app/" + "very_long_package_name/" * 12 + "views.py:12"
+    shown = entry()
+    assert shown.finding is not None
+    finding = replace(shown.finding, message=f"string-built SQL at {long_path} and more")
+    pane.show_entry(replace(shown, finding=finding))
+    QApplication.processEvents()
+    assert pane.width() == DETAILS_MINIMUM_WIDTH
+    assert overflow(pane) == []
+
+
+def test_the_details_pane_fits_a_narrow_window_with_the_review_dock_open(
+        qtbot: QtBot, make_window: Callable[..., MainWindow],
+        make_repo: Callable[..., Repo]) -> None:
+    repo = make_repo({"README.md": "# x\n", "requirements.txt": "requests\n"})
+    window = make_window()
+    with qtbot.waitSignal(window.scanner.finished, timeout=SCAN_TIMEOUT_MS):
+        window.start(repo.root)
+    window.resize(1000, 700)
+    window.show_reviews()
+    assert window.items.select("guitest.flask")
+    window.details.answer.choose(AnswerValue.MET)  # the form grows its justification label
+    QApplication.processEvents()
+    assert window.width() == 1000 and window.review_dock.isVisible()
+    assert window.details.entry is not None
+    assert overflow(window.details) == []
+    assert window.details.answer.save.isVisibleTo(window.details)
