@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from textwrap import dedent
-
 import pytest
 
-from checklist_app.findings import Confidence, Finding, Outcome
-from tests.repos import Repo
+from checklist_app.findings import Confidence, Outcome
+from tests.detectors.expect import MakeRepo, RunDetector, check, src
 
-MakeRepo = Callable[..., Repo]
-RunDetector = Callable[..., Finding]
 PASS, FAIL = Outcome.PASS, Outcome.FAIL
 HIGH, MEDIUM = Confidence.HIGH, Confidence.MEDIUM
-
-
-def src(text: str) -> str:
-    """Source text whose first line is line 1."""
-    return dedent(text).lstrip("\n")
-
-
-def where(finding: Finding) -> list[str]:
-    return [e.location for e in finding.evidence]
-
-
-def check(finding: Finding, outcome: Outcome, confidence: Confidence,
-          evidence: list[str]) -> None:
-    assert (finding.outcome, finding.confidence, where(finding)) == (
-        outcome, confidence, evidence), finding.message
 
 
 # --- advanced.async ------------------------------------------------------------------------------

@@ -4,36 +4,15 @@ and exact evidence."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
-from textwrap import dedent
 
 import pytest
 
 from checklist_app.detectors.database import find_models
-from checklist_app.findings import Confidence, Finding, Outcome
+from checklist_app.findings import Confidence, Outcome
 from checklist_app.project import Project
 from checklist_app.project.pyindex import Resolver, index_module
 from checklist_app.project.query_loops import LoopKind, find_loop_queries, may_hold_queries
-from tests.repos import Repo
-
-MakeRepo = Callable[..., Repo]
-RunDetector = Callable[..., Finding]
-
-
-def src(text: str) -> str:
-    """Source text whose first line is line 1."""
-    return dedent(text).lstrip("\n")
-
-
-def where(finding: Finding) -> list[str]:
-    return [e.location for e in finding.evidence]
-
-
-def check(finding: Finding, outcome: Outcome, confidence: Confidence,
-          evidence: list[str]) -> None:
-    assert (finding.outcome, finding.confidence, where(finding)) == (
-        outcome, confidence, evidence), finding.message
-
+from tests.detectors.expect import MakeRepo, RunDetector, check, src, where
 
 PASS, FAIL = Outcome.PASS, Outcome.FAIL
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from textwrap import dedent
-
 import pytest
 
 from checklist_app.detectors import registered
 from checklist_app.detectors.organization import is_test_path
-from checklist_app.findings import Confidence, Finding, Outcome
+from checklist_app.findings import Confidence, Outcome
 from checklist_app.project import Project
-from tests.repos import Repo
-
-MakeRepo = Callable[..., Repo]
-RunDetector = Callable[..., Finding]
-
-
-def src(text: str) -> str:
-    """Source text whose first line is line 1."""
-    return dedent(text).lstrip("\n")
-
-
-def where(finding: Finding) -> list[str]:
-    return [e.location for e in finding.evidence]
-
-
-def check(finding: Finding, outcome: Outcome, confidence: Confidence,
-          evidence: list[str]) -> None:
-    assert (finding.outcome, finding.confidence, where(finding)) == (
-        outcome, confidence, evidence), finding.message
-
+from tests.detectors.expect import MakeRepo, RunDetector, check, src
 
 PASS, FAIL, UNKNOWN = Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
