@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -288,7 +289,8 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"{TOOL_NAME}: the scan was not saved; use --no-save to scan without the "
                   "database", file=err)
             return EXIT_USAGE
-    text = _render(progress, args.format)
+    width = shutil.get_terminal_size().columns if out.isatty() and not args.output else None
+    text = _render(progress, args.format, width)
     if args.output:
         try:
             args.output.write_text(text, encoding="utf-8")
@@ -398,14 +400,15 @@ def _history(workspace: Workspace, project: ProjectRecord, item_id: str | None,
     return EXIT_OK
 
 
-def _render(progress: object, format_: str) -> str:
-    """The report as text that always encodes as UTF-8 (odd file names shown escaped)."""
+def _render(progress: object, format_: str, width: int | None = None) -> str:
+    """The report as text that always encodes as UTF-8 (odd file names shown escaped).
+    `width`: the terminal's, to fit the text table to it."""
     from checklist_app.findings import printable
 
-    return printable(_render_format(progress, format_))
+    return printable(_render_format(progress, format_, width))
 
 
-def _render_format(progress: object, format_: str) -> str:
+def _render_format(progress: object, format_: str, width: int | None) -> str:
     from checklist_app.progress import Progress
 
     assert isinstance(progress, Progress)
@@ -423,7 +426,7 @@ def _render_format(progress: object, format_: str) -> str:
         return sarif_report.render(progress)
     from checklist_app.reports import text_report
 
-    return text_report.render(progress)
+    return text_report.render(progress, width)
 
 
 def _rules_check(dirs: list[Path], out: TextIO, err: TextIO) -> int:

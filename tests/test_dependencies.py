@@ -85,3 +85,8 @@ def test_pip_compile_output_with_hashes_is_pinned() -> None:
 def test_dev_names_are_whole_words() -> None:
     assert names("requirements-docker.txt", "gunicorn\n")[0][3] is False
     assert names("requirements-docs.txt", "sphinx\n")[0][3] is True
+
+
+def test_lines_point_at_the_dependency_not_a_longer_name() -> None:
+    text = '[project]\nname = "flaskr"\ndependencies = [\n    "flask",\n]\n'
+    assert names("pyproject.toml", text) == [("flask", "", 4, False, False)]

@@ -90,11 +90,13 @@ def parse_requirements(path: str, text: str) -> list[Dependency]:
 
 
 def _line_finder(text: str) -> Callable[[str], int]:
+    """The first line where `needle` stands as a whole name (`flask` is not in `flaskr`)."""
     lines = text.splitlines()
 
     def find(needle: str) -> int:
+        pattern = re.compile(r"(?<![\w.-])" + re.escape(needle.strip()) + r"(?![\w-])")
         for number, line in enumerate(lines, start=1):
-            if needle in line:
+            if pattern.search(line):
                 return number
         return 1
 

@@ -42,7 +42,8 @@ def _reason(entry: ItemProgress) -> str:
     return entry.finding.message
 
 
-def render(progress: Progress, width: int = 100) -> str:
+def render(progress: Progress, width: int | None = None) -> str:
+    """The table; with a `width` (a terminal's), reasons are cut to fit it, else kept whole."""
     lines: list[str] = []
     project = progress.project
     if project is not None:
@@ -53,13 +54,15 @@ def render(progress: Progress, width: int = 100) -> str:
         lines.append(project.root)
     lines.append(f"Overall  {tally_line(progress.tally)}")
     id_width = max((len(e.item.id) for e in progress.items), default=10)
-    reason_width = max(30, width - id_width - 24)
+    reason_width = max(40, width - id_width - 27) if width else 0
     for topic in progress.topics:
         lines.append("")
         lines.append(f"{topic.title}  {tally_line(topic.tally)}")
         for entry in topic.items:
             label = STATUS_LABEL[entry.status]
-            reason = textwrap.shorten(_reason(entry), reason_width, placeholder="…")
+            reason = " ".join(_reason(entry).split())
+            if reason_width and len(reason) > reason_width:
+                reason = textwrap.shorten(reason, reason_width, placeholder="…")
             confidence = confidence_words(entry.finding)
             lines.append(f"  {label:<8}{entry.item.id:<{id_width}}  {confidence:<15}{reason}")
             if entry.finding is not None:
