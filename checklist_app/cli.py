@@ -152,6 +152,9 @@ def _review_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser
     diff.add_argument("before", nargs="?", metavar="FROM",
                       help="a review id (default: the latest closed review)")
     diff.add_argument("after", nargs="?", metavar="TO", help="a review id or now (default)")
+    diff.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
+                      help="text (default), markdown, a self-contained html page, or json")
+    diff.add_argument("--output", type=Path, help="write the comparison to this file")
     listing = actions.add_parser("list", help="every review of the project")
     _store_args(listing)
 

@@ -8,13 +8,15 @@ closed review, a hostile answers file...).
 from __future__ import annotations
 
 import argparse
+import html
+import json
 from pathlib import Path
 from typing import TextIO
 
 from checklist_app import TOOL_NAME
 from checklist_app.answers_file import DEFAULT_NAME, MAX_BYTES, AnswersFileError
-from checklist_app.reports import review_report
-from checklist_app.reviews import Decision, TopicState
+from checklist_app.reports import html_report, review_report
+from checklist_app.reviews import Comparison, Decision, TopicState
 from checklist_app.storage import ProjectRecord, StoreError
 from checklist_app.workspace import AnswerRefused, Workspace, default_author
 
@@ -135,8 +137,10 @@ def _review(workspace: Workspace, project: ProjectRecord, args: argparse.Namespa
         before = _point(args.before) if args.before is not None else _last_closed(
             workspace, project)
         after = _point(args.after) if args.after is not None else None
-        out.write(review_report.comparison_text(
-            workspace.compare(project, before, after)))
+        comparison = workspace.compare(project, before, after)
+        _write(_comparison(comparison, args.format, project.name), args.output, out)
+        if args.output is not None:
+            print(f"wrote {args.output}", file=err)
         return EXIT_OK
     reviews = workspace.reviews(project)
     if not reviews:
@@ -147,6 +151,22 @@ def _review(workspace: Workspace, project: ProjectRecord, args: argparse.Namespa
         print(f"{review_report.review_heading(review)}; {approved}/{len(states)} topics "
               "approved", file=out)
     return EXIT_OK
+
+
+def _comparison(comparison: Comparison, format_: str, name: str) -> str:
+    """The comparison of two points as a report of its own."""
+    if format_ == "json":
+        data = review_report.comparison_dict(comparison)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if format_ == "html":
+        title = html.escape(f"Flask checklist comparison: {name}")
+        return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}'
+                f"</title><style>{html_report.CSS}</style></head><body><h1>{title}</h1>"
+                f"{review_report.comparison_html(comparison)}</body></html>\n")
+    text = review_report.comparison_text(comparison)
+    if format_ == "markdown":  # an indented block: nothing in it is read as markup
+        return "".join(f"    {line}\n" for line in text.splitlines())
+    return text
 
 
 def _point(text: str) -> int | None:

@@ -103,6 +103,28 @@ def test_review_diff_between_a_review_and_now(
     assert (code, err) == (2, "checklist-app: 'x' is neither a review id nor now\n")
 
 
+def test_review_diff_as_a_report_file(root: str, db: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "review", "start", root, "--title", "1.0", "--db", db)
+    run(capsys, "review", "close", root, "--db", db)
+    run(capsys, "answer", root, "security.https", "--met", "--justification", "<b>LB</b>",
+        "--author", "Ann", "--db", db)
+    page = tmp_path / "diff.html"
+    code, out, err = run(capsys, "review", "diff", root, "1", "now", "--format", "html",
+                         "--output", str(page), "--db", db)
+    assert (code, out, err) == (0, "", f"wrote {page}\n")
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "<code>security.https</code>" in text
+    assert "&lt;b&gt;LB&lt;/b&gt;" in text and "<b>LB</b>" not in text
+    code, out, _ = run(capsys, "review", "diff", root, "1", "now", "--format", "json",
+                       "--db", db)
+    data = json.loads(out)
+    assert code == 0 and "security.https" in json.dumps(data)
+    code, out, _ = run(capsys, "review", "diff", root, "1", "now", "--format", "markdown",
+                       "--db", db)
+    assert all(line.startswith("    ") for line in out.splitlines())
+
+
 @pytest.mark.parametrize("format_", ["html", "markdown", "json", "sarif", "csv"])
 def test_report_in_every_format(root: str, db: str, tmp_path: Path, format_: str,
                                 capsys: pytest.CaptureFixture[str]) -> None:
