@@ -48,36 +48,35 @@ class FileListing:
     """Files that exist but are not read, with the reason."""
 
 
-def _inside(root: Path, target: Path) -> bool:
-    try:
-        target.relative_to(root)
-    except ValueError:
-        return False
-    return True
+def _inside(root: str, target: str) -> bool:
+    """`target` (resolved) is `root` (resolved) or inside it."""
+    return target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
-def _real_folder(root: Path, folder: str, real_folders: dict[str, Path | None]) -> Path | None:
+def _real_folder(root: str, folder: str, real_folders: dict[str, str | None]) -> str | None:
     """The folder with every link on its way resolved (None when it cannot be), remembered."""
     if folder not in real_folders:
         try:
-            real_folders[folder] = (root / folder).resolve(strict=True)
-        except (OSError, RuntimeError):
+            real_folders[folder] = os.path.realpath(os.path.join(root, folder), strict=True)
+        except OSError:
             real_folders[folder] = None
     return real_folders[folder]
 
 
 def _vet(
-    root: Path, relative: str, real_folders: dict[str, Path | None] | None = None
+    root: Path, relative: str, real_folders: dict[str, str | None] | None = None
 ) -> Skipped | None:
     """None when the file can be read; otherwise why not. `root` is resolved.
 
     The whole path is resolved, not only its last part: a folder on the way that is a link out
     of the project (a tracked `lib/app.py` whose `lib` was replaced by a link) is refused too.
     `real_folders` remembers resolved folders across the files of one listing.
+    (Plain strings and `os` calls rather than `pathlib`: this runs for every listed file.)
     """
-    path = root / relative
+    base = str(root)
+    path = os.path.join(base, relative)
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except OSError as error:
         if error.errno == errno.ELOOP:
             return Skipped(relative, "symbolic link loop")
@@ -85,26 +84,24 @@ def _vet(
     is_link = stat.S_ISLNK(info.st_mode)
     if is_link:
         try:
-            target = path.resolve(strict=True)
-        except RuntimeError:  # Python before 3.13 reports a loop this way
-            return Skipped(relative, "symbolic link loop")
+            target = os.path.realpath(path, strict=True)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 return Skipped(relative, "symbolic link loop")
             return Skipped(relative, "broken symbolic link")
     else:
         folder, _, name = relative.rpartition("/")
-        real_folder = _real_folder(root, folder, {} if real_folders is None else real_folders)
+        real_folder = _real_folder(base, folder, {} if real_folders is None else real_folders)
         if real_folder is None:
             return Skipped(relative, "listed but missing on disk")
-        target = real_folder / name
-    if not _inside(root, target):
+        target = os.path.join(real_folder, name)
+    if not _inside(base, target):
         if is_link:
             return Skipped(relative, "symbolic link points outside the project")
         return Skipped(relative, "reached through a symbolic link that points outside the project")
     if is_link:
         try:
-            info = target.stat()
+            info = os.stat(target)
         except OSError:
             return Skipped(relative, "broken symbolic link")
     if stat.S_ISDIR(info.st_mode):
@@ -128,7 +125,7 @@ def from_paths(root: Path, candidates: list[str]) -> FileListing:
     root = root.resolve()
     paths: list[str] = []
     skipped: list[Skipped] = []
-    real_folders: dict[str, Path | None] = {}
+    real_folders: dict[str, str | None] = {}
     for relative in candidates:
         if _has_skipped_part(relative):
             continue
