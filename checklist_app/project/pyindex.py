@@ -198,59 +198,100 @@ class Resolver:
             self.aliases.setdefault(imported.alias, qualified)
 
     def name(self, node: ast.expr) -> str:
-        text = dotted(node)
-        if text is None:
-            return ""
-        head, dot, rest = text.partition(".")
-        target = self.aliases.get(head)
-        if target is None:
-            return text
-        return target + dot + rest
+        kind = type(node)
+        if kind is ast.Name:  # the common case, without building the dotted text
+            head: str = node.id  # type: ignore[attr-defined]
+            return self.aliases.get(head, head)
+        if kind is not ast.Attribute:
+            text = dotted(node)
+            if text is None:
+                return ""
+            head, dot, rest = text.partition(".")
+            target = self.aliases.get(head)
+            return text if target is None else target + dot + rest
+        names: list[str] = []
+        current: ast.expr = node
+        while type(current) is ast.Attribute:
+            names.append(current.attr)
+            current = current.value
+        if type(current) is ast.Name:
+            head = current.id
+            head = self.aliases.get(head, head)
+        else:
+            inner = dotted(current)
+            if inner is None:
+                return ""
+            first, dot, rest = inner.partition(".")
+            target = self.aliases.get(first)
+            if target is not None:
+                inner = target + dot + rest
+            head = inner  # `a.b.c` as far as the call, now resolved
+        names.append(head)
+        names.reverse()
+        return ".".join(names)
 
     def value(self, node: ast.expr) -> Value:
         """The summary of an expression; equal summaries are one shared object."""
-        made = self._summary(node)
-        key = (made.kind, made.name, type(made.const), made.const)
-        return self._values.setdefault(key, made)
+        kind, name, const = self._summary(node)
+        key = (kind, name, type(const), const)
+        made = self._values.get(key)
+        if made is None:
+            made = self._values[key] = Value(kind, name, const)
+        return made
 
-    def _summary(self, node: ast.expr) -> Value:
-        if isinstance(node, ast.Constant):
-            const = node.value
+    def _summary(self, node: ast.expr) -> tuple[ValueKind, str, Const]:
+        """(kind, name, const) of the Value for an expression."""
+        node_kind = type(node)
+        if node_kind is ast.Constant:
+            const = node.value  # type: ignore[attr-defined]
             if isinstance(const, str) and len(const) > MAX_CONST_TEXT:
                 const = const[:MAX_CONST_TEXT]
             if isinstance(const, bytes):
                 const = const[:MAX_CONST_TEXT].decode("latin-1")
             if not isinstance(const, str | int | float | bool) and const is not None:
-                return Value(ValueKind.OTHER)
-            return Value(ValueKind.CONST, const=const)
-        if isinstance(node, ast.Name | ast.Attribute):
-            return Value(ValueKind.NAME, self.name(node))
-        if isinstance(node, ast.JoinedStr):
-            if all(isinstance(part, ast.Constant) for part in node.values):
-                return Value(ValueKind.CONST, const="".join(
-                    str(part.value) for part in node.values if isinstance(part, ast.Constant)))
-            return Value(ValueKind.FSTRING)
-        if isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.Mod) and _is_text(node.left):
-                return Value(ValueKind.PERCENT)
-            if isinstance(node.op, ast.Add) and (_is_text(node.left) or _is_text(node.right)
-                                                 or isinstance(node.left, ast.BinOp)):
-                return Value(ValueKind.CONCAT)
-            return Value(ValueKind.OTHER)
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr == "format" and _is_text(func.value):
-                return Value(ValueKind.FORMAT)
-            return Value(ValueKind.CALL, self.name(func))
-        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
-            return Value(ValueKind.COLLECTION)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
-            inner = self._summary(node.operand)
-            if isinstance(node.op, ast.Not) and inner.kind is ValueKind.CONST:
-                return Value(ValueKind.CONST, const=not inner.const)
-            if isinstance(node.op, ast.USub) and isinstance(inner.const, int | float):
-                return Value(ValueKind.CONST, const=-inner.const)
-        return Value(ValueKind.OTHER)
+                return _OTHER
+            return ValueKind.CONST, "", const
+        if node_kind is ast.Name or node_kind is ast.Attribute:
+            return ValueKind.NAME, self.name(node), None
+        if node_kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute and func.attr == "format" and _is_text(func.value):
+                return _FORMAT
+            return ValueKind.CALL, self.name(func), None
+        if node_kind is ast.JoinedStr:
+            values = node.values  # type: ignore[attr-defined]
+            if all(isinstance(part, ast.Constant) for part in values):
+                return ValueKind.CONST, "", "".join(
+                    str(part.value) for part in values if isinstance(part, ast.Constant))
+            return _FSTRING
+        if node_kind is ast.BinOp:
+            op = node.op  # type: ignore[attr-defined]
+            left = node.left  # type: ignore[attr-defined]
+            if isinstance(op, ast.Mod) and _is_text(left):
+                return _PERCENT
+            if isinstance(op, ast.Add) and (_is_text(left) or _is_text(node.right)  # type: ignore[attr-defined]
+                                            or isinstance(left, ast.BinOp)):
+                return _CONCAT
+            return _OTHER
+        if node_kind is ast.List or node_kind is ast.Tuple or node_kind is ast.Set \
+                or node_kind is ast.Dict:
+            return _COLLECTION
+        if node_kind is ast.UnaryOp and isinstance(node.operand, ast.Constant):  # type: ignore[attr-defined]
+            inner_kind, _, inner_const = self._summary(node.operand)  # type: ignore[attr-defined]
+            op = node.op  # type: ignore[attr-defined]
+            if isinstance(op, ast.Not) and inner_kind is ValueKind.CONST:
+                return ValueKind.CONST, "", not inner_const
+            if isinstance(op, ast.USub) and isinstance(inner_const, int | float):
+                return ValueKind.CONST, "", -inner_const
+        return _OTHER
+
+
+_OTHER: tuple[ValueKind, str, Const] = (ValueKind.OTHER, "", None)
+_FORMAT: tuple[ValueKind, str, Const] = (ValueKind.FORMAT, "", None)
+_FSTRING: tuple[ValueKind, str, Const] = (ValueKind.FSTRING, "", None)
+_PERCENT: tuple[ValueKind, str, Const] = (ValueKind.PERCENT, "", None)
+_CONCAT: tuple[ValueKind, str, Const] = (ValueKind.CONCAT, "", None)
+_COLLECTION: tuple[ValueKind, str, Const] = (ValueKind.COLLECTION, "", None)
 
 
 def _is_text(node: ast.expr) -> bool:
@@ -290,18 +331,19 @@ class _Scopes:
         self.guards: list[tuple[int, int]] = []
 
     def enclosing(self, line: int) -> str | None:
-        best: Function | None = None
-        position = bisect.bisect_right(self.starts, line)
-        for function in reversed(self.functions[:position]):
-            if function.line <= line <= function.end_line and (
-                best is None or function.line > best.line
-            ):
-                best = function
-                break
-        return best.qualname if best else None
+        # The innermost enclosing function is the one starting last at or before the line.
+        functions = self.functions
+        for position in range(bisect.bisect_right(self.starts, line) - 1, -1, -1):
+            function = functions[position]
+            if line <= function.end_line:
+                return function.qualname
+        return None
 
     def guarded(self, line: int) -> bool:
-        return any(start <= line <= end for start, end in self.guards)
+        for start, end in self.guards:
+            if start <= line <= end:
+                return True
+        return False
 
 
 def _is_main_guard(node: ast.If) -> bool:
@@ -321,6 +363,9 @@ def _definitions(
 ) -> None:
     """Walk statement bodies (not expressions) to name functions and classes with their nesting."""
     for node in body:
+        kind = type(node)
+        if kind not in _DEFINITION_KINDS:
+            continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             qualname = prefix + node.name
             params = tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args,
@@ -359,6 +404,13 @@ def _definitions(
                              decorators, scopes, decorator_nodes)
 
 
+_DEFINITION_KINDS = frozenset({
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try, ast.With,
+    ast.AsyncWith, ast.For, ast.AsyncFor, ast.While,
+})
+"""Statements that `_definitions` looks at or into; any other statement is passed over."""
+
+
 def _decorator_callee(node: ast.expr) -> ast.expr:
     return node.func if isinstance(node, ast.Call) else node
 
@@ -374,8 +426,9 @@ def _decorators(nodes: list[ast.expr], target: str, resolver: Resolver) -> list[
 
 
 def _call(node: ast.Call, resolver: Resolver, function: str | None, guarded: bool) -> Call:
-    args = tuple(resolver.value(a) for a in node.args)
-    keywords = tuple((k.arg or "**", resolver.value(k.value)) for k in node.keywords)
+    value = resolver.value
+    args = tuple([value(a) for a in node.args])
+    keywords = tuple([(k.arg or "**", value(k.value)) for k in node.keywords])
     return Call(resolver.name(node.func), node.lineno, args, keywords, function, guarded)
 
 
@@ -403,30 +456,77 @@ def index_module(path: str, source: str) -> ModuleIndex:
         return ModuleIndex(path, module, line_count, "too deeply nested to analyse")
 
 
+_NOT_NODES = frozenset({
+    "ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module", "level", "kind",
+    "type_comment", "is_async", "conversion", "simple", "tag", "lineno", "rest", "kwd_attrs",
+})
+"""Fields that never hold a call, an assignment or an import (names, operators, contexts)."""
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Node type -> the fields the collecting walk follows (filled on first sight of a type)."""
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    if not issubclass(kind, ast.AST) or kind in (ast.Constant, ast.MatchSingleton):
+        fields: tuple[str, ...] = ()
+    else:
+        fields = tuple(f for f in kind._fields if f not in _NOT_NODES)
+    _CHILD_FIELDS[kind] = fields
+    return fields
+
+
+def _collect(
+    tree: ast.Module,
+) -> tuple[list[ast.Call], list[ast.stmt], list[ast.Import | ast.ImportFrom]]:
+    """The calls, assignments and imports of a module, in `ast.walk`'s breadth-first order.
+
+    The queue may also hold non-node field values (None, text); they have no fields and are
+    skipped, so the order of the nodes is exactly that of `ast.walk`.
+    """
+    calls: list[ast.Call] = []
+    assigns: list[ast.stmt] = []
+    imports: list[ast.Import | ast.ImportFrom] = []
+    queue: list[object] = [tree]
+    fields_of = _CHILD_FIELDS
+    call_kind, import_kind, from_kind = ast.Call, ast.Import, ast.ImportFrom
+    assign_kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+    for node in queue:  # the loop sees what is appended while it runs
+        kind = type(node)
+        if kind is call_kind:
+            calls.append(node)  # type: ignore[arg-type]
+        elif kind in assign_kinds:
+            assigns.append(node)  # type: ignore[arg-type]
+        elif kind is import_kind or kind is from_kind:
+            imports.append(node)  # type: ignore[arg-type]
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for field_name in fields:
+            child = getattr(node, field_name, None)
+            if type(child) is list:
+                queue.extend(child)
+            elif child is not None:
+                queue.append(child)
+    return calls, assigns, imports
+
+
 def _index_tree(
     path: str, module: str, package: str, lines: int, tree: ast.Module, source: str
 ) -> ModuleIndex:
     imports: list[Import] = []
-    calls: list[ast.Call] = []
-    assigns: list[ast.stmt] = []
-    for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Call:
-            calls.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
-            assigns.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Import:
-            for alias in node.names:  # type: ignore[attr-defined]
+    calls, assigns, import_nodes = _collect(tree)
+    for statement in import_nodes:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
                 local = alias.asname or alias.name.partition(".")[0]
-                imports.append(Import(alias.name, None, local,
-                                      node.lineno))  # type: ignore[attr-defined]
-        elif kind is ast.ImportFrom:
-            base = _absolute_module(node.module, node.level, package)  # type: ignore[attr-defined]
-            for alias in node.names:  # type: ignore[attr-defined]
+                imports.append(Import(alias.name, None, local, statement.lineno))
+        else:
+            base = _absolute_module(statement.module, statement.level, package)
+            for alias in statement.names:
                 if alias.name == "*":
                     continue
                 imports.append(Import(base, alias.name, alias.asname or alias.name,
-                                      node.lineno))  # type: ignore[attr-defined]
+                                      statement.lineno))
     resolver = Resolver(imports)
     functions: list[Function] = []
     classes: list[Class] = []
@@ -437,10 +537,11 @@ def _index_tree(
                  decorator_calls)
     scopes.functions = sorted(functions, key=lambda f: f.line)
     scopes.starts = [f.line for f in scopes.functions]
-    call_values = tuple(
-        _call(node, resolver, scopes.enclosing(node.lineno), scopes.guarded(node.lineno))
+    enclosing, guarded = scopes.enclosing, scopes.guarded
+    call_values = tuple([
+        _call(node, resolver, enclosing(node.lineno), guarded(node.lineno))
         for node in calls if id(node) not in decorator_calls
-    )
+    ])
     class_bodies = _class_body_lines(tree)
     assignments: list[Assignment] = []
     for node in assigns:
