@@ -554,26 +554,140 @@ def _recall(project: Project, kind: str, key: str) -> object | None:
         return None
 
 
-def _list_blobs(project: Project, since: str | None) -> list[_Blob] | None:
+def _list_blobs(project: Project, since: str | None, latest: dict[str, str]
+                ) -> _Listing | None:
     """Every distinct blob reachable from HEAD (and not from `since`) that is small enough, with
-    the first path git met it at; None when git cannot list them."""
+    the first path git met it at, each one read as git lists it (with `latest`, the version of
+    its path read last, before the first one); None when git cannot list them."""
     base = ["rev-list", "--objects", "--missing=allow-any"]
     revisions = ["HEAD", f"^{since}"] if since else ["HEAD"]
     for extra in (f"--filter=combine:object:type=blob+blob:limit={MAX_BLOB_BYTES}",
                   f"--filter=blob:limit={MAX_BLOB_BYTES}"):
-        done = project.git.run([*base, extra, *revisions, "--"])
-        if done.status == 0:
-            break
-    else:
-        return None
-    blobs = []
-    for raw in done.out.split(b"\n"):
-        sha, space, path = raw.partition(b" ")
-        if not space or not path or len(sha) != 40:
-            continue
-        blobs.append(_Blob(sha.decode("ascii", "replace"),
-                           path.decode("utf-8", "surrogateescape")))
-    return blobs
+        listing = _list_and_sniff(project, [*base, extra, *revisions, "--"], latest)
+        if listing is not None:
+            return listing
+    return None
+
+
+@dataclass(slots=True)
+class _Listing:
+    """What the listing read: every blob listed, and for those whose content is scanned, which
+    were read, which are empty, and which may hold a secret (`_may_hold_secret`), with their
+    size; within `KEEP_BYTES`, their content and that of the versions read as a base."""
+
+    blobs: list[_Blob]
+    present: set[str]
+    empty: set[str]
+    suspects: dict[str, int]
+    kept: dict[str, bytes]
+
+
+KEEP_BYTES = 64 * 1024 * 1024
+"""How much content of the blobs that may hold a secret is kept from the listing; the rest is
+read again."""
+
+
+def _list_and_sniff(project: Project, args: list[str], latest: dict[str, str]
+                    ) -> _Listing | None:
+    """Runs the listing `git rev-list --objects` and reads each blob whose content is scanned as
+    soon as git lists it (one `git cat-file --batch` fed while the listing goes on); a blob that
+    cannot hold a secret is not kept. None when the listing fails."""
+    process = project.git.stream(args)
+    stdout = process.stdout
+    assert stdout is not None
+    blobs: list[_Blob] = []
+    paths: dict[str, str] = {}
+    based: set[str] = set()
+    bases: set[str] = set()
+
+    def listed() -> Iterator[str]:
+        for raw in stdout:
+            sha, space, path = raw[:-1].partition(b" ") if raw.endswith(b"\n") \
+                else raw.partition(b" ")
+            if not space or not path or len(sha) != 40:
+                continue
+            blob = _Blob(sha.decode("ascii", "replace"), path.decode("utf-8", "surrogateescape"))
+            blobs.append(blob)
+            if content_scanned(blob.path):
+                if blob.path in latest and blob.path not in based:
+                    based.add(blob.path)
+                    bases.add(latest[blob.path])
+                    yield latest[blob.path]
+                paths[blob.sha] = blob.path
+                yield blob.sha
+
+    listing = _Listing(blobs, set(), set(), {}, {})
+    kinds: dict[str, tuple[tuple[bytes, ...], tuple[bytes, ...]]] = {}
+    kept = 0
+    try:
+        for sha, content in _read(project, listed()):
+            listing.present.add(sha)
+            if sha in bases and sha not in listing.kept \
+                    and kept + len(content) <= KEEP_BYTES:
+                listing.kept[sha] = content
+                kept += len(content)
+            if sha not in paths:
+                continue
+            if not content:
+                listing.empty.add(sha)
+                continue
+            path = paths[sha]
+            tokens = kinds.get(path)
+            if tokens is None:
+                tokens = kinds[path] = _SNIFF[(is_config_like(path),
+                                              not (is_test_path(path) or is_documentation(path)))]
+            if _may_hold_secret(tokens, content):
+                listing.suspects[sha] = len(content)
+                if sha not in listing.kept and kept + len(content) <= KEEP_BYTES:
+                    listing.kept[sha] = content
+                    kept += len(content)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        status = process.wait()
+        stdout.close()
+        if process.stderr is not None:
+            process.stderr.close()
+    return listing if status == 0 else None
+
+
+def _sniff_table() -> dict[tuple[bool, bool], tuple[tuple[bytes, ...], tuple[bytes, ...]]]:
+    """For (configuration file, guesses run): the tokens looked for as they are and the tokens
+    looked for in the lower-cased text; a blob with none of them holds no secret the rules
+    find (every rule starts at one of its tokens). A token holding another one is left out."""
+    table = {}
+    for config in (False, True):
+        for guesses in (False, True):
+            plain: set[bytes] = set()
+            folded: set[bytes] = set()
+            for token, is_folded, _rules, _context, certain, config_only in _TOKENS:
+                if (config_only and not config) or not (certain or guesses):
+                    continue
+                (folded if is_folded else plain).add(token)
+            lower = tuple(sorted(t for t in folded if not any(o != t and o in t for o in folded)))
+            exact = tuple(sorted(t for t in plain
+                                 if not any(o != t and o in t for o in plain)
+                                 and not any(o in t.lower() for o in lower)))
+            table[(config, guesses)] = (exact, lower)
+    return table
+
+
+_SNIFF = _sniff_table()
+
+
+def _may_hold_secret(tokens: tuple[tuple[bytes, ...], tuple[bytes, ...]], content: bytes
+                     ) -> bool:
+    """Whether `scan_blob_change` can find anything in `content`, whatever it is compared with:
+    not when it is binary or holds none of the tokens the rules start at."""
+    if b"\0" in content[:BINARY_SNIFF]:
+        return False
+    exact, lower = tokens
+    if any(token in content for token in exact):
+        return True
+    if not lower:
+        return False
+    lowered = content.lower()
+    return any(token in lowered for token in lower)
 
 
 def _by_path(blobs: list[_Blob]) -> list[_Blob]:
@@ -658,11 +772,11 @@ def _scan_new_blobs(project: Project, base: tuple[str, _ContentScan] | None
     Each new version is compared with the version of its path read before it (the ancestor's
     last one, read again as a base only)."""
     since, earlier = base if base is not None else (None, _ContentScan((), 0, ()))
-    listed = _list_blobs(project, since)
-    if listed is None:
-        return None
-    wanted = [b for b in _by_path(listed) if content_scanned(b.path)]
     latest = dict(earlier.latest)
+    listing = _list_blobs(project, since, latest)
+    if listing is None:
+        return None
+    wanted = [b for b in _by_path(listing.blobs) if content_scanned(b.path)]
     new_shas = {b.sha for b in wanted}
     order: list[tuple[str, str, bool]] = []  # (sha, path, read only as a base)
     for blob in wanted:
@@ -670,30 +784,63 @@ def _scan_new_blobs(project: Project, base: tuple[str, _ContentScan] | None
                 and latest[blob.path] not in new_shas:
             order.append((latest[blob.path], blob.path, True))
         order.append((blob.sha, blob.path, False))
+    present, empty, suspects, kept = listing.present, listing.empty, listing.suspects, \
+        listing.kept
+    # Only the versions that may hold a secret are scanned (the others give nothing); those
+    # not kept are read again, with the version a large one is compared with.
+    fetch: set[int] = set()
+    previous_index, previous_path = -1, ""
+    for index, (sha, path, only_base) in enumerate(order):
+        if sha not in present:
+            continue
+        if not only_base:
+            if sha in empty:
+                continue
+            if sha in suspects:
+                if sha not in kept:
+                    fetch.add(index)
+                if suspects[sha] > SMALL_BLOB and path == previous_path \
+                        and order[previous_index][0] not in kept:
+                    fetch.add(previous_index)
+        previous_index, previous_path = index, path
+    fetched = _read(project, (order[i][0] for i in sorted(fetch))) if fetch else iter(())
     found = list(earlier.found)
     seen = {(f.path, f.kind, f.excerpt) for f in found}
     previous_path, previous = "", b""
     count = 0
-    steps = iter(order)
-    for sha, content in _read(project, (sha for sha, _, _ in order)):
-        step = next((step for step in steps if step[0] == sha), None)  # missing ones skipped
-        if step is None:
-            break
-        _, path, only_base = step
-        if only_base:
-            previous_path, previous = path, content
-            continue
-        count += 1
-        latest[path] = sha
-        if not content:
-            continue
-        compared = previous if path == previous_path else None
-        for hit in scan_blob_change(path, compared, content):
-            key = (path, hit.kind, hit.excerpt)
-            if key not in seen:  # the same line in a later version: reported once, oldest
-                seen.add(key)
-                found.append(_Found(hit.kind, path, sha, hit.line, hit.excerpt, hit.certain))
-        previous_path, previous = path, content
+    try:
+        pending = next(fetched, None)
+        for index, (sha, path, only_base) in enumerate(order):
+            if sha not in present:
+                continue
+            content = kept.get(sha)
+            if index in fetch:
+                if pending is None or pending[0] != sha:
+                    return None  # read when listed, but not now
+                content = pending[1]
+                pending = next(fetched, None)
+            if only_base:
+                previous_path, previous = path, content or b""
+                continue
+            count += 1
+            latest[path] = sha
+            if sha in empty:
+                continue
+            if sha in suspects and content is not None:
+                current = content
+                compared = previous if path == previous_path else None
+                for hit in scan_blob_change(path, compared, current):
+                    key = (path, hit.kind, hit.excerpt)
+                    if key not in seen:  # the same line in a later version: reported once
+                        seen.add(key)
+                        found.append(_Found(hit.kind, path, sha, hit.line, hit.excerpt,
+                                            hit.certain))
+                content = current
+            previous_path, previous = path, content or b""
+    finally:
+        close = getattr(fetched, "close", None)
+        if close is not None:
+            close()
     return _ContentScan(tuple(found), earlier.read + count, tuple(sorted(latest.items())))
 
 

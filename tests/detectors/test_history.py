@@ -431,3 +431,18 @@ def test_only_changes_near_columns_need_parsing() -> None:
     assert may_change_schema(old, old.replace(b"nullable=False", b"nullable=True"))
     assert not may_change_schema(old + b"\n\ndef helper():\n    return 1\n",
                                  old + b"\n\ndef helper():\n    return 2\n")
+
+
+def test_versions_read_again_find_what_versions_kept_find(
+        make_repo: MakeRepo, run_detector: RunDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file whose plain versions hold no token is compared with the version before it
+    whether the listing kept the contents (`KEEP_BYTES`) or they are read again."""
+    filler = "".join(f"value_{n} = {n}\n" for n in range(2000))
+    repo = make_repo({"app/big.py": filler, "app/other.py": "x = 1\n"})
+    repo.commit({"app/big.py": filler + "y = 2\n"}, "plain")
+    added = repo.commit({"app/big.py": filler + f'KEY = "{AWS_KEY}"\ny = 2\n'}, "key")
+    repo.commit({"app/big.py": filler + f'KEY = "{AWS_KEY}"\ny = 3\n'}, "later")
+    kept = run_detector("committed_secrets", repo.root)
+    monkeypatch.setattr(history, "KEEP_BYTES", 0)
+    again = run_detector("committed_secrets", repo.root)
+    assert located(kept) == located(again) == [("app/big.py", 2001, added)]
