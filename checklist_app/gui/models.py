@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -310,17 +310,17 @@ class ItemFilterModel(QSortFilterProxyModel):
         return -1
 
 
-# --- evidence -----------------------------------------------------------------------------------
+_Row = TypeVar("_Row")
 
 
-class EvidenceModel(QAbstractListModel):
-    EvidenceRole = _USER + 1
+class _RowsModel(QAbstractListModel, Generic[_Row]):
+    """A list model over a tuple of plain values, replaced all at once by `set_rows`."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: tuple[Evidence, ...] = ()
+        self._rows: tuple[_Row, ...] = ()
 
-    def set_rows(self, rows: tuple[Evidence, ...]) -> None:
+    def set_rows(self, rows: tuple[_Row, ...]) -> None:
         self.beginResetModel()
         self._rows = rows
         self.endResetModel()
@@ -328,10 +328,22 @@ class EvidenceModel(QAbstractListModel):
     def rowCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+    def _row(self, index: Index) -> _Row | None:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        evidence = self._rows[index.row()]
+        return self._rows[index.row()]
+
+
+# --- evidence -----------------------------------------------------------------------------------
+
+
+class EvidenceModel(_RowsModel[Evidence]):
+    EvidenceRole = _USER + 1
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        evidence = self._row(index)
+        if evidence is None:
+            return None
         if role == _DISPLAY:
             excerpt = " ".join(evidence.excerpt.split())
             if len(excerpt) > 120:
@@ -359,23 +371,11 @@ class HistoryLine:
     reason: str
 
 
-class HistoryModel(QAbstractListModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[HistoryLine, ...] = ()
-
-    def set_rows(self, rows: tuple[HistoryLine, ...]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
+class HistoryModel(_RowsModel[HistoryLine]):
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        line = self._row(index)
+        if line is None:
             return None
-        line = self._rows[index.row()]
         if role == _DISPLAY:
             text = f"{when_text(line.changed_at)}  {line.author}: {line.change}"
             return f"{text} — {line.reason}" if line.reason else text
@@ -396,26 +396,14 @@ class RecentProject:
     exists: bool
 
 
-class RecentProjectsModel(QAbstractListModel):
+class RecentProjectsModel(_RowsModel[RecentProject]):
     RootRole = _USER + 1
     ProjectRole = _USER + 2
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[RecentProject, ...] = ()
-
-    def set_rows(self, rows: tuple[RecentProject, ...]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        project = self._row(index)
+        if project is None:
             return None
-        project = self._rows[index.row()]
         if role == _DISPLAY:
             if not project.exists:
                 state = "folder not found"
