@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 the check failed (progress under --fail-under, invalid 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -236,15 +235,6 @@ def _date(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
 
 
-def _cache_dir() -> Path:
-    override = os.environ.get("CHECKLIST_APP_CACHE")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("flask-checklist"))
-
-
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from checklist_app.progress import build_progress
     from checklist_app.scan import ScanProgress, load_rules, scan_path
@@ -268,7 +258,9 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"\rscanning {progress.done}/{progress.total} {progress.item_id:<40}")
             err.flush()
 
-    cache_dir = None if args.no_cache else _cache_dir()
+    from checklist_app.project.cache import default_cache_dir
+
+    cache_dir = None if args.no_cache else default_cache_dir()
     if args.no_save:
         result = scan_path(root, checklists, cache_dir=cache_dir, on_progress=report)
         if show_progress:

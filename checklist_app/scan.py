@@ -7,7 +7,7 @@ scan goes on. It reports progress after each item and stops early when asked to 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,6 +174,3 @@ def scan_path(
     result = scan(project, checklists, on_progress=on_progress, should_cancel=should_cancel)
     return replace(result, duration_s=round(time.perf_counter() - started, 3))
 
-
-def item_ids(checklists: Checklists) -> Iterable[str]:
-    return (item.id for item in checklists.items)

@@ -8,7 +8,6 @@ opened the workspace. Database sessions never leave `storage/`.
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from checklist_app.answers_file import SharedAnswer, read_answers, write_answers
 from checklist_app.checklists import Checklists
 from checklist_app.findings import Answer, AnswerValue, ScanResult, Status
 from checklist_app.progress import Progress, build_progress, justification_problem
+from checklist_app.project.cache import default_cache_dir
 from checklist_app.project.git import Git
 from checklist_app.reports import full_report
 from checklist_app.reviews import (
@@ -120,15 +120,6 @@ def pinned_commit(root: Path) -> tuple[str | None, str | None, bool]:
     if nearest.status == 0:
         return commit, nearest.out.decode("utf-8", "replace").strip() or None, False
     return commit, None, False
-
-
-def default_cache_dir() -> Path:
-    override = os.environ.get("CHECKLIST_APP_CACHE")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("flask-checklist"))
 
 
 def default_author(root: Path) -> str:

@@ -21,11 +21,6 @@ def _listing(values: tuple[str, ...]) -> str:
     return ", ".join(values)
 
 
-def matches_any(name: str, patterns: tuple[str, ...]) -> bool:
-    """Whether a dotted name matches one of the shell-style patterns (`flask_caching.*`)."""
-    return any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
 @detector("file_exists")
 def file_exists(project: Project, paths: tuple[str, ...]) -> Finding:
     """Passes when any file matches one of `paths` (shell patterns, `*` crosses folders)."""

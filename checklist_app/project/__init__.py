@@ -117,6 +117,7 @@ class Project:
                 self._log = _LogReader(self.git, since)
         listing = self._list_files()
         self.files: tuple[str, ...] = listing.paths
+        self._listed = frozenset(listing.paths)
         for skipped in listing.skipped:
             self._notes.append(Note(f"skipped: {skipped.reason}", skipped.path))
 
@@ -143,15 +144,7 @@ class Project:
         return project_files.walk(self.root)
 
     def exists(self, path: str) -> bool:
-        return path in self._file_set
-
-    @property
-    def _file_set(self) -> frozenset[str]:
-        cached: frozenset[str] | None = getattr(self, "_files_frozen", None)
-        if cached is None:
-            cached = frozenset(self.files)
-            self._files_frozen = cached
-        return cached
+        return path in self._listed
 
     def glob(self, *patterns: str) -> list[str]:
         """Files whose path matches any of the shell-style patterns (`*` also crosses '/')."""
@@ -162,7 +155,7 @@ class Project:
         if path in self._texts:
             return self._texts[path]
         text: str | None = None
-        if path in self._file_set:
+        if path in self._listed:
             data = project_files.read_bytes(self.root, path)
             if data is None:
                 self._note(Note("skipped: could not be read", path))

@@ -123,6 +123,16 @@ def _write(path: Path, value: Any) -> None:
         return
 
 
+def default_cache_dir() -> Path:
+    """Where facts caches live: CHECKLIST_APP_CACHE, else the platform's user cache folder."""
+    override = os.environ.get("CHECKLIST_APP_CACHE")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("flask-checklist"))
+
+
 class FactsCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -208,6 +207,3 @@ def decode(data: bytes) -> str:
         data = data[3:]
     return data.decode("utf-8", errors="replace")
 
-
-def iter_python(paths: tuple[str, ...]) -> Iterator[str]:
-    return (p for p in paths if p.endswith(".py"))
