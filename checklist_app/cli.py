@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from checklist_app import TOOL_NAME, __version__
+from checklist_app.cli_args import missing_folder
 
 if TYPE_CHECKING:
     from checklist_app.storage import ProjectRecord
@@ -240,13 +241,10 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from checklist_app.scan import ScanProgress, load_rules, scan_path
 
     root: Path = args.path
-    if not root.is_dir():
-        print(f"{TOOL_NAME}: {root}: no such folder", file=err)
+    missing = missing_folder(root, args.rules)
+    if missing:
+        print(f"{TOOL_NAME}: {missing}", file=err)
         return EXIT_USAGE
-    for directory in args.rules:
-        if not directory.is_dir():
-            print(f"{TOOL_NAME}: --rules {directory}: no such folder", file=err)
-            return EXIT_USAGE
     checklists = load_rules(args.rules)
     for problem in checklists.problems:
         print(f"{TOOL_NAME}: warning: {problem}", file=err)

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from checklist_app import TOOL_NAME
 from checklist_app.answers_file import DEFAULT_NAME, MAX_BYTES, AnswersFileError
+from checklist_app.cli_args import missing_folder
 from checklist_app.reports import html_report, review_report
 from checklist_app.reviews import Comparison, Decision, TopicState
 from checklist_app.storage import ProjectRecord, StoreError
@@ -39,13 +40,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO,
         print(f"{TOOL_NAME}: a pdf report needs --output FILE", file=err)
         return EXIT_USAGE
     root: Path = args.path
-    if not root.is_dir():
-        print(f"{TOOL_NAME}: {root}: no such folder", file=err)
+    problem = missing_folder(root, args.rules)
+    if problem:
+        print(f"{TOOL_NAME}: {problem}", file=err)
         return EXIT_USAGE
-    for directory in args.rules:
-        if not directory.is_dir():
-            print(f"{TOOL_NAME}: --rules {directory}: no such folder", file=err)
-            return EXIT_USAGE
     try:
         with Workspace.open(args.db, args.rules, use_cache=False) as workspace:
             project = workspace.find_project(root)

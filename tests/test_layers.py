@@ -24,13 +24,16 @@ ALLOWED: dict[str, set[str]] = {
     "reports": {"findings", "checklists", "progress", "reviews"},
     "workspace": {"findings", "checklists", "project", "detectors", "scan", "progress",
                   "storage", "reports", "reviews", "answers_file"},
-    "cli": {"findings", "checklists", "project", "detectors", "scan", "progress", "storage",
+    "cli": {"cli_args", "findings", "checklists", "project", "detectors", "scan", "progress",
+            "storage",
             "reports", "workspace", "reviews", "answers_file", "cli_review"},
-    "cli_review": {"findings", "checklists", "progress", "storage", "reports", "workspace",
+    "cli_review": {"cli_args", "findings", "checklists", "progress", "storage", "reports",
+                   "workspace",
                    "reviews", "answers_file"},
     "gui": {"findings", "checklists", "project", "progress", "reports", "workspace", "scan",
             "demo", "reviews", "answers_file"},
     "demo": {"findings"},
+    "cli_args": set(),
 }
 
 
