@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from checklist_app.checklists import (
     BUILTIN_RULES_DIR,
@@ -20,9 +21,9 @@ from checklist_app.checklists import (
     Item,
     load_checklists,
 )
-from checklist_app.detectors import check_params, registered
+from checklist_app.detectors import check_params, registered, registered_facts
 from checklist_app.findings import Confidence, Finding, Outcome, ScanResult
-from checklist_app.project import Project
+from checklist_app.project import ModuleFact, Project
 from checklist_app.project.cache import FactsCache
 
 
@@ -42,6 +43,25 @@ def load_rules(extra_dirs: Sequence[Path] = (), include_builtin: bool = True) ->
     registered detectors."""
     dirs = ([BUILTIN_RULES_DIR] if include_builtin else []) + list(extra_dirs)
     return load_checklists(dirs, check_params)
+
+
+def facts_for(checklists: Checklists) -> tuple[ModuleFact[Any], ...]:
+    """The module facts that the detectors read: every declared one, and those that depend on
+    the parameters the checklists give, each once."""
+    detectors = registered()
+    found: dict[str, ModuleFact[Any]] = {fact.kind: fact for fact in registered_facts()}
+    for item in checklists.items:
+        for ref in (*item.applies_when, *item.detectors):
+            entry = detectors.get(ref.name)
+            if entry is None:
+                continue
+            try:
+                wanted = entry.facts_for(ref.kwargs)
+            except TypeError:  # parameters that do not fit: the detector run says so
+                continue
+            for fact in wanted:
+                found.setdefault(fact.kind, fact)
+    return tuple(found.values())
 
 
 class _Runner:
@@ -170,7 +190,7 @@ def scan_path(
     """Open the project at `root` (with the facts cache, when given) and scan it."""
     started = time.perf_counter()
     cache = FactsCache.for_project(cache_dir, root) if cache_dir is not None else None
-    project = Project(root, cache)
+    project = Project(root, cache, facts_for(checklists))
     result = scan(project, checklists, on_progress=on_progress, should_cancel=should_cancel)
     return replace(result, duration_s=round(time.perf_counter() - started, 3))
 

@@ -13,6 +13,12 @@ from checklist_app.detectors import (  # noqa: F401 - imported to register
     security,
     testing,
 )
-from checklist_app.detectors.registry import check_params, detector, registered
+from checklist_app.detectors.registry import (
+    check_params,
+    detector,
+    module_fact,
+    registered,
+    registered_facts,
+)
 
-__all__ = ["check_params", "detector", "registered"]
+__all__ = ["check_params", "detector", "module_fact", "registered", "registered_facts"]

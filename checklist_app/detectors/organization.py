@@ -53,8 +53,14 @@ def is_test_path(path: str) -> bool:
 
 
 def app_modules(project: Project) -> Iterator[ModuleIndex]:
-    """The parsed modules that are not tests."""
+    """The parsed modules that are not tests (full indexes: slow, see Project.modules)."""
     return (m for m in project.modules() if m.syntax_error is None and not is_test_path(m.path))
+
+
+def app_paths(project: Project) -> list[str]:
+    """The paths of the modules that parsed and are not tests, in path order."""
+    return [path for path, facts in project.parsed().items()
+            if facts.syntax_error is None and not is_test_path(path)]
 
 
 def not_found(project: Project, message: str, *evidence: Evidence,
@@ -62,8 +68,8 @@ def not_found(project: Project, message: str, *evidence: Evidence,
     """A practice looked for and not found: `fail`. When some modules (of the application, or
     of the tests with `in_tests`) could not be parsed, the practice may hide in them: the
     message says so and the confidence drops to low."""
-    broken = [m.path for m in project.modules()
-              if m.syntax_error is not None and is_test_path(m.path) == in_tests]
+    broken = [path for path, facts in project.parsed().items()
+              if facts.syntax_error is not None and is_test_path(path) == in_tests]
     if broken:
         kind = "test module(s)" if in_tests else "module(s)"
         message += f" ({len(broken)} {kind} could not be parsed and were not checked, " \
@@ -89,8 +95,8 @@ def python_digest(project: Project) -> str:
     """A key for the content of every Python module of the project, for facts computed from all
     of them (the models, the Flask layout): recomputed when any module changes."""
     digest = hashlib.sha1(usedforsecurity=False)
-    for module in project.modules():
-        digest.update(content_key(project, module.path).encode("ascii"))
+    for path in project.parsed():
+        digest.update(content_key(project, path).encode("ascii"))
     return digest.hexdigest()
 
 

@@ -7,6 +7,7 @@ so a typo fails when rules load, not in the middle of a scan.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -15,7 +16,9 @@ from types import NoneType, UnionType
 from typing import NewType, Protocol
 
 from checklist_app.findings import Finding
-from checklist_app.project import Project
+from checklist_app.project import ModuleFact, ModuleIndex, Project
+
+_Value = typing.TypeVar("_Value")
 
 Regex = NewType("Regex", str)
 """A parameter holding a regular expression; checked to compile when rules load."""
@@ -36,15 +39,25 @@ class Parameter:
     required: bool
 
 
+FactsFor = Callable[..., tuple[ModuleFact[typing.Any], ...]]
+"""The module facts a detector reads that depend on its parameters (such as the names of the
+calls to look for), from those parameters."""
+
+
 @dataclass(frozen=True, slots=True)
 class Detector:
     name: str
     function: Callable[..., Finding]
     doc: str
     parameters: tuple[Parameter, ...]
+    facts: FactsFor | None = None
 
     def run(self, project: Project, params: Mapping[str, object]) -> Finding:
         return self.function(project, **params)
+
+    def facts_for(self, params: Mapping[str, object]) -> tuple[ModuleFact[typing.Any], ...]:
+        """The facts that depend on the parameters; raises TypeError when they do not fit."""
+        return self.facts(**params) if self.facts is not None else ()
 
 
 class DuplicateDetectorError(Exception):
@@ -54,8 +67,11 @@ class DuplicateDetectorError(Exception):
 _REGISTRY: dict[str, Detector] = {}
 
 
-def detector(name: str) -> Callable[[Callable[..., Finding]], Callable[..., Finding]]:
-    """Register a detector under `name`. A second registration of a name is an error."""
+def detector(
+    name: str, facts: FactsFor | None = None
+) -> Callable[[Callable[..., Finding]], Callable[..., Finding]]:
+    """Register a detector under `name`; `facts` gives the module facts it reads that depend on
+    its parameters. A second registration of a name is an error."""
 
     def register(function: Callable[..., Finding]) -> Callable[..., Finding]:
         if name in _REGISTRY:
@@ -69,10 +85,31 @@ def detector(name: str) -> Callable[[Callable[..., Finding]], Callable[..., Find
             parameters.append(Parameter(parameter.name, hints.get(parameter.name, object),
                                         parameter.default is inspect.Parameter.empty))
         doc = inspect.cleandoc(function.__doc__ or "")
-        _REGISTRY[name] = Detector(name, function, doc, tuple(parameters))
+        _REGISTRY[name] = Detector(name, function, doc, tuple(parameters), facts)
         return function
 
     return register
+
+
+_FACTS: dict[str, ModuleFact[typing.Any]] = {}
+
+
+def module_fact(kind: str, compute: Callable[[ModuleIndex, ast.Module | None], _Value]
+                ) -> ModuleFact[_Value]:
+    """Declare a module fact that detectors read (see project.module_facts): every scan
+    computes it while indexing, in the indexing workers. `kind` names the computation and its
+    version; `compute` must be a module-level function. A fact not declared is still computed
+    when a detector asks for it, but later and in the scan's own process (slow)."""
+    if kind in _FACTS:
+        raise DuplicateDetectorError(f"module fact {kind!r} is declared twice")
+    fact = ModuleFact(kind, compute)
+    _FACTS[kind] = fact
+    return fact
+
+
+def registered_facts() -> tuple[ModuleFact[typing.Any], ...]:
+    """Every declared module fact."""
+    return tuple(_FACTS.values())
 
 
 def registered() -> Mapping[str, Detector]:

@@ -7,13 +7,14 @@ and at most once; the git log streams in a background process while Python is be
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from checklist_app.findings import Note, ProjectInfo
 from checklist_app.project import files as project_files
@@ -28,13 +29,22 @@ from checklist_app.project.git import (
     repo_state,
     tracked_and_untracked_files,
 )
-from checklist_app.project.indexing import index_many
-from checklist_app.project.pyindex import Call, Decorator, ModuleIndex
+from checklist_app.project.indexing import facts_many
+from checklist_app.project.module_facts import (
+    IMPORTS,
+    ModuleFact,
+    ModuleFacts,
+    compute_facts,
+    value_of,
+)
+from checklist_app.project.pyindex import Call, Decorator, ModuleIndex, index_module, parse_module
 
-__all__ = ["Call", "Commit", "Decorator", "Dependency", "History", "ModuleIndex", "Project"]
+__all__ = ["Call", "Commit", "Decorator", "Dependency", "History", "ModuleFact", "ModuleIndex",
+           "Project"]
 
 _Entry = TypeVar("_Entry", Call, Decorator)
 _Fact = TypeVar("_Fact")
+_Value = TypeVar("_Value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +90,19 @@ class _LogReader:
 class Project:
     """One project on disk, read-only. Create one per scan."""
 
-    def __init__(self, root: Path, cache: FactsCache | None = None) -> None:
+    def __init__(self, root: Path, cache: FactsCache | None = None,
+                 facts: Sequence[ModuleFact[Any]] = ()) -> None:
+        """`facts` are the module facts to compute while indexing (the detectors' facts); a
+        fact asked for later is computed then, in this process."""
         self.root = root.resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"{root} is not a folder")
         self._cache = cache
+        self._facts: dict[str, ModuleFact[Any]] = {f.kind: f for f in (IMPORTS, *facts)}
+        self._parsed: dict[str, ModuleFacts] | None = None
+        self.late_work: list[str] = []
+        """What was computed in this process after indexing because no worker did it: fact
+        kinds nobody declared, and full indexes asked for by `modules()` (both slow)."""
         self._notes: list[Note] = []
         self._texts: dict[str, str | None] = {}
         self._modules: dict[str, ModuleIndex] | None = None
@@ -183,8 +201,39 @@ class Project:
     def python_files(self) -> tuple[str, ...]:
         return tuple(p for p in self.files if p.endswith(".py"))
 
+    def parsed(self) -> dict[str, ModuleFacts]:
+        """Every readable Python module's facts by path, in path order (a module that does not
+        parse is here, with its syntax error)."""
+        with self._lock:
+            if self._parsed is None:
+                with collector_paused():
+                    self._parsed = self._read_facts()
+            return self._parsed
+
+    def module_fact(self, fact: ModuleFact[_Value]) -> dict[str, _Value]:
+        """The value of `fact` for every readable Python module, by path in path order.
+        Raises FactError when its computation failed on a module."""
+        parsed = self.parsed()
+        with self._lock:
+            missing = [path for path, facts in parsed.items() if fact.kind not in facts.values]
+            if missing:
+                self.late_work.append(f"fact {fact.kind} ({len(missing)} modules)")
+            for path in missing:
+                facts = parsed[path]
+                index, tree = self._parse(path)
+                facts.values.update(compute_facts(index, tree, [fact]))
+                if self._cache is not None:
+                    self._cache.put_module(bytes.fromhex(self._content_keys[path]), facts)
+        return {path: value_of(facts, fact.kind) for path, facts in parsed.items()}  # type: ignore[misc]
+
+    def _parse(self, path: str) -> tuple[ModuleIndex, ast.Module | None]:
+        """Parse one module again in this process (for a fact no worker computed)."""
+        text = self.text(path)
+        return parse_module(path, text if text is not None else "")
+
     def modules(self) -> tuple[ModuleIndex, ...]:
-        """The index of every Python module, in path order."""
+        """The full index of every Python module, in path order, built in this process.
+        Detectors use module facts instead: this is for tools and tests."""
         return tuple(self._indexed().values())
 
     def module(self, path: str) -> ModuleIndex | None:
@@ -233,17 +282,21 @@ class Project:
         return [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1]))]
 
     def _indexed(self) -> dict[str, ModuleIndex]:
+        parsed = self.parsed()
         with self._lock:
             if self._modules is None:
+                self.late_work.append(f"full index ({len(parsed)} modules)")
                 with collector_paused():
-                    self._modules = self._index_all()
+                    self._modules = {path: index_module(path, self.text(path) or "")
+                                     for path in parsed}
             return self._modules
 
-    def _index_all(self) -> dict[str, ModuleIndex]:
-        """Index every Python module: from the cache when its content is unchanged, the rest
-        parsed (in parallel when there are many)."""
-        found: dict[str, ModuleIndex] = {}
+    def _read_facts(self) -> dict[str, ModuleFacts]:
+        """The facts of every Python module: from the cache when its content is unchanged and
+        every fact is there, the rest indexed (in parallel when there are many)."""
+        found: dict[str, ModuleFacts] = {}
         missing: list[tuple[str, bytes, str]] = []
+        kinds = self._facts.keys()
         for path in self.python_files:
             data = project_files.read_bytes(self.root, path)
             if data is None:
@@ -256,26 +309,28 @@ class Project:
                 continue
             key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
             self._content_keys[path] = key.hex()
-            index = self._cache.module(key) if self._cache is not None else None
-            if index is None:
-                missing.append((path, key, project_files.decode(data)))
-            else:
-                found[path] = index
+            facts = self._cache.module(key) if self._cache is not None else None
+            if facts is not None and facts.values.keys() >= kinds:
+                found[path] = facts
                 if self._cache is not None:
                     self._cache.keep_module(key)
-        made = index_many([(path, source) for path, _, source in missing])
-        for (path, key, _), index in zip(missing, made, strict=True):
-            found[path] = index
+            else:
+                missing.append((path, key, project_files.decode(data)))
+        made = facts_many([(path, source) for path, _, source in missing],
+                          tuple(self._facts.values()))
+        for (path, key, source), facts in zip(missing, made, strict=True):
+            found[path] = facts
+            self._texts.setdefault(path, source)
             if self._cache is not None:
-                self._cache.put_module(key, index)
-        result: dict[str, ModuleIndex] = {}
+                self._cache.put_module(key, facts)
+        result: dict[str, ModuleFacts] = {}
         for path in self.python_files:
-            index = found.get(path)
-            if index is None:
+            facts = found.get(path)
+            if facts is None:
                 continue
-            if index.syntax_error:
-                self._note(Note(f"not parsed: {index.syntax_error}", path))
-            result[path] = index
+            if facts.syntax_error:
+                self._note(Note(f"not parsed: {facts.syntax_error}", path))
+            result[path] = facts
         return result
 
     def content_key(self, path: str) -> str:
@@ -283,7 +338,7 @@ class Project:
         they are recomputed only when the file changes. Python modules reuse the digest taken
         when they were indexed, so an unchanged module is not read again."""
         if path.endswith(".py"):
-            self._indexed()
+            self.parsed()
         key = self._content_keys.get(path)
         if key is None:
             text = self.text(path)

@@ -1,6 +1,6 @@
 """Facts from the previous scan of a project, reused when the content has not changed.
 
-Module indexes are kept by a digest of path and content, remembered facts by their input, and
+Module facts are kept by a digest of path and content, remembered facts by their input, and
 the git history by the HEAD it was read at, so a rescan parses only changed files and reads only
 the new commits.
 
@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from checklist_app.project.git import Commit
-from checklist_app.project.pyindex import INDEX_FORMAT, ModuleIndex
+from checklist_app.project.module_facts import ModuleFacts
+from checklist_app.project.pyindex import INDEX_FORMAT
 
-_FORMAT = ("checklist-app facts", INDEX_FORMAT, 2)
+_FORMAT = ("checklist-app facts", INDEX_FORMAT, 3)
 SHARDS = 16
 MAX_HISTORY_CHUNKS = 24
 
@@ -156,15 +157,15 @@ class FactsCache:
 
     # --- modules --------------------------------------------------------------------------------
 
-    def module(self, key: bytes) -> ModuleIndex | None:
-        found: ModuleIndex | None = self._modules.get(key)
+    def module(self, key: bytes) -> ModuleFacts | None:
+        found: ModuleFacts | None = self._modules.get(key)
         return found
 
     def keep_module(self, key: bytes) -> None:
         self._modules.used.add(key)
 
-    def put_module(self, key: bytes, index: ModuleIndex) -> None:
-        self._modules.put(key, index, _shard_of(key))
+    def put_module(self, key: bytes, facts: ModuleFacts) -> None:
+        self._modules.put(key, facts, _shard_of(key))
 
     # --- remembered facts ----------------------------------------------------------------------
 

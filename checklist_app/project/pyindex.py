@@ -434,6 +434,12 @@ def _call(node: ast.Call, resolver: Resolver, function: str | None, guarded: boo
 
 def index_module(path: str, source: str) -> ModuleIndex:
     """Parse and index one module. A syntax error gives an index that says so, never raises."""
+    return parse_module(path, source)[0]
+
+
+def parse_module(path: str, source: str) -> tuple[ModuleIndex, ast.Module | None]:
+    """Parse and index one module: its index and its syntax tree (None when it does not parse
+    or cannot be analysed). Never raises."""
     module = module_name(path)
     line_count = source.count("\n") + 1
     try:
@@ -448,12 +454,12 @@ def index_module(path: str, source: str) -> ModuleIndex:
             reason = "too deeply nested to parse"
         else:
             reason = f"not Python source ({error})"
-        return ModuleIndex(path, module, line_count, reason)
+        return ModuleIndex(path, module, line_count, reason), None
     package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
     try:
-        return _index_tree(path, module, package, line_count, tree, source)
+        return _index_tree(path, module, package, line_count, tree, source), tree
     except RecursionError:
-        return ModuleIndex(path, module, line_count, "too deeply nested to analyse")
+        return ModuleIndex(path, module, line_count, "too deeply nested to analyse"), None
 
 
 _NOT_NODES = frozenset({

@@ -1,0 +1,148 @@
+"""Module facts: computed while indexing (in workers for a big project), cached by content, and
+enough for every built-in detector, so a scan never builds full indexes in its own process."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks import synthetic_repo
+from checklist_app.checklists import Checklists
+from checklist_app.demo import build_demo
+from checklist_app.findings import Outcome
+from checklist_app.project import ModuleFact, ModuleIndex, Project, indexing
+from checklist_app.project.cache import FactsCache
+from checklist_app.project.module_facts import IMPORTS, FactError
+from checklist_app.scan import facts_for, scan
+from tests.repos import Repo
+
+
+def _function_names(index: ModuleIndex, tree: ast.Module | None) -> tuple[str, ...]:
+    return tuple(f.name for f in index.functions)
+
+
+def _top_level_statements(index: ModuleIndex, tree: ast.Module | None) -> int:
+    return -1 if tree is None else len(tree.body)
+
+
+def _broken(index: ModuleIndex, tree: ast.Module | None) -> int:
+    if index.path == "bad.py":
+        raise ValueError("cannot handle this module")
+    return 1
+
+
+@pytest.fixture
+def open_project() -> Iterator[Callable[..., Project]]:
+    """`open_project(root, cache, facts)`: a Project closed at the end of the test."""
+    opened: list[Project] = []
+
+    def open_(root: Path, cache: FactsCache | None = None,
+              facts: tuple[ModuleFact[object], ...] = ()) -> Project:
+        opened.append(Project(root, cache, facts))
+        return opened[-1]
+
+    yield open_
+    for project in opened:
+        project.close()
+
+
+FUNCTIONS = ModuleFact("test.functions.1", _function_names)
+STATEMENTS = ModuleFact("test.statements.1", _top_level_statements)
+BROKEN = ModuleFact("test.broken.1", _broken)
+
+
+@pytest.mark.parametrize("sample", ["demo", "synthetic"])
+def test_the_built_in_detectors_read_only_facts_computed_while_indexing(
+    sample: str, tmp_path: Path, rules: Checklists
+) -> None:
+    root = tmp_path / sample
+    if sample == "demo":
+        root.mkdir()
+        build_demo(root)
+    else:
+        synthetic_repo.build(root, modules=120, commits=150)
+    project = Project(root, None, facts_for(rules))
+    result = scan(project, rules)  # closes the project
+    assert not [f for f in result.findings if f.outcome is Outcome.ERROR]
+    assert project.late_work == []
+
+
+def test_facts_are_computed_from_the_index_and_the_tree(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo]
+) -> None:
+    repo = make_repo({"a.py": "import flask\ndef f():\n    pass\nx = 1\n",
+                      "b.py": "def broken(:\n"})
+    project = open_project(repo.root, None, (FUNCTIONS, STATEMENTS))
+    assert project.module_fact(FUNCTIONS) == {"a.py": ("f",), "b.py": ()}
+    assert project.module_fact(STATEMENTS) == {"a.py": 3, "b.py": -1}
+    assert project.module_fact(IMPORTS)["a.py"] == (("flask", 1),)
+    assert project.parsed()["b.py"].syntax_error is not None
+    assert project.late_work == []
+
+
+def test_a_fact_nobody_declared_is_computed_late_in_this_process(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo]
+) -> None:
+    repo = make_repo({"a.py": "def g():\n    pass\n"})
+    project = open_project(repo.root)
+    assert project.module_fact(FUNCTIONS) == {"a.py": ("g",)}
+    assert project.late_work == ["fact test.functions.1 (1 modules)"]
+
+
+def test_a_fact_that_fails_on_one_module_is_an_error_for_whoever_reads_it(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo]
+) -> None:
+    repo = make_repo({"bad.py": "x = 1\n", "good.py": "y = 2\n"})
+    project = open_project(repo.root, None, (BROKEN, FUNCTIONS))
+    with pytest.raises(FactError, match="test.broken.1 failed on bad.py: ValueError"):
+        project.module_fact(BROKEN)
+    assert project.module_fact(FUNCTIONS) == {"bad.py": (), "good.py": ()}
+
+
+def test_workers_compute_the_same_facts_as_this_process(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = {f"pkg/m{n}.py": f"import os\ndef f{n}():\n    return {n}\n" for n in range(6)}
+    repo = make_repo(files)
+    here = open_project(repo.root, None, (FUNCTIONS,)).module_fact(FUNCTIONS)
+    monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES", 2)
+    in_workers = open_project(repo.root, None, (FUNCTIONS,))
+    assert in_workers.module_fact(FUNCTIONS) == here
+    assert here["pkg/m3.py"] == ("f3",)
+    assert in_workers.late_work == []
+
+
+def test_a_rescan_computes_facts_only_for_changed_modules(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo({"a.py": "def a():\n    pass\n", "b.py": "def b():\n    pass\n"})
+    cache_dir = tmp_path / "cache"
+    first = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    assert first.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("b",)}
+    first.close()
+    repo.commit({"b.py": "def c():\n    pass\n"}, "rename")
+    indexed: list[str] = []
+    real = indexing.facts_of_sources
+
+    def counting(sources: list[tuple[str, str]], facts: tuple[ModuleFact[object], ...]
+                 ) -> list[object]:
+        indexed.extend(path for path, _ in sources)
+        return real(sources, facts)  # type: ignore[return-value]
+
+    monkeypatch.setattr(indexing, "facts_of_sources", counting)
+    second = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    assert second.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("c",)}
+    assert indexed == ["b.py"]
+    second.close()
+    # A fact the cached modules lack (a new detector version) has them indexed again.
+    indexed.clear()
+    third = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root),
+                    (FUNCTIONS, STATEMENTS))
+    assert third.module_fact(STATEMENTS) == {"a.py": 1, "b.py": 1}
+    assert indexed == ["a.py", "b.py"]
+    assert third.late_work == []
