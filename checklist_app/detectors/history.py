@@ -1,18 +1,19 @@
 """Detectors: git history (secrets ever committed, tests changed with code, migrations with models).
 
-The commits and the paths each one changed come from the one `git log --name-status` the
-project reads (`project.history()`). Two detectors also need file contents from the past:
+The commits, the files each one changed and their blob ids come from the one `git log --raw`
+the project reads (`project.history()`), in chunks (one per scan that found new commits). Each
+detector summarises a chunk with a pure function of its commits, remembered per chunk
+(`project.history_facts`), so a rescan looks only at the new commits. Two detectors also need
+file contents from the past:
 
-- `committed_secrets` lists every distinct blob reachable from HEAD with one `git rev-list
-  --objects` (large blobs are filtered out by git itself) and reads them in batches through
-  `git cat-file --batch`. Versions of the same path are read one after the other, and each is
-  scanned only where it differs from the previous version (plus a margin), which is exact: text
-  that did not change was scanned in the version before. The scan is the pure function
-  `scan_blob_change(path, previous, current)`, so its result can be cached by
-  (path, previous blob id, blob id).
-- `migrations_with_models` reads the versions of model files with one `git log --raw` limited
-  to those files and compares the schema each version declares (`schema_signature`, a pure
-  function of the file text, cacheable by blob id).
+- `committed_secrets` reads every version of every scanned file that a chunk wrote through one
+  `git cat-file --batch` (sizes checked first with `--batch-check`; large blobs are not read),
+  sniffs each for the tokens the rules start at, and scans those that may hold a secret where
+  they differ from the version they replaced (plus a margin), which is exact: text that did
+  not change was scanned in the version before. The scan is the pure function
+  `scan_blob_change(path, previous, current)`.
+- `migrations_with_models` compares the schema that the two versions of each model file change
+  declare (`schema_signature`, a pure function of the file text, remembered by blob ids).
 
 Paths in git are relative to the top of the repository; when the project is a subfolder, the
 testing and migration detectors look only at its own paths, and evidence outside it is shown
@@ -46,7 +47,7 @@ from checklist_app.findings import (
     unknown,
 )
 from checklist_app.project import Commit, Project
-from checklist_app.project.git import read_blobs
+from checklist_app.project.git import ZERO_BLOB, blob_sizes, read_blobs
 
 MAX_EVIDENCE = 10
 MAX_BLOB_BYTES = 512 * 1024
@@ -533,122 +534,111 @@ def _local_host(host: bytes) -> bool:
 # --- reading blobs -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Blob:
-    sha: str
-    path: str
-
-
-class _Absent(Exception):
-    """Raised by a `remembered` computation to look a fact up without computing it, or to keep a
-    failed computation out of the cache."""
-
-
-def _recall(project: Project, kind: str, key: str) -> object | None:
-    """A fact an earlier scan remembered, None when there is none (nothing is computed)."""
-    def absent() -> object:
-        raise _Absent
-    try:
-        return project.remembered(kind, key, absent)
-    except _Absent:
-        return None
-
-
-def _list_blobs(project: Project, since: str | None, latest: dict[str, str]
-                ) -> _Listing | None:
-    """Every distinct blob reachable from HEAD (and not from `since`) that is small enough, with
-    the first path git met it at, each one read as git lists it (with `latest`, the version of
-    its path read last, before the first one); None when git cannot list them."""
-    base = ["rev-list", "--objects", "--missing=allow-any"]
-    revisions = ["HEAD", f"^{since}"] if since else ["HEAD"]
-    for extra in (f"--filter=combine:object:type=blob+blob:limit={MAX_BLOB_BYTES}",
-                  f"--filter=blob:limit={MAX_BLOB_BYTES}"):
-        listing = _list_and_sniff(project, [*base, extra, *revisions, "--"], latest)
-        if listing is not None:
-            return listing
-    return None
-
-
-@dataclass(slots=True)
-class _Listing:
-    """What the listing read: every blob listed, and for those whose content is scanned, which
-    were read, which are empty, and which may hold a secret (`_may_hold_secret`), with their
-    size; within `KEEP_BYTES`, their content and that of the versions read as a base."""
-
-    blobs: list[_Blob]
-    present: set[str]
-    empty: set[str]
-    suspects: dict[str, int]
-    kept: dict[str, bytes]
-
-
 KEEP_BYTES = 64 * 1024 * 1024
-"""How much content of the blobs that may hold a secret is kept from the listing; the rest is
-read again."""
+"""How much content of the versions that may hold a secret is kept from the first reading; the
+rest is read again."""
 
 
-def _list_and_sniff(project: Project, args: list[str], latest: dict[str, str]
-                    ) -> _Listing | None:
-    """Runs the listing `git rev-list --objects` and reads each blob whose content is scanned as
-    soon as git lists it (one `git cat-file --batch` fed while the listing goes on); a blob that
-    cannot hold a secret is not kept. None when the listing fails."""
-    process = project.git.stream(args)
-    stdout = process.stdout
-    assert stdout is not None
-    blobs: list[_Blob] = []
-    paths: dict[str, str] = {}
-    based: set[str] = set()
-    bases: set[str] = set()
+@dataclass(frozen=True, slots=True)
+class _Found:
+    kind: str
+    path: str
+    """Path in the repository."""
+    blob: str | None
+    """The version it was found in (content hits); None for a secret file name."""
+    line: int | None
+    excerpt: str
+    certain: bool
+    commit: str
+    """The oldest commit that wrote it."""
 
-    def listed() -> Iterator[str]:
-        for raw in stdout:
-            sha, space, path = raw[:-1].partition(b" ") if raw.endswith(b"\n") \
-                else raw.partition(b" ")
-            if not space or not path or len(sha) != 40:
+
+@dataclass(frozen=True, slots=True)
+class _ChunkScan:
+    """The secrets in the file versions that one chunk of history wrote, and how many versions
+    were read (None when git could not read them)."""
+
+    found: tuple[_Found, ...]
+    read: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    path: str
+    previous: str
+    """The blob it replaced (ZERO_BLOB when the file was added)."""
+    blob: str
+    commit: str
+
+
+def _versions(commits: tuple[Commit, ...]) -> list[_Version]:
+    """Each version of a scanned file the commits wrote, oldest first, each (path, blob) once."""
+    seen: set[tuple[str, str]] = set()
+    versions = []
+    for commit in reversed(commits):
+        for change in commit.changes:
+            if change.blob == ZERO_BLOB or (change.path, change.blob) in seen \
+                    or not content_scanned(change.path):
                 continue
-            blob = _Blob(sha.decode("ascii", "replace"), path.decode("utf-8", "surrogateescape"))
-            blobs.append(blob)
-            if content_scanned(blob.path):
-                if blob.path in latest and blob.path not in based:
-                    based.add(blob.path)
-                    bases.add(latest[blob.path])
-                    yield latest[blob.path]
-                paths[blob.sha] = blob.path
-                yield blob.sha
+            seen.add((change.path, change.blob))
+            versions.append(_Version(change.path, change.old_blob, change.blob, commit.sha))
+    return versions
 
-    listing = _Listing(blobs, set(), set(), {}, {})
-    kinds: dict[str, tuple[tuple[bytes, ...], tuple[bytes, ...]]] = {}
-    kept = 0
-    try:
-        for sha, content in _read(project, listed()):
-            listing.present.add(sha)
-            if sha in bases and sha not in listing.kept \
-                    and kept + len(content) <= KEEP_BYTES:
-                listing.kept[sha] = content
-                kept += len(content)
-            if sha not in paths:
-                continue
-            if not content:
-                listing.empty.add(sha)
-                continue
-            path = paths[sha]
-            tokens = kinds.get(path)
-            if tokens is None:
-                tokens = kinds[path] = _SNIFF[(is_config_like(path),
-                                              not (is_test_path(path) or is_documentation(path)))]
-            if _may_hold_secret(tokens, content):
-                listing.suspects[sha] = len(content)
-                if sha not in listing.kept and kept + len(content) <= KEEP_BYTES:
-                    listing.kept[sha] = content
-                    kept += len(content)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        status = process.wait()
-        stdout.close()
-        if process.stderr is not None:
-            process.stderr.close()
-    return listing if status == 0 else None
+
+def _tokens_for(paths: Iterable[str]) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """The tokens a version found at these paths is sniffed for (the most any path needs)."""
+    config = guesses = False
+    for path in paths:
+        config = config or is_config_like(path)
+        guesses = guesses or not (is_test_path(path) or is_documentation(path))
+    return _SNIFF[(config, guesses)]
+
+
+def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
+    """Secrets in every version of a scanned file that `commits` wrote. Every version is read
+    once and sniffed for the tokens the rules start at; those that may hold a secret are
+    scanned where they differ from the version they replaced (small ones whole)."""
+    versions = _versions(commits)
+    paths: dict[str, list[str]] = {}
+    for version in versions:
+        paths.setdefault(version.blob, []).append(version.path)
+    sizes = blob_sizes(project.git, list(paths))
+    if sizes is None:
+        return _ChunkScan((), None)
+    readable = {sha for sha, size in sizes.items() if 0 < size <= MAX_BLOB_BYTES}
+    kept: dict[str, bytes] = {}
+    suspects: set[str] = set()
+    budget = KEEP_BYTES
+    for sha, content in _read(project, (sha for sha in paths if sha in readable)):
+        if _may_hold_secret(_tokens_for(paths[sha]), content):
+            suspects.add(sha)
+            if len(content) <= budget:
+                kept[sha] = content
+                budget -= len(content)
+    # A large suspect is compared with the version it replaced, which is read now.
+    again = {sha for sha in suspects if sha not in kept}
+    again.update(v.previous for v in versions if v.blob in suspects
+                 and sizes[v.blob] > SMALL_BLOB and v.previous != ZERO_BLOB
+                 and v.previous not in kept)
+    contents = kept
+    if again:
+        contents = dict(kept)
+        contents.update(_read(project, sorted(again)))
+    found: list[_Found] = []
+    seen: set[tuple[str, str, str]] = set()
+    for version in versions:
+        current = contents.get(version.blob)
+        if version.blob not in suspects or current is None:
+            continue
+        previous = contents.get(version.previous) if sizes[version.blob] > SMALL_BLOB else None
+        for hit in scan_blob_change(version.path, previous, current):
+            key = (version.path, hit.kind, hit.excerpt)
+            if key not in seen:  # the same line in a later version: reported once
+                seen.add(key)
+                found.append(_Found(hit.kind, version.path, version.blob, hit.line, hit.excerpt,
+                                    hit.certain, version.commit))
+    read = sum(1 for v in versions if v.blob in readable)
+    return _ChunkScan(tuple(found), read)
 
 
 def _sniff_table() -> dict[tuple[bool, bool], tuple[tuple[bytes, ...], tuple[bytes, ...]]]:
@@ -690,211 +680,64 @@ def _may_hold_secret(tokens: tuple[tuple[bytes, ...], tuple[bytes, ...]], conten
     return any(token in lowered for token in lower)
 
 
-def _by_path(blobs: list[_Blob]) -> list[_Blob]:
-    """Versions of each path together, oldest first (git lists the newest first)."""
-    groups: dict[str, list[_Blob]] = {}
-    for blob in blobs:
-        groups.setdefault(blob.path, []).append(blob)
-    return [blob for group in groups.values() for blob in reversed(group)]
-
-
 def _read(project: Project, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     """Each blob's content as git reads it (git reads ahead while the caller works)."""
     return read_blobs(project.git, shas, MAX_BLOB_BYTES)
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    kind: str
-    path: str
-    """Path in the repository."""
-    blob: str | None
-    """The version it was found in (content hits); None for a secret file name."""
-    line: int | None
-    excerpt: str
-    certain: bool
-    commit: str | None = None
-    """The commit that added it, when known from the log (file names)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _ContentScan:
-    """The secrets in every version of every file reachable from one commit: kept in the facts
-    cache by commit, so that the next scan reads only the blobs that commit cannot reach."""
-
-    found: tuple[_Found, ...]
-    read: int
-    """How many file versions were read."""
-    latest: tuple[tuple[str, str], ...]
-    """(path, blob): the last version read of each path, the base the next one is compared to."""
-
-
-_CONTENT_SCAN = "committed_secrets.contents.v3." + hashlib.sha1(repr((
+_CONTENT_SCAN = "committed_secrets.chunk.v4." + hashlib.sha1(repr((
     _RULES, _PLACEHOLDER_WORDS, sorted(_DEFAULT_VALUES), sorted(_PUBLISHED), MIN_GENERATED,
     MIN_ENTROPY, MAX_DEFAULT_PASSWORD, _SKIPPED_SUFFIXES, sorted(_SKIPPED_NAMES),
-    _DOC_SUFFIXES, sorted(_DOC_FOLDERS))).encode()).hexdigest()[:12]
-"""The kind of the remembered content scan: it names the rules, so a scan made with other rules
-is not reused (bump the version when the scanning code changes)."""
-MAX_PROBES = 1000
-"""How many commits back from HEAD a remembered content scan is looked for."""
+    _DOC_SUFFIXES, sorted(_DOC_FOLDERS), SMALL_BLOB, MAX_BLOB_BYTES)).encode()).hexdigest()[:12]
+"""The kind of a remembered scan of one chunk of history: it names the rules, so a scan made
+with other rules is not reused (bump the version when the scanning code changes)."""
 
 
-def _scan_contents(project: Project) -> _ContentScan | None:
-    """Secrets in every version of every file reachable from HEAD: the scan of the nearest
-    ancestor an earlier scan remembered, plus the blobs only HEAD reaches. None when git cannot
-    list the blobs."""
-    head = project.state.commit
-    if head is None:
-        return None
-    history = project.history()
-
-    def compute() -> _ContentScan:
-        base: tuple[str, _ContentScan] | None = None
-        for commit in history.commits[1:MAX_PROBES]:
-            earlier = _recall(project, _CONTENT_SCAN, commit.sha)
-            if isinstance(earlier, _ContentScan):
-                base = (commit.sha, earlier)
-                break
-        made = _scan_new_blobs(project, base)
-        if made is None:
-            raise _Absent
-        return made
-
-    try:
-        return project.remembered(_CONTENT_SCAN, head, compute)
-    except _Absent:
-        return None
-
-
-def _scan_new_blobs(project: Project, base: tuple[str, _ContentScan] | None
-                    ) -> _ContentScan | None:
-    """`base` (the scan at an ancestor) extended with the blobs HEAD reaches and it does not.
-    Each new version is compared with the version of its path read before it (the ancestor's
-    last one, read again as a base only)."""
-    since, earlier = base if base is not None else (None, _ContentScan((), 0, ()))
-    latest = dict(earlier.latest)
-    listing = _list_blobs(project, since, latest)
-    if listing is None:
-        return None
-    wanted = [b for b in _by_path(listing.blobs) if content_scanned(b.path)]
-    new_shas = {b.sha for b in wanted}
-    order: list[tuple[str, str, bool]] = []  # (sha, path, read only as a base)
-    for blob in wanted:
-        if blob.path in latest and (not order or order[-1][1] != blob.path) \
-                and latest[blob.path] not in new_shas:
-            order.append((latest[blob.path], blob.path, True))
-        order.append((blob.sha, blob.path, False))
-    present, empty, suspects, kept = listing.present, listing.empty, listing.suspects, \
-        listing.kept
-    # Only the versions that may hold a secret are scanned (the others give nothing); those
-    # not kept are read again, with the version a large one is compared with.
-    fetch: set[int] = set()
-    previous_index, previous_path = -1, ""
-    for index, (sha, path, only_base) in enumerate(order):
-        if sha not in present:
-            continue
-        if not only_base:
-            if sha in empty:
-                continue
-            if sha in suspects:
-                if sha not in kept:
-                    fetch.add(index)
-                if suspects[sha] > SMALL_BLOB and path == previous_path \
-                        and order[previous_index][0] not in kept:
-                    fetch.add(previous_index)
-        previous_index, previous_path = index, path
-    fetched = _read(project, (order[i][0] for i in sorted(fetch))) if fetch else iter(())
-    found = list(earlier.found)
-    seen = {(f.path, f.kind, f.excerpt) for f in found}
-    previous_path, previous = "", b""
-    count = 0
-    try:
-        pending = next(fetched, None)
-        for index, (sha, path, only_base) in enumerate(order):
-            if sha not in present:
-                continue
-            content = kept.get(sha)
-            if index in fetch:
-                if pending is None or pending[0] != sha:
-                    return None  # read when listed, but not now
-                content = pending[1]
-                pending = next(fetched, None)
-            if only_base:
-                previous_path, previous = path, content or b""
-                continue
-            count += 1
-            latest[path] = sha
-            if sha in empty:
-                continue
-            if sha in suspects and content is not None:
-                current = content
-                compared = previous if path == previous_path else None
-                for hit in scan_blob_change(path, compared, current):
-                    key = (path, hit.kind, hit.excerpt)
-                    if key not in seen:  # the same line in a later version: reported once
-                        seen.add(key)
-                        found.append(_Found(hit.kind, path, sha, hit.line, hit.excerpt,
-                                            hit.certain))
-                content = current
-            previous_path, previous = path, content or b""
-    finally:
-        close = getattr(fetched, "close", None)
-        if close is not None:
-            close()
-    return _ContentScan(tuple(found), earlier.read + count, tuple(sorted(latest.items())))
-
-
-def _introductions(project: Project, found: list[_Found]) -> dict[tuple[str, str], str]:
-    """(path, blob) -> the oldest commit that wrote that blob at that path (one `git log`
-    limited to those paths)."""
-    paths = sorted({f.path for f in found if f.blob})[:200]
-    if not paths:
-        return {}
-    done = project.git.run(["log", "--format=%x1e%H", "--raw", "--no-abbrev", "--no-renames",
-                            "-m", "-z", "HEAD", "--",
-                            *(f":(top,literal){p}" for p in paths)])
-    result: dict[tuple[str, str], str] = {}
-    if done.status != 0:
-        return result
-    for sha, changes in _parse_raw(done.out):
-        for _old, new, _status, path in changes:
-            result[(path, new)] = sha  # newest first: the last one written is the oldest
-    return result
-
-
-def _parse_raw(out: bytes) -> Iterator[tuple[str, list[tuple[str, str, str, str]]]]:
-    """(commit, [(old blob, new blob, status, path)]) from `git log --format=%x1e%H --raw -z`."""
-    for record in out.split(b"\x1e"):
-        if not record:
-            continue
-        fields = record.split(b"\0")
-        sha = fields[0].strip().decode("ascii", "replace")
-        changes = []
-        index = 1
-        while index + 1 < len(fields):
-            meta = fields[index].strip().decode("ascii", "replace")
-            if not meta.startswith(":"):
-                index += 1
-                continue
-            parts = meta[1:].split()
-            if len(parts) >= 5:
-                path = fields[index + 1].decode("utf-8", "surrogateescape")
-                changes.append((parts[2], parts[3], parts[4][:1], path))
-            index += 2
-        yield sha, changes
-
-
-def _named_files(commits: Iterable[Commit]) -> list[_Found]:
-    """Files whose name says they hold a secret, each with the oldest commit adding it."""
-    first: dict[str, tuple[Commit, str]] = {}
+def _chunk_named_files(commits: tuple[Commit, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(path, kind, commit) for each file whose name says it holds a secret, with the oldest
+    of the commits that added or changed it."""
+    first: dict[str, tuple[str, str]] = {}
     for commit in commits:  # newest first: keep overwriting to end at the oldest
         for change in commit.changes:
-            if change.status in "AMCT":
+            if change.status in "AMT":
                 kind = secret_file_kind(change.path)
                 if kind is not None:
-                    first[change.path] = (commit, kind)
-    return [_Found(kind, path, None, None, f"{kind} committed", True, commit.sha)
-            for path, (commit, kind) in sorted(first.items())]
+                    first[change.path] = (kind, commit.sha)
+    return tuple((path, kind, sha) for path, (kind, sha) in sorted(first.items()))
+
+
+_NAMED_FILES = "committed_secrets.names.v1"
+
+
+def _named_files(project: Project) -> list[_Found]:
+    """Files whose name says they hold a secret, each with the oldest commit adding it."""
+    first: dict[str, tuple[str, str]] = {}
+    for chunk in project.history_facts(_NAMED_FILES, _chunk_named_files):  # newest first
+        for path, kind, sha in chunk:
+            first[path] = (kind, sha)
+    return [_Found(kind, path, None, None, f"{kind} committed", True, sha)
+            for path, (kind, sha) in sorted(first.items())]
+
+
+def _scan_contents(project: Project) -> tuple[list[_Found], int] | None:
+    """Secrets in every version of every scanned file the history wrote, each reported once
+    (its oldest version), and how many versions were read; None when git could not read them.
+    Each chunk of history is scanned once and remembered."""
+    scans = project.history_facts(_CONTENT_SCAN, partial(_scan_chunk, project),
+                                  remember=lambda scan: scan.read is not None)
+    found: list[_Found] = []
+    seen: set[tuple[str, str, str]] = set()
+    read = 0
+    for scan in reversed(scans):  # oldest first
+        if scan.read is None:
+            return None
+        read += scan.read
+        for item in scan.found:
+            key = (item.path, item.kind, item.excerpt)
+            if key not in seen:
+                seen.add(key)
+                found.append(item)
+    return found, read
 
 
 @detector("committed_secrets")
@@ -913,38 +756,29 @@ def committed_secrets(project: Project) -> Finding:
     history = project.history()
     if not project.state.is_git or not history.available:
         return unknown(f"git history cannot be read: {history.problem}")
-    if not history.commits:
+    if not history.count:
         return passed("the repository has no commits yet")
     prefix = _prefix(project)
-    named = _named_files(history.commits)
+    found = _named_files(project)
     scanned = _scan_contents(project)
-    found = list(named)
     if scanned is not None:
-        found += sorted(scanned.found, key=lambda f: (f.path, f.line or 0, f.kind))
+        found += sorted(scanned[0], key=lambda f: (f.path, f.line or 0, f.kind))
     if found:
-        return _secrets_found(project, prefix, found)
+        return _secrets_found(prefix, found)
     if scanned is None:
-        return unknown("git could not list the files of past commits, so their contents were "
+        return unknown("git could not read the files of past commits, so their contents were "
                        "not read (no secret file name was found in the history)")
     shallow = " (shallow clone: older history is missing)" if history.shallow else ""
-    return passed(f"no secret found in {len(history.commits)} commits: {scanned.read} file "
+    return passed(f"no secret found in {history.count} commits: {scanned[1]} file "
                   f"versions of up to {MAX_BLOB_BYTES // 1024} KB were read{shallow}",
                   confidence=Confidence.MEDIUM if history.shallow else Confidence.HIGH)
 
 
-def _secrets_found(project: Project, prefix: str, found: list[_Found]) -> Finding:
-    history = project.history()
-    introduced = _introductions(project, [f for f in found if f.blob is not None])
-    latest: dict[str, str] = {}
-    for past in reversed(history.commits):
-        for change in past.changes:
-            latest[change.path] = past.sha
+def _secrets_found(prefix: str, found: list[_Found]) -> Finding:
     evidence = []
     for item in found:
-        commit = item.commit or introduced.get(
-            (item.path, item.blob or ""), latest.get(item.path, project.state.commit or ""))
         text = item.excerpt if item.line is None else f"{item.kind}: {item.excerpt}"
-        evidence.append(Evidence(_shown(prefix, item.path), item.line, commit or None,
+        evidence.append(Evidence(_shown(prefix, item.path), item.line, item.commit,
                                  excerpt(text)))
     evidence = list(dict.fromkeys(evidence))
     first = found[0]
@@ -982,6 +816,42 @@ def is_code_path(path: str) -> bool:
     return parts[-1] not in _VERSION_FILES and parts[-1] not in _TOOLING_FILES
 
 
+@dataclass(frozen=True, slots=True)
+class _CodeCommit:
+    """A commit that changed application code: the first such path, and whether the commit
+    changed a test too."""
+
+    sha: str
+    subject: str
+    path: str
+    touches_tests: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _ChunkCode:
+    """Whether any commit of a chunk changed a test, and its newest commits that changed
+    application code (at most the window)."""
+
+    ever_tests: bool
+    code_commits: tuple[_CodeCommit, ...]
+
+
+def _chunk_code_commits(prefix: str, window: int, commits: tuple[Commit, ...]) -> _ChunkCode:
+    code_commits: list[_CodeCommit] = []
+    ever_tests = False
+    for commit in commits:
+        if commit.merge:
+            continue
+        paths = [p for p in (_inside(prefix, c.path) for c in commit.changes) if p is not None]
+        touches_tests = any(is_test_path(p) for p in paths)
+        ever_tests = ever_tests or touches_tests
+        if len(code_commits) < window:
+            code = next((p for p in paths if is_code_path(p)), None)
+            if code is not None:
+                code_commits.append(_CodeCommit(commit.sha, commit.subject, code, touches_tests))
+    return _ChunkCode(ever_tests, tuple(code_commits))
+
+
 @detector("tests_with_code")
 def tests_with_code(project: Project, window: int = 200, min_share: float = 0.2) -> Finding:
     """Looks at the newest `window` commits that changed application Python code (not tests,
@@ -994,34 +864,29 @@ def tests_with_code(project: Project, window: int = 200, min_share: float = 0.2)
     if not history.available:
         return unknown(f"git history cannot be read: {history.problem}")
     prefix = _prefix(project)
-    code_commits: list[tuple[Commit, str, bool]] = []
+    kind = f"tests_with_code.chunk.v2:{window}:{prefix}"
+    code_commits: list[_CodeCommit] = []
     ever_tests = False
-    for commit in history.commits:
-        paths = [p for p in (_inside(prefix, c.path) for c in commit.changes) if p is not None]
-        touches_tests = any(is_test_path(p) for p in paths)
-        ever_tests = ever_tests or touches_tests
-        if len(code_commits) < window:
-            code = next((p for p in paths if is_code_path(p)), None)
-            if code is not None:
-                code_commits.append((commit, code, touches_tests))
+    for summary in project.history_facts(kind, partial(_chunk_code_commits, prefix, window)):
+        ever_tests = ever_tests or summary.ever_tests
+        code_commits.extend(summary.code_commits[:window - len(code_commits)])
     if not code_commits:
         return not_applicable("no commit changed application Python code")
-    without = [(commit, path) for commit, path, tests in code_commits if not tests]
+    without = [(c.sha, c.subject, c.path) for c in code_commits if not c.touches_tests]
     share = 1 - len(without) / len(code_commits)
     low = len(code_commits) < 10 or history.shallow
     confidence = Confidence.LOW if len(code_commits) < 10 else Confidence.MEDIUM
     scope = f"{len(code_commits) - len(without)} of the last {len(code_commits)} commits that " \
             f"changed application code also changed tests ({share:.0%})"
-    examples = [in_commit(path, commit.sha, commit.subject) for commit, path in without]
+    examples = [in_commit(path, sha, subject) for sha, subject, path in without]
     if not ever_tests:
-        return failed(f"no commit in {len(history.commits)} ever changed a test file",
+        return failed(f"no commit in {history.count} ever changed a test file",
                       *examples[:MAX_EVIDENCE],
                       confidence=Confidence.MEDIUM if low else Confidence.HIGH)
     if share < min_share:
         return failed(f"{scope}, below {min_share:.0%}; e.g. {examples[0].location}",
                       *examples[:MAX_EVIDENCE], confidence=confidence)
-    with_tests = [in_commit(path, commit.sha, commit.subject)
-                  for commit, path, tests in code_commits if tests]
+    with_tests = [in_commit(c.path, c.sha, c.subject) for c in code_commits if c.touches_tests]
     return passed(scope, *with_tests[:3], confidence=confidence)
 
 
@@ -1250,15 +1115,55 @@ def _is_migration(path: str, folders: tuple[str, ...]) -> bool:
         for folder in folders)
 
 
-def _model_versions(project: Project, paths: list[str], limit: int
-                    ) -> list[tuple[str, list[tuple[str, str, str, str]]]] | None:
-    """The newest `limit` commits changing the model files, with their blob ids."""
-    done = project.git.run(["log", "--format=%x1e%H", "--raw", "--no-abbrev", "--no-renames",
-                            "-z", f"--max-count={limit}", "HEAD", "--",
-                            *(f":(top,literal){p}" for p in paths)])
-    if done.status != 0:
-        return None
-    return list(_parse_raw(done.out))
+@dataclass(frozen=True, slots=True)
+class _ModelChange:
+    """A commit that changed model files: its place in its chunk (0 = newest) and its changes
+    to those files as (blob before, blob after, path)."""
+
+    position: int
+    sha: str
+    subject: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ChunkMigrations:
+    """What one chunk of history says about models and migrations: where a commit changed a
+    migration, and the commits that changed model files (newest first)."""
+
+    migrating: tuple[int, ...]
+    model_changes: tuple[_ModelChange, ...]
+
+
+def _is_model_path(inner: str, model_files: frozenset[str]) -> bool:
+    """A current model file, or a `models.py` / `models/` module that is not a test."""
+    return inner in model_files or (
+        inner.endswith(".py") and not is_test_path(inner)
+        and (posixpath.basename(inner) == "models.py" or "models" in inner.split("/")[:-1]))
+
+
+def _chunk_migrations(prefix: str, folders: tuple[str, ...], model_files: frozenset[str],
+                      commits: tuple[Commit, ...]) -> _ChunkMigrations:
+    migrating = []
+    changed = []
+    for position, commit in enumerate(commits):
+        if commit.merge:
+            continue
+        models = []
+        touches_migration = False
+        for change in commit.changes:
+            inner = _inside(prefix, change.path)
+            if inner is None:
+                continue
+            if _is_migration(inner, folders):
+                touches_migration = True
+            elif _is_model_path(inner, model_files):
+                models.append((change.old_blob, change.blob, change.path))
+        if touches_migration:
+            migrating.append(position)
+        if models:
+            changed.append(_ModelChange(position, commit.sha, commit.subject, tuple(models)))
+    return _ChunkMigrations(tuple(migrating), tuple(changed))
 
 
 _SCHEMA_MARKERS = (b"Column", b"mapped_column", b"column_property", b"Mapped", b"Table",
@@ -1322,8 +1227,8 @@ def _signatures(project: Project, pairs: list[tuple[str, str]]
     unique = list(dict.fromkeys(pairs))
     known: dict[tuple[str, str], _Signed] = {}
     for old, new in unique:
-        signed = _recall(project, _PAIR_SCHEMA, old + new)
-        if isinstance(signed, tuple):
+        found, signed = project.recall(_PAIR_SCHEMA, old + new)
+        if found and isinstance(signed, tuple):
             known[(old, new)] = signed
     missing = [pair for pair in unique if pair not in known]
     shas = sorted({sha for pair in missing for sha in pair if sha != _ZERO})
@@ -1376,37 +1281,35 @@ def migrations_with_models(project: Project, follow_commits: int = 3,
     if not any(_is_migration(p, folders) for p in project.files):
         return not_applicable("the project has no migrations folder (see database.migrations)")
     prefix = _prefix(project)
-    candidates = {prefix + p for p in models.files}
-    for commit in history.commits:
-        for change in commit.changes:
-            inner = _inside(prefix, change.path)
-            if inner is not None and inner.endswith(".py") and not is_test_path(inner) and (
-                    posixpath.basename(inner) == "models.py"
-                    or "models" in inner.split("/")[:-1]):
-                candidates.add(change.path)
-    versions = _model_versions(project, sorted(candidates), max_commits)
-    if versions is None:
-        return unknown("git could not list the past versions of the model files")
-    order = {commit.sha: index for index, commit in enumerate(history.commits)}
-    migrating = sorted(index for index, commit in enumerate(history.commits)
-                       if any(_is_migration(p, folders) for p in
-                              (_inside(prefix, c.path) for c in commit.changes) if p is not None))
+    model_files = frozenset(models.files)
+    kind = "migrations_with_models.chunk.v2:" + hashlib.sha1(
+        repr((prefix, folders, sorted(model_files))).encode("utf-8", "surrogateescape")
+    ).hexdigest()
+    chunks = project.history_facts(kind, partial(_chunk_migrations, prefix, folders, model_files))
+    migrating: list[int] = []
+    versions: list[tuple[int, _ModelChange]] = []  # (index in the history, change), newest first
+    offset = 0
+    for chunk, summary in zip(history.chunks, chunks, strict=True):
+        migrating.extend(offset + position for position in summary.migrating)
+        for change in summary.model_changes:
+            if len(versions) < max_commits:
+                versions.append((offset + change.position, change))
+        offset += chunk.count
     if not migrating:
         return failed("the migration files are not committed: no commit ever added one, so "
                       "the schema changes of the models reach nobody else",
                       confidence=Confidence.MEDIUM)
     oldest_migration = migrating[-1]
-    signatures = _signatures(project, [(old, new) for _, changes in versions
-                                       for old, new, _, _ in changes])
+    signatures = _signatures(project, [(old, new) for _, change in versions
+                                       for old, new, _ in change.changes])
     judged = 0
     offenders: list[Evidence] = []
     migrating_set = set(migrating)
-    for sha, changes in versions:
-        index = order.get(sha)
-        if index is None or index > oldest_migration or not changes:
+    for index, change in versions:
+        if index > oldest_migration:
             continue
         # Changes far from any column or table were not parsed: they change no schema.
-        read = [(old, new) for old, new, _, _ in changes
+        read = [(old, new) for old, new, _ in change.changes
                 if (old == _ZERO or old in signatures) and (new == _ZERO or new in signatures)]
         before = _union(signatures, [old for old, _ in read])
         after = _union(signatures, [new for _, new in read])
@@ -1415,8 +1318,8 @@ def migrations_with_models(project: Project, follow_commits: int = 3,
         judged += 1
         if any(j in migrating_set for j in range(max(0, index - follow_commits), index + 1)):
             continue
-        commit = history.commits[index]
-        offenders.append(in_commit(_shown(prefix, changes[0][3]), commit.sha, commit.subject))
+        offenders.append(in_commit(_shown(prefix, change.changes[0][2]), change.sha,
+                                   change.subject))
     confidence = Confidence.MEDIUM if history.shallow else Confidence.HIGH
     window = f"in the same commit or the {follow_commits} after it"
     if offenders:

@@ -12,22 +12,27 @@ import fnmatch
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from checklist_app.findings import Note, ProjectInfo
 from checklist_app.project import files as project_files
-from checklist_app.project.cache import FactsCache, collector_paused
+from checklist_app.project.cache import CachedHistory, FactsCache, collector_paused
 from checklist_app.project.dependencies import Dependency, collect, is_dependency_file
 from checklist_app.project.git import (
     Commit,
     Git,
     RepoState,
-    log_command,
-    parse_log,
     repo_state,
     tracked_and_untracked_files,
+)
+from checklist_app.project.history import (
+    ChunkRange,
+    History,
+    HistoryChunk,
+    LogReader,
 )
 from checklist_app.project.indexing import facts_many
 from checklist_app.project.module_facts import (
@@ -47,44 +52,16 @@ _Fact = TypeVar("_Fact")
 _Value = TypeVar("_Value")
 
 
-@dataclass(frozen=True, slots=True)
-class History:
-    """The commits reachable from HEAD, newest first. `problem` says why it may be incomplete."""
-
-    commits: tuple[Commit, ...]
-    available: bool
-    shallow: bool = False
-    problem: str | None = None
+RECENT_COMMITS = 1000
+"""How many of the newest commits a history keeps at hand without loading older chunks."""
 
 
-class _LogReader:
-    """Drains a streaming `git log` in a thread so git runs while Python is parsed."""
-
-    def __init__(self, git: Git, since: str | None) -> None:
-        self._process = git.stream(log_command(since))
-        self._chunks: list[bytes] = []
-        self._thread = threading.Thread(target=self._drain, daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        stdout = self._process.stdout
-        assert stdout is not None
-        while chunk := stdout.read(1 << 16):
-            self._chunks.append(chunk)
-
-    def commits(self) -> tuple[tuple[Commit, ...], str | None]:
-        self._thread.join()
-        stderr = self._process.stderr.read() if self._process.stderr else b""
-        status = self._process.wait()
-        for stream in (self._process.stdout, self._process.stderr):
-            if stream is not None:
-                stream.close()
-        commits = tuple(parse_log(iter(self._chunks)))
-        self._chunks = []
-        if status != 0:
-            message = stderr.decode("utf-8", "replace").strip().splitlines()
-            return commits, message[-1] if message else f"git log exited with {status}"
-        return commits, None
+def _without(commits: tuple[Commit, ...], boundary: frozenset[str]) -> tuple[Commit, ...]:
+    """In a shallow clone git shows each boundary commit as a root that adds every file; those
+    changes are not real, so they are dropped (the commits stay)."""
+    if not boundary:
+        return commits
+    return tuple(replace(c, changes=()) if c.sha in boundary else c for c in commits)
 
 
 class Project:
@@ -123,16 +100,14 @@ class Project:
                                         "repository"))
         if not self.state.is_git and self.state.problem:
             self._notes.append(Note(f"git history not available: {self.state.problem}"))
-        self._log: _LogReader | None = None
-        self._cached_commits: tuple[Commit, ...] = ()
+        self._log: LogReader | None = None
+        self._cached: CachedHistory | None = None
         if self.state.is_git and self.state.commit:
-            since = None
             if cache is not None:
-                cached = cache.history(self.state.commit, self._is_ancestor)
-                if cached is not None:
-                    self._cached_commits, since = cached
+                self._cached = cache.history(self.state.commit, self._is_ancestor)
+            since = self._cached.head if self._cached is not None else None
             if since != self.state.commit:
-                self._log = _LogReader(self.git, since)
+                self._log = LogReader(self.git, since)
         listing = self._list_files()
         self.files: tuple[str, ...] = listing.paths
         self._listed = frozenset(listing.paths)
@@ -373,6 +348,19 @@ class Project:
             self._cache.put_fact(memo_key, made)
         return made
 
+    def recall(self, kind: str, key: str) -> tuple[bool, object]:
+        """(found, value) of a fact remembered by this scan or an earlier one, computing
+        nothing (to gather the missing ones and compute them together)."""
+        memo_key = (kind, key)
+        if memo_key in self._memo:
+            return True, self._memo[memo_key]
+        if self._cache is not None:
+            found, value = self._cache.fact(memo_key)
+            if found:
+                self._memo[memo_key] = value
+                return True, value
+        return False, None
+
     # --- dependencies -----
 
     def dependencies(self) -> tuple[Dependency, ...]:
@@ -405,41 +393,87 @@ class Project:
                 self._history = self._read_history()
             return self._history
 
+    def history_facts(self, kind: str, compute: Callable[[tuple[Commit, ...]], _Fact],
+                      remember: Callable[[_Fact], bool] | None = None) -> list[_Fact]:
+        """`compute` over the commits of each chunk of the history, newest chunk first,
+        remembered per chunk: a rescan computes it only over the commits made since the last
+        scan, and older chunks are not even loaded. `kind` names the computation and
+        everything besides the commits it depends on; `remember` may refuse a value (one
+        that says git failed). A chunk that git did not read completely is not remembered."""
+        history = self.history()
+        shallow = ":shallow" if history.shallow else ""
+        values = []
+        for position, chunk in enumerate(history.chunks):
+            if position == 0 and not history.available:
+                values.append(compute(chunk.commits))
+                continue
+            key = chunk.span.key + shallow
+            memo_key = (kind, key)
+            if memo_key in self._memo:
+                values.append(self._memo[memo_key])  # type: ignore[arg-type]
+                continue
+            found, value = self._cache.fact(memo_key) if self._cache is not None \
+                else (False, None)
+            if not found:
+                value = compute(chunk.commits)
+                if remember is None or remember(value):
+                    self._memo[memo_key] = value
+                    if self._cache is not None:
+                        self._cache.put_fact(memo_key, value)
+            else:
+                self._memo[memo_key] = value
+            values.append(value)  # type: ignore[arg-type]
+        return values
+
     def _read_history(self) -> History:
         if not self.state.is_git:
             return History((), False, problem=self.state.problem or "not a git repository")
-        if self.state.commit is None:
+        head = self.state.commit
+        if head is None:
             empty = "the repository has no commits yet"
             self._note(Note(f"git history not available: {empty}"))
             return History((), False, problem=empty)
-        commits = self._cached_commits
+        boundary = self._shallow_boundary() if self.state.shallow else frozenset()
+        cached = self._cached
+        chunks: list[HistoryChunk] = []
+        new: tuple[Commit, ...] = ()
         problem: str | None = None
         if self._log is not None:
             new, problem = self._log.commits()
-            commits = new + commits
-            if self._cache is not None and problem is None:
-                self._cache.put_history(self.state.commit, commits)
-        elif self._cache is not None:
-            self._cache.put_history(self.state.commit, commits)
+            span = ChunkRange(cached.head if cached is not None else None, head, len(new))
+            chunks.append(HistoryChunk.loaded(span, _without(new, boundary)))
+        recent = (new + (cached.recent if cached is not None else ()))[:RECENT_COMMITS]
+        if cached is not None:
+            for older in cached.chunks:
+                chunks.append(HistoryChunk(older, partial(self._load_chunk, older, boundary)))
+            if self._log is None:
+                recent = cached.recent
+        if self._cache is not None and problem is None and self._log is not None:
+            self._cache.put_history(chunks[0].span, new, recent)
         if problem:
             self._note(Note(f"git log failed: {problem}"))
         if self.state.shallow:
             self._note(Note("shallow clone: history before the clone's depth is missing"))
-            commits = self._without_boundary_changes(commits)
-        return History(commits, problem is None, self.state.shallow, problem)
+        return History(tuple(chunks), problem is None, shallow=self.state.shallow,
+                       problem=problem, recent=_without(recent, boundary))
 
-    def _without_boundary_changes(self, commits: tuple[Commit, ...]) -> tuple[Commit, ...]:
-        """In a shallow clone git shows each boundary commit as a root that adds every file;
-        those changes are not real, so they are dropped (the commits stay)."""
+    def _load_chunk(self, span: ChunkRange, boundary: frozenset[str]) -> tuple[Commit, ...]:
+        """A cached chunk's commits; read from git again when the cache file does not load."""
+        commits = self._cache.load_chunk(span) if self._cache is not None else None
+        if commits is None:
+            commits, _ = LogReader(self.git, span.since, span.head).commits()
+        return _without(commits, boundary)
+
+    def _shallow_boundary(self) -> frozenset[str]:
+        """The commits at a shallow clone's depth."""
         where = self.git.run(["rev-parse", "--git-path", "shallow"])
         path = Path(where.out.decode("utf-8", "surrogateescape").strip())
         if not path.is_absolute():
             path = self.root / path
         try:
-            boundary = set(path.read_text("ascii", "replace").split())
+            return frozenset(path.read_text("ascii", "replace").split())
         except OSError:
-            return commits
-        return tuple(replace(c, changes=()) if c.sha in boundary else c for c in commits)
+            return frozenset()
 
     def close(self) -> None:
         """Finish reading git and write the cache."""

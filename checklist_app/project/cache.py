@@ -1,14 +1,14 @@
 """Facts from the previous scan of a project, reused when the content has not changed.
 
 Module facts are kept by a digest of path and content, remembered facts by their input, and
-the git history by the HEAD it was read at, so a rescan parses only changed files and reads only
-the new commits.
+the git history in chunks by the range of commits each holds, so a rescan parses only changed
+files and reads only the new commits.
 
-On disk a project's cache is a folder in the user cache folder: module indexes and facts in
-shards (a rescan that changed one file rewrites one or two shards, not everything) and the
-history as chunks, one per scan that found new commits, listed in order by a small manifest.
-Every file is written by this program only, atomically; one that does not load is ignored and
-rewritten.
+On disk a project's cache is a folder in the user cache folder: module facts and remembered
+facts in shards (a rescan that changed one file rewrites one or two shards, not everything) and
+the history as chunks, one per scan that found new commits, listed in order by a small
+manifest, plus a copy of the newest commits (see project.history). Every file is written by
+this program only, atomically; one that does not load is ignored and rewritten.
 """
 
 from __future__ import annotations
@@ -20,14 +20,16 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from checklist_app.project.git import Commit
+from checklist_app.project.history import ChunkRange
 from checklist_app.project.module_facts import ModuleFacts
 from checklist_app.project.pyindex import INDEX_FORMAT
 
-_FORMAT = ("checklist-app facts", INDEX_FORMAT, 3)
+_FORMAT = ("checklist-app facts", INDEX_FORMAT, 4)
 SHARDS = 16
 MAX_HISTORY_CHUNKS = 24
 
@@ -43,6 +45,20 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@dataclass(frozen=True, slots=True)
+class CachedHistory:
+    """What the cache knows of a history: the commit it was read at, its chunks (newest first)
+    and its newest commits."""
+
+    head: str
+    chunks: tuple[ChunkRange, ...]
+    recent: tuple[Commit, ...]
+
+
+def _chunk_name(span: ChunkRange) -> str:
+    return f"history-{hashlib.sha1(span.key.encode()).hexdigest()[:16]}.pickle"
 
 
 def _shard_of(key: bytes) -> int:
@@ -139,12 +155,11 @@ class FactsCache:
         self.folder = folder
         self._modules = _Sharded(folder, "modules")
         self._facts = _Sharded(folder, "facts")
-        self._chunks: list[tuple[str, str | None]] = []
-        """(file name, the head the chunk's newest commit is) oldest first."""
+        self._chunks: list[tuple[str, ChunkRange]] = []
+        """(file name, the commits it holds), oldest first."""
         self._head: str | None = None
-        self._commits: tuple[Commit, ...] = ()
-        self._new_chunk: tuple[Commit, ...] | None = None
-        self._rewrite_history = False
+        self._recent: tuple[Commit, ...] = ()
+        self._new_chunk: tuple[ChunkRange, tuple[Commit, ...]] | None = None
         with collector_paused():
             self._modules.load(lambda key: _shard_of(key))
             self._facts.load(lambda key: _shard_of(_fact_digest(key)))
@@ -182,57 +197,70 @@ class FactsCache:
 
     def _load_history(self) -> None:
         manifest = _read(self.folder / "history.pickle")
-        if not isinstance(manifest, list):
+        recent = _read(self.folder / "history-recent.pickle")
+        if not isinstance(manifest, list) or not manifest or not isinstance(recent, tuple) \
+                or len(recent) != 2 or recent[0] != manifest[-1][1].head:
             return
-        commits: list[tuple[Commit, ...]] = []
-        for name, _ in manifest:
-            chunk = _read(self.folder / name)
-            if not isinstance(chunk, tuple):
-                return  # a chunk is missing: read the whole history again
-            commits.append(chunk)
+        if not all((self.folder / name).is_file() for name, _ in manifest):
+            return  # a chunk is missing: read the whole history again
         self._chunks = list(manifest)
-        self._head = manifest[-1][1] if manifest else None
-        self._commits = tuple(c for chunk in reversed(commits) for c in chunk)
+        self._head = manifest[-1][1].head
+        self._recent = recent[1]
 
-    def history(
-        self, head: str, is_ancestor: Callable[[str, str], bool]
-    ) -> tuple[tuple[Commit, ...], str] | None:
-        """Cached commits and the commit they end at, when that commit leads to `head`."""
+    def history(self, head: str, is_ancestor: Callable[[str, str], bool]) -> CachedHistory | None:
+        """The cached chunks, when the commit they end at leads to `head`."""
         if self._head is None:
             return None
         if self._head == head or is_ancestor(self._head, head):
-            return self._commits, self._head
+            return CachedHistory(self._head, tuple(span for _, span in reversed(self._chunks)),
+                                 self._recent)
         return None
 
-    def put_history(self, head: str, commits: tuple[Commit, ...]) -> None:
-        """The commits reachable from `head`, newest first (the cached ones at the end)."""
-        if head == self._head:
+    def load_chunk(self, span: ChunkRange) -> tuple[Commit, ...] | None:
+        """The commits of a cached chunk, newest first; None when its file does not load."""
+        for name, known in self._chunks:
+            if known == span:
+                chunk = _read(self.folder / name)
+                if isinstance(chunk, tuple) and len(chunk) == span.count:
+                    return chunk
+        return None
+
+    def put_history(self, span: ChunkRange, commits: tuple[Commit, ...],
+                    recent: tuple[Commit, ...]) -> None:
+        """The commits this scan read (`span`, newest first) and the newest commits of the
+        whole history. A chunk that does not continue the cached ones replaces them."""
+        if span.head == self._head:
             return
-        new = len(commits) - len(self._commits)
-        if self._head is not None and new >= 0 and commits[new:] == self._commits \
-                and len(self._chunks) < MAX_HISTORY_CHUNKS:
-            self._new_chunk = commits[:new]
-        else:
-            self._rewrite_history = True
-        self._head = head
-        self._commits = commits
+        if span.since is None or span.since != self._head:
+            self._chunks = []
+        self._new_chunk = (span, commits)
+        self._head = span.head
+        self._recent = recent
 
     def _save_history(self) -> None:
-        if self._rewrite_history:
-            self._chunks = []
-            chunk: tuple[Commit, ...] | None = self._commits
-        else:
-            chunk = self._new_chunk
-        if chunk is None:
+        if self._new_chunk is None:
             return
-        name = f"history-{hashlib.sha1((self._head or '').encode()).hexdigest()[:16]}.pickle"
-        _write(self.folder / name, chunk)
-        kept = {n for n, _ in self._chunks} | {name}
-        self._chunks.append((name, self._head))
-        _write(self.folder / "history.pickle", self._chunks)
+        span, commits = self._new_chunk
+        chunks = [*self._chunks, (_chunk_name(span), span)]
+        if len(chunks) > MAX_HISTORY_CHUNKS:  # many small chunks: one again
+            loaded = [commits]
+            for name, _ in reversed(self._chunks):
+                chunk = _read(self.folder / name)
+                if not isinstance(chunk, tuple):
+                    return
+                loaded.append(chunk)
+            commits = tuple(c for chunk in loaded for c in chunk)
+            span = ChunkRange(None, span.head, len(commits))
+            chunks = [(_chunk_name(span), span)]
+        _write(self.folder / chunks[-1][0], commits)
+        _write(self.folder / "history-recent.pickle", (span.head, self._recent))
+        _write(self.folder / "history.pickle", chunks)
+        kept = {name for name, _ in chunks} | {"history-recent.pickle"}
         for stale in self.folder.glob("history-*.pickle"):
             if stale.name not in kept:
                 stale.unlink(missing_ok=True)
+        self._chunks = chunks
+        self._new_chunk = None
 
     def save(self) -> None:
         """Write what changed: the shards that gained or lost entries, and new history."""

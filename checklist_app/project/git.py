@@ -215,12 +215,20 @@ def tracked_and_untracked_files(git: Git) -> list[str] | None:
     return [p.decode("utf-8", "surrogateescape") for p in listed.out.split(b"\0") if p]
 
 
+ZERO_BLOB = "0" * 40
+"""The blob id git shows for a side of a change where the file does not exist."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change(Packed):
     status: str
-    """A, M, D, R, C or T: added, modified, deleted, renamed, copied, type changed."""
+    """A, M, D or T: added, modified, deleted, type changed (renames show as D and A)."""
     path: str
-    old_path: str | None = None
+    old_blob: str = ZERO_BLOB
+    """The file's blob before the change (ZERO_BLOB when added); in a merge, the first
+    parent's."""
+    blob: str = ZERO_BLOB
+    """The file's blob after the change (ZERO_BLOB when deleted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,17 +239,22 @@ class Commit(Packed):
     timestamp: int
     subject: str
     changes: tuple[Change, ...]
+    merge: bool = False
+    """A merge commit: its changes are only those made in the merge itself (conflicts
+    resolved by hand), not those its branches brought."""
 
 
 _COMMIT_MARK = b"\x1e"
-_FORMAT = "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%s"
+_FORMAT = "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%P%x1f%s"
 
 
-def log_command(since: str | None = None) -> list[str]:
-    """The one `git log` call: every commit reachable from HEAD, with the paths it changed."""
-    revision = f"{since}..HEAD" if since else "HEAD"
-    return ["log", revision, "-z", "--name-status", "--no-renames", "--no-ext-diff",
-            "--no-textconv", "--no-color", _FORMAT, "--"]
+def log_command(since: str | None = None, head: str = "HEAD") -> list[str]:
+    """The one `git log` call: every commit reachable from `head` (and not from `since`), with
+    each file it changed and the blob ids before and after. A merge shows the files it changed
+    from every parent (a conflict resolved by hand), not those its branches brought."""
+    revision = f"{since}..{head}" if since else head
+    return ["log", revision, "-z", "--raw", "--no-abbrev", "-c", "--no-renames",
+            "--no-ext-diff", "--no-textconv", "--no-color", _FORMAT, "--"]
 
 
 def parse_log(stream: Iterator[bytes]) -> Iterator[Commit]:
@@ -264,33 +277,62 @@ def parse_log(stream: Iterator[bytes]) -> Iterator[Commit]:
 
 def _parse_record(record: bytes) -> Commit | None:
     header, _, body = record.partition(b"\0")
-    header = header.rstrip(b"\n")
-    fields = header.decode("utf-8", "replace").split("\x1f")
-    if len(fields) < 5:
+    fields = header.rstrip(b"\n").decode("utf-8", "replace").split("\x1f", 5)
+    if len(fields) < 6:
         return None
-    sha, author, email, timestamp, subject = fields[:5]
-    parts = body.lstrip(b"\n").split(b"\0")
+    sha, author, email, timestamp, parents, subject = fields
+    parts = body.split(b"\0")
     changes: list[Change] = []
     index = 0
     while index + 1 < len(parts):
-        status = parts[index].decode("ascii", "replace").strip()
-        if not status:
+        meta = parts[index].lstrip(b"\n")
+        if not meta.startswith(b":"):
             index += 1
             continue
-        letter = status[0]
-        if letter in "RC" and index + 2 < len(parts):
-            old = parts[index + 1].decode("utf-8", "surrogateescape")
-            new = parts[index + 2].decode("utf-8", "surrogateescape")
-            changes.append(Change(letter, new, old))
-            index += 3
-        else:
-            changes.append(Change(letter, parts[index + 1].decode("utf-8", "surrogateescape")))
-            index += 2
+        change = _parse_raw(meta, parts[index + 1])
+        if change is not None:
+            changes.append(change)
+        index += 2
     try:
         stamp = int(timestamp)
     except ValueError:
         stamp = 0
-    return Commit(sha, author, email, stamp, subject, tuple(changes))
+    return Commit(sha, author, email, stamp, subject, tuple(changes), " " in parents.strip())
+
+
+def _parse_raw(meta: bytes, path: bytes) -> Change | None:
+    """One `--raw` entry: `:mode mode old new S` (a merge: one more colon, mode and blob per
+    parent and a status letter per parent)."""
+    parents = len(meta) - len(meta.lstrip(b":"))
+    words = meta[parents:].decode("ascii", "replace").split()
+    if len(words) != 2 * parents + 3:
+        return None
+    blobs = words[parents + 1:2 * parents + 2]
+    status = words[-1][:1]
+    if parents > 1:  # a merge: added or deleted for every parent, else modified
+        if blobs[-1] == ZERO_BLOB:
+            status = "D"
+        elif all(b == ZERO_BLOB for b in blobs[:-1]):
+            status = "A"
+        else:
+            status = "M"
+    return Change(status, path.decode("utf-8", "surrogateescape"), blobs[0], blobs[-1])
+
+
+def blob_sizes(git: Git, shas: Sequence[str]) -> dict[str, int] | None:
+    """The size of each blob git has (missing objects and other kinds left out), with one
+    `git cat-file --batch-check`; None when git fails."""
+    if not shas:
+        return {}
+    done = git.run(["cat-file", "--batch-check"], stdin="\n".join(shas).encode("ascii") + b"\n")
+    if done.status != 0:
+        return None
+    sizes = {}
+    for line in done.out.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
+            sizes[fields[0].decode("ascii")] = int(fields[2])
+    return sizes
 
 
 def read_blobs(git: Git, shas: Iterable[str], max_bytes: int) -> Iterator[tuple[str, bytes]]:

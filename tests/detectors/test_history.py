@@ -248,9 +248,18 @@ def test_a_rescan_reads_only_new_blobs_and_finds_the_same(
     assert located(again) == [("app/config.py", 1, leaked), ("app/views.py", 1, later)]
     repo.commit({"app/config.py": 'SECRET_KEY = os.environ["SECRET_KEY"]\n'}, "rename")
     scan()
-    base = git(repo.root, "rev-parse", "HEAD~1:app/config.py").strip()
     new = git(repo.root, "rev-parse", "HEAD:app/config.py").strip()
-    assert asked[2] == [base, new]  # the last version read before, as the base to compare to
+    assert asked[2] == [new]  # a small version is scanned whole: nothing else is read
+    filler = "".join(f"OPTION_{n} = {n}\n" for n in range(1000))
+    repo.commit({"app/settings.py": 'PASSWORD = os.environ["PASSWORD"]\n' + filler}, "big")
+    scan()
+    large = filler.replace("OPTION_500 = 500", "OPTION_500 = 501")
+    repo.commit({"app/settings.py": 'PASSWORD = os.environ["PASSWORD"]\n' + large}, "edit")
+    assert located(scan()) == [("app/config.py", 1, leaked), ("app/views.py", 1, later)]
+    base = git(repo.root, "rev-parse", "HEAD~1:app/settings.py").strip()
+    new = git(repo.root, "rev-parse", "HEAD:app/settings.py").strip()
+    # A large version is compared with the version it replaced, which is read as well.
+    assert asked[4:] == [[new], [base]]
 
 
 def test_secrets_without_git_are_unknown(make_repo: MakeRepo,
