@@ -7,7 +7,8 @@ scan goes on. It reports progress after each item and stops early when asked to 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,17 +66,37 @@ def facts_for(checklists: Checklists) -> tuple[ModuleFact[Any], ...]:
 
 
 class _Runner:
-    """Runs detector references against one project, each distinct reference once."""
+    """Runs detector references against one project, each distinct reference once. Those that
+    read only the git history can be started early, in a thread, while the modules are being
+    indexed (in worker processes, so this process is free)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self.detectors = registered()
         self.memo: dict[DetectorRef, Finding] = {}
+        self._early: dict[DetectorRef, Future[Finding]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start_early(self, refs: Iterable[DetectorRef]) -> None:
+        """Start the history-only detectors among `refs` in a thread."""
+        for ref in dict.fromkeys(refs):
+            entry = self.detectors.get(ref.name)
+            if entry is None or not entry.history_only or ref in self._early:
+                continue
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+            self._early[ref] = self._pool.submit(self._run, ref)
+
+    def finish(self) -> None:
+        """Wait for the detectors started early (those not begun yet are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, ref: DetectorRef) -> Finding:
         found = self.memo.get(ref)
         if found is None:
-            found = self._run(ref)
+            early = self._early.pop(ref, None)
+            found = early.result() if early is not None else self._run(ref)
             self.memo[ref] = found
         return found
 
@@ -162,15 +183,19 @@ def scan(
     scanned_at = datetime.now(UTC).replace(microsecond=0)
     runner = _Runner(project)
     items = checklists.items
+    runner.start_early(ref for item in items for ref in (*item.applies_when, *item.detectors))
     findings: list[Finding] = []
     cancelled = False
-    for position, item in enumerate(items):
-        if should_cancel is not None and should_cancel():
-            cancelled = True
-            break
-        findings.append(evaluate(item, runner))
-        if on_progress is not None:
-            on_progress(ScanProgress(position + 1, len(items), item.id))
+    try:
+        for position, item in enumerate(items):
+            if should_cancel is not None and should_cancel():
+                cancelled = True
+                break
+            findings.append(evaluate(item, runner))
+            if on_progress is not None:
+                on_progress(ScanProgress(position + 1, len(items), item.id))
+    finally:
+        runner.finish()
     project.close()
     return ScanResult(
         project=project.info, scanned_at=scanned_at,

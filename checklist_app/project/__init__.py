@@ -34,7 +34,7 @@ from checklist_app.project.history import (
     HistoryChunk,
     LogReader,
 )
-from checklist_app.project.indexing import facts_many
+from checklist_app.project.indexing import PARALLEL_FROM_MODULES, IndexingPool, facts_many
 from checklist_app.project.module_facts import (
     IMPORTS,
     ModuleFact,
@@ -90,6 +90,11 @@ class Project:
         self._calls: dict[str, list[tuple[ModuleIndex, Call]]] | None = None
         self._decorators: dict[str, list[tuple[ModuleIndex, Decorator]]] | None = None
         self._lock = threading.RLock()
+        """Guards the module facts."""
+        self._notes_lock = threading.Lock()
+        self._history_lock = threading.Lock()
+        """Guards the history, read on its own so that a thread can wait for it while another
+        waits for the modules."""
         self.git = Git(self.root)
         self.state: RepoState = repo_state(self.git)
         if self.state.is_git and self.state.toplevel is not None:
@@ -113,6 +118,12 @@ class Project:
         self._listed = frozenset(listing.paths)
         for skipped in listing.skipped:
             self._notes.append(Note(f"skipped: {skipped.reason}", skipped.path))
+        self._pool: IndexingPool | None = None
+        python_count = sum(1 for path in self.files if path.endswith(".py"))
+        if python_count >= PARALLEL_FROM_MODULES and (
+                cache is None or cache.module_count() < python_count // 2):
+            # Most modules will be indexed: start the workers now, while files are read.
+            self._pool = IndexingPool(tuple(self._facts.values()))
 
     # --- identity -----
 
@@ -161,7 +172,7 @@ class Project:
 
     def _note(self, note: Note) -> None:
         """Add a note; a file that was already skipped for a reason is not noted again."""
-        with self._lock:
+        with self._notes_lock:
             if note in self._notes:
                 return
             if note.path is not None and note.message.startswith("skipped:") and any(
@@ -291,8 +302,14 @@ class Project:
                     self._cache.keep_module(key)
             else:
                 missing.append((path, key, project_files.decode(data)))
-        made = facts_many([(path, source) for path, _, source in missing],
-                          tuple(self._facts.values()))
+        sources = [(path, source) for path, _, source in missing]
+        wanted = tuple(self._facts.values())
+        if self._pool is not None:
+            made = self._pool.facts_many(sources, wanted)
+            self._pool.close()
+            self._pool = None
+        else:
+            made = facts_many(sources, wanted)
         for (path, key, source), facts in zip(missing, made, strict=True):
             found[path] = facts
             self._texts.setdefault(path, source)
@@ -388,7 +405,7 @@ class Project:
         return self.git.run(["merge-base", "--is-ancestor", old, new]).status == 0
 
     def history(self) -> History:
-        with self._lock:
+        with self._history_lock:
             if self._history is None:
                 self._history = self._read_history()
             return self._history
@@ -476,7 +493,10 @@ class Project:
             return frozenset()
 
     def close(self) -> None:
-        """Finish reading git and write the cache."""
+        """Finish reading git, stop any indexing workers and write the cache."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self.state.is_git and self.state.commit:
             self.history()
         if self._cache is not None:

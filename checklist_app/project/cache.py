@@ -176,6 +176,10 @@ class FactsCache:
         found: ModuleFacts | None = self._modules.get(key)
         return found
 
+    def module_count(self) -> int:
+        """How many modules' facts the cache holds."""
+        return len(self._modules.entries)
+
     def keep_module(self, key: bytes) -> None:
         self._modules.used.add(key)
 

@@ -28,19 +28,58 @@ def facts_of_sources(sources: Sequence[tuple[str, str]],
     return [facts_of_source(path, source, facts) for path, source in sources]
 
 
+def _warm(facts: Sequence[ModuleFact[Any]]) -> None:
+    """Run in each worker as it starts: receiving the facts imports the code that computes
+    them, before any module arrives."""
+
+
+class IndexingPool:
+    """Worker processes for indexing, started before the sources are read, so that their start
+    (a new interpreter importing the indexing and fact code) overlaps that reading."""
+
+    def __init__(self, facts: Sequence[ModuleFact[Any]]) -> None:
+        self.workers = min(os.cpu_count() or 1, 8)
+        self._pool: ProcessPoolExecutor | None = None
+        if self.workers < 2:
+            return
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=get_context("spawn"),
+                                             initializer=_warm, initargs=(tuple(facts),))
+            for _ in range(self.workers):
+                self._pool.submit(_warm, ())
+        except (OSError, RuntimeError):
+            self._pool = None
+
+    def facts_many(self, sources: Sequence[tuple[str, str]],
+                   facts: Sequence[ModuleFact[Any]]) -> list[ModuleFacts]:
+        """Index (path, source) pairs and compute `facts` for each, in order, in the workers
+        when there are many."""
+        if self._pool is None or len(sources) < PARALLEL_FROM_MODULES:
+            return facts_of_sources(sources, facts)
+        count = self.workers * CHUNKS_PER_WORKER
+        size = -(-len(sources) // count)
+        chunks = [sources[start:start + size] for start in range(0, len(sources), size)]
+        try:
+            results = list(self._pool.map(facts_of_sources, chunks, [facts] * len(chunks)))
+        except (OSError, RuntimeError):  # no processes to be had: do it here
+            return facts_of_sources(sources, facts)
+        return [made for chunk in results for made in chunk]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def facts_many(sources: Sequence[tuple[str, str]],
                facts: Sequence[ModuleFact[Any]]) -> list[ModuleFacts]:
     """Index (path, source) pairs and compute `facts` for each, in order, in parallel when
     there are many."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(sources) < PARALLEL_FROM_MODULES or workers < 2:
+    if len(sources) < PARALLEL_FROM_MODULES or (os.cpu_count() or 1) < 2:
         return facts_of_sources(sources, facts)
-    count = workers * CHUNKS_PER_WORKER
-    size = -(-len(sources) // count)
-    chunks = [sources[start:start + size] for start in range(0, len(sources), size)]
+    pool = IndexingPool(facts)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(facts_of_sources, chunks, [facts] * len(chunks)))
-    except (OSError, RuntimeError):  # no processes to be had: do it here
-        return facts_of_sources(sources, facts)
-    return [made for chunk in results for made in chunk]
+        return pool.facts_many(sources, facts)
+    finally:
+        pool.close()
