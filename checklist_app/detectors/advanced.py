@@ -6,25 +6,32 @@ the item can be answered n/a. Only the application's code counts (test files are
 
 from __future__ import annotations
 
+import ast
 import re
+from dataclasses import dataclass
+from functools import partial
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
+    FACTS_VERSION,
     Library,
     LibraryUse,
-    app_modules,
+    derived_classes,
     find_libraries,
     flask_layout,
+    is_test_path,
     labels,
     local_names,
     not_found,
     qualify,
     route_object,
     subclasses_of,
+    with_own_names,
 )
-from checklist_app.detectors.registry import detector
+from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, passed
 from checklist_app.project import ModuleIndex, Project
+from checklist_app.project.packing import Packed
 
 MAX_EVIDENCE = 5
 
@@ -52,44 +59,82 @@ def _is_flask_module(module: ModuleIndex) -> bool:
     return any(module.imports_module(name) is not None for name in _FLASK_MODULES)
 
 
-def _async_views(project: Project) -> list[Evidence]:
+@dataclass(frozen=True, slots=True)
+class AsyncFacts(Packed):
+    """What one application module holds for advanced.async."""
+
+    functions: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...]
+    """`async def` functions with route decorators or named like a view method, in order:
+    (line, qualified owners of its route decorators, qualified bases of its class when it is
+    named like a view method)."""
+    flask_module: bool
+    """The module imports Flask, Quart, APIFlask or flask-openapi3."""
+    asyncio_line: int | None
+    """The first call into asyncio."""
+    green_lines: tuple[int, ...]
+    """gevent/eventlet monkey patching."""
+
+
+def _async_facts(index: ModuleIndex, tree: ast.Module | None) -> AsyncFacts | None:
+    """The module's AsyncFacts; None for a test module and a module with none of them."""
+    if tree is None or is_test_path(index.path):
+        return None
+    functions = []
+    asynchronous = [f for f in index.functions if f.is_async]
+    local = local_names(index) if asynchronous else frozenset()
+    for function in asynchronous:
+        owners = tuple(qualify(index, o, local) for o in map(route_object, function.decorators)
+                       if o is not None)
+        bases: tuple[str, ...] = ()
+        if function.class_name is not None and function.name in _VIEW_METHODS:
+            bases = tuple(qualify(index, b, local) for c in index.classes
+                          if c.qualname == function.class_name for b in c.bases)
+        if owners or bases:
+            functions.append((function.line, owners, bases))
+    asyncio_line = next((c.line for c in index.calls if c.name.startswith("asyncio.")), None)
+    green_lines = tuple(c.line for c in index.calls if c.name in _GREEN)
+    if not functions and asyncio_line is None and not green_lines:
+        return None
+    return AsyncFacts(tuple(functions), _is_flask_module(index), asyncio_line, green_lines)
+
+
+_ASYNC = module_fact(f"advanced.async.1.{FACTS_VERSION}", _async_facts)
+"""Per application module: its AsyncFacts, or None."""
+
+
+def _async_views(project: Project, modules: dict[str, AsyncFacts]) -> list[Evidence]:
     """`async def` route handlers and async methods of class-based views."""
     found: list[Evidence] = []
-    view_classes = subclasses_of(project, _VIEW_CLASSES)
-    layout = flask_layout(project)
-    routers = layout.app_objects | layout.blueprint_objects
-    for module in app_modules(project):
-        local = local_names(module)
-        views = {c.qualname for c in module.classes
-                 if any(qualify(module, b, local) in view_classes for b in c.bases)}
-        flask_module = _is_flask_module(module)
-        for function in module.functions:
-            if not function.is_async:
-                continue
-            owners = [o for o in map(route_object, function.decorators) if o is not None]
-            routed = bool(owners) and (flask_module or any(
-                qualify(module, o, local) in routers for o in owners))
-            in_view = function.class_name in views and function.name in _VIEW_METHODS
+    view_classes: frozenset[str] | None = None
+    routers: frozenset[str] | None = None
+    for path, facts in modules.items():
+        for line, owners, bases in facts.functions:
+            routed = bool(owners) and facts.flask_module
+            if owners and not routed:
+                if routers is None:
+                    layout = flask_layout(project)
+                    routers = layout.app_objects | layout.blueprint_objects
+                routed = any(o in routers for o in owners)
+            in_view = False
+            if bases and not routed:
+                if view_classes is None:
+                    view_classes = subclasses_of(project, _VIEW_CLASSES)
+                in_view = any(b in view_classes for b in bases)
             if routed or in_view:
-                found.append(at_line(project, module.path, function.line))
+                found.append(at_line(project, path, line))
     return found
 
 
-def _asyncio_use(project: Project) -> list[Evidence]:
+def _asyncio_use(project: Project, modules: dict[str, AsyncFacts]) -> list[Evidence]:
     """Calls into asyncio in the application's code (one per module)."""
-    found: list[Evidence] = []
-    for module in app_modules(project):
-        for call in module.calls:
-            if call.name.startswith("asyncio."):
-                found.append(at_line(project, module.path, call.line))
-                break
-    return found
+    return [at_line(project, path, facts.asyncio_line) for path, facts in modules.items()
+            if facts.asyncio_line is not None]
 
 
-def _green_threads(project: Project) -> list[Evidence]:
+def _green_threads(project: Project, modules: dict[str, AsyncFacts]) -> list[Evidence]:
     """gevent/eventlet monkey patching in the application's code."""
-    return [at_line(project, m.path, c.line) for m in app_modules(project) for c in m.calls
-            if c.name in _GREEN]
+    return [at_line(project, path, line) for path, facts in modules.items()
+            for line in facts.green_lines]
 
 
 @detector("async_support")
@@ -104,21 +149,23 @@ def async_support(project: Project) -> Finding:
     message of a failure (medium), so a person can answer the item. Fails otherwise; the item
     can be answered n/a when the application does not need to handle work concurrently.
     """
-    views = _async_views(project)
+    modules = {path: facts for path, facts in project.module_fact(_ASYNC).items()
+               if facts is not None}
+    views = _async_views(project, modules)
     if views:
         return passed(f"{len(views)} async view(s) ({views[0].location})",
                       *views[:MAX_EVIDENCE])
     quart = [u for u in find_libraries(project, (QUART,), include_tests=False) if u.imported]
     if quart:
         return passed(f"the application runs on {_how(quart)}", quart[0].evidence)
-    asyncio = _asyncio_use(project)
+    asyncio = _asyncio_use(project, modules)
     if asyncio:
         return passed(f"asyncio is used in the application's code ({asyncio[0].location}); no "
                       "async view was found", *asyncio[:MAX_EVIDENCE],
                       confidence=Confidence.MEDIUM)
     hint = "This item can be answered n/a when the application does not need async code"
     queues = [u for u in find_libraries(project, TASK_QUEUES, include_tests=False) if u.imported]
-    green = _green_threads(project)
+    green = _green_threads(project, modules)
     if queues or green:
         others = [u.how for u in queues] + [f"gevent/eventlet ({e.location})" for e in green[:1]]
         return not_found(project,
@@ -150,16 +197,21 @@ WEBSOCKET_LIBRARIES = (
 )
 
 
+def _quart_websocket_lines(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+    """`@app.websocket(...)` routes of an application module that uses Quart."""
+    if tree is None or is_test_path(index.path) or index.imports_module("quart") is None:
+        return ()
+    return tuple(d.line for d in index.decorators if d.name.endswith(".websocket"))
+
+
+_QUART_WEBSOCKETS = module_fact(f"advanced.quart-websockets.1.{FACTS_VERSION}",
+                                _quart_websocket_lines)
+
+
 def _quart_websockets(project: Project) -> list[Evidence]:
     """`@app.websocket(...)` routes in modules that use Quart."""
-    found = []
-    for module in app_modules(project):
-        if module.imports_module("quart") is None:
-            continue
-        for decorator in module.decorators:
-            if decorator.name.endswith(".websocket"):
-                found.append(at_line(project, module.path, decorator.line))
-    return found
+    return [at_line(project, path, line)
+            for path, lines in project.module_fact(_QUART_WEBSOCKETS).items() for line in lines]
 
 
 @detector("websockets")
@@ -199,28 +251,58 @@ _CLI_DECORATOR = re.compile(r".\.cli\.(command|group)$")
 _CLI_CLASSES = frozenset({"flask.cli.AppGroup", "flask.cli.FlaskGroup",
                           "flask_script.Manager", "flask_script.Command"})
 _CLI_DECORATORS = frozenset({"flask.cli.with_appcontext", "flask.cli.pass_script_info"})
+_PACKAGING_FILES = frozenset({"pyproject.toml", "setup.py", "setup.cfg"})
+"""At the top of the project; a pyproject.toml anywhere counts too."""
 _ENTRY_POINT = re.compile(r"""["']?flask\.commands["']?""")
 
 
+def _cli_sites(index: ModuleIndex, classes: frozenset[str]) -> tuple[tuple[str, int], ...]:
+    """CLI decorators, then calls adding commands or making one of `classes`: (the class
+    called, or "" for the others, line)."""
+    local = local_names(index)
+    lasts = {name.rsplit(".", 1)[-1] for name in classes}
+    found: list[tuple[str, int]] = []
+    for decorator in index.decorators:
+        if _CLI_DECORATOR.search(decorator.name) or decorator.name in _CLI_DECORATORS:
+            found.append(("", decorator.line))
+    for call in index.calls:
+        if call.name.endswith(".cli.add_command"):
+            found.append(("", call.line))
+        elif call.name.rpartition(".")[2] in lasts:  # qualify keeps the last part
+            called = qualify(index, call.name, local)
+            if called in classes:
+                found.append((called, call.line))
+    return tuple(found)
+
+
+def _module_cli_sites(classes: frozenset[str], index: ModuleIndex, tree: ast.Module | None
+                      ) -> tuple[tuple[str, int], ...]:
+    """The CLI sites of an application module, with calls to `classes` and to the module's
+    classes with bases (any may be a project subclass of a CLI class)."""
+    if tree is None or is_test_path(index.path):
+        return ()
+    return _cli_sites(index, classes | derived_classes(index))
+
+
+_CLI_SITES = module_fact(f"advanced.cli-sites.1.{FACTS_VERSION}",
+                         partial(_module_cli_sites, _CLI_CLASSES))
+
+
 def _cli_code(project: Project) -> list[Evidence]:
-    found: list[Evidence] = []
     groups = subclasses_of(project, _CLI_CLASSES)
-    for module in app_modules(project):
-        local = local_names(module)
-        for decorator in module.decorators:
-            if _CLI_DECORATOR.search(decorator.name) or decorator.name in _CLI_DECORATORS:
-                found.append(at_line(project, module.path, decorator.line))
-        for call in module.calls:
-            if qualify(module, call.name, local) in groups or call.name.endswith(
-                    ".cli.add_command"):
-                found.append(at_line(project, module.path, call.line))
+    sites = with_own_names(project, _CLI_SITES, groups - _CLI_CLASSES,
+                           partial(_module_cli_sites, groups))
+    found = [at_line(project, path, line) for path, module_sites in sites.items()
+             for called, line in module_sites if not called or called in groups]
     return sorted(found, key=lambda e: (e.path, e.line or 0))
 
 
 def _cli_entry_points(project: Project) -> list[Evidence]:
     """`flask.commands` entry points in packaging files (commands installed as plugins)."""
     found = []
-    for path in project.glob("pyproject.toml", "setup.py", "setup.cfg", "*/pyproject.toml"):
+    for path in project.files:
+        if path not in _PACKAGING_FILES and not path.endswith("/pyproject.toml"):
+            continue
         text = project.text(path)
         if text is None:
             continue

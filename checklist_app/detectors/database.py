@@ -4,13 +4,17 @@ This module also holds the facts about ORM models that the history detectors sha
 classes are models (deriving from a Flask-SQLAlchemy `db.Model`, a declarative base, SQLModel,
 Peewee or Django models, or declaring `__tablename__`), their relationships with the way each
 loads, and their columns. Everything is read from the AST index; nothing is imported or run.
+
+What each module holds is a module fact (computed where the module is indexed, and cached by
+its content); the detectors combine those of every module, so they read no module themselves.
 """
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from checklist_app.detectors.evidence import at_line
@@ -24,10 +28,11 @@ from checklist_app.detectors.organization import (
     qualify,
     subclasses_of,
 )
-from checklist_app.detectors.registry import detector
+from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.pyindex import Call, Value, ValueKind
+from checklist_app.project.packing import Packed
+from checklist_app.project.pyindex import Assignment, Call, Class, Value, ValueKind
 from checklist_app.project.query_loops import EAGER_LOADERS, LoopKind, LoopQuery
 
 MAX_EVIDENCE = 5
@@ -87,7 +92,7 @@ query, so touching it for every row of a loop is still N+1."""
 
 
 @dataclass(frozen=True, slots=True)
-class ModelClass:
+class ModelClass(Packed):
     name: str
     """The class name as written (`Post`)."""
     qualified: str
@@ -99,7 +104,7 @@ class ModelClass:
 
 
 @dataclass(frozen=True, slots=True)
-class Relationship:
+class Relationship(Packed):
     owner: str
     """The simple name of the class the attribute is on."""
     name: str
@@ -145,14 +150,15 @@ class Models:
     def lineage(self, name: str) -> list[str]:
         """The class and its model ancestors, nearest first."""
         by_name = self.by_name
-        order: list[str] = []
-        pending = [name]
-        while pending:
-            current = pending.pop(0)
-            if current in order or current not in by_name:
-                continue
-            order.append(current)
-            pending.extend(by_name[current].bases)
+        if name not in by_name:
+            return []
+        order = [name]
+        seen = {name}
+        for current in order:  # grows while it is walked: breadth first
+            for base in by_name[current].bases:
+                if base not in seen and base in by_name:
+                    seen.add(base)
+                    order.append(base)
         return order
 
     def relationship(self, owner: str, name: str) -> Relationship | None:
@@ -182,144 +188,325 @@ def _same(first: str, second: str) -> bool:
     return "." in short and long.endswith("." + short)
 
 
-def _app_modules(project: Project) -> list[ModuleIndex]:
-    return [m for m in project.modules() if m.syntax_error is None and not is_test_path(m.path)]
+def _qualified(module: ModuleIndex, qualname: str) -> str:
+    """The project-wide name of a class or function defined in `module`."""
+    return f"{module.module}.{qualname}" if module.module else qualname
 
 
-def find_models(project: Project) -> Models:
-    """Every ORM model class of the project, with relationships and columns; computed once for
-    the content of the project's modules."""
-    return project.remembered(f"database.models.{FACTS_VERSION}", python_digest(project),
-                              lambda: _read_models(project))
+_SESSION_QUERY = re.compile(r"(^|\.)session\.(execute|scalar|scalars|query|get|get_one)$"
+                            r"|(^|\.)query\.(\w+\.)*(all|first|one|one_or_none|count|scalar|get"
+                            r"|paginate|first_or_404|get_or_404)$")
+"""Calls in a method that run a query: the session's, or a `Model.query` chain's last step."""
 
 
-def _read_models(project: Project) -> Models:
-    modules = [(m, local_names(m)) for m in _app_modules(project)]
-    roots, db_names = _model_roots(modules)
-    tablenames = {(module.path, a.class_name) for module, _ in modules
-                  for a in module.assignments if a.target == "__tablename__" and a.class_name}
-    pending: list[tuple[ModuleIndex, str, ModelClass, list[str]]] = []
-    classes: dict[str, tuple[ModuleIndex, ModelClass]] = {}
-    by_last: dict[str, list[str]] = {}
-    for module, local in modules:
-        for cls in module.classes:
-            qualified = f"{module.module}.{cls.qualname}" if module.module else cls.qualname
-            bases = [qualify(module, base, local) for base in cls.bases]
-            model = ModelClass(cls.name, qualified, module.path, cls.line,
-                               tuple(_last(b) for b in bases))
-            mapped = any(_last(d) in _MAPPED_DECORATORS for d in cls.decorators)
-            if mapped or (module.path, cls.qualname) in tablenames or any(
-                    _is_model_base(base, roots, db_names) for base in bases):
-                classes[qualified] = (module, model)
-                by_last.setdefault(cls.name, []).append(qualified)
-            else:
-                pending.append((module, qualified, model, bases))
-    changed = True
-    while changed:  # subclasses of models, however deep
-        changed = False
-        for module, qualified, model, bases in pending:
-            if qualified not in classes and any(
-                    _same(base, known) for base in bases for known in by_last.get(_last(base), ())):
-                classes[qualified] = (module, model)
-                by_last.setdefault(model.name, []).append(qualified)
-                changed = True
-    relationships: list[Relationship] = []
-    columns: set[tuple[str, str]] = set()
-    by_module: dict[str, dict[str, ModelClass]] = {}
-    for module, model in classes.values():
-        by_module.setdefault(module.path, {})[model.qualified] = model
-    for module, _ in modules:
-        owned = by_module.get(module.path)
-        if not owned:
-            continue
-        relationships.extend(_relationships(module, owned))
-        for assignment in module.assignments:
-            owner = owned.get(f"{module.module}.{assignment.class_name}" if module.module
-                              else str(assignment.class_name))
-            if owner is None or assignment.value.kind is not ValueKind.CALL:
-                continue
-            callee = _last(assignment.value.name)
-            if callee in _COLUMN_CALLS or callee.endswith("Field"):
-                columns.add((owner.name, assignment.target))
-    ordered = sorted((m for _, m in classes.values()), key=lambda c: (c.path, c.line))
-    return Models.of(tuple(ordered), tuple(relationships), frozenset(columns))
+# --- models: what one module declares (a module fact) ----------------------------------------
 
 
-def _model_roots(
-    modules: list[tuple[ModuleIndex, frozenset[str]]],
-) -> tuple[set[str], set[str]]:
+@dataclass(frozen=True, slots=True)
+class _Method(Packed):
+    """What a method of a class (with the functions nested in it) calls, as far as queries go.
+    A property's getter and setter share their qualified name, and so these facts."""
+
+    name: str
+    queries: bool
+    """It calls the session or the last step of a `Model.query` chain (see _SESSION_QUERY)."""
+    relations: tuple[str, ...]
+    """`x` of each `self.x.<...>()` call: a query when `x` is a `lazy="dynamic"` relationship."""
+    calls: tuple[str, ...]
+    """`x` of each `self.x()` call: another method of the class, which may run a query."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ClassFacts(Packed):
+    """A class that can be a model: it has base classes, is mapped or declares a table."""
+
+    model: ModelClass
+    bases: tuple[str, ...]
+    """The qualified names of the base classes."""
+    declared: bool
+    """Mapped by a decorator (`@registry.mapped`) or given a `__tablename__`: a model whatever
+    its bases."""
+    methods: tuple[_Method, ...]
+    """Every function defined in a body of a class of this name in the module, in order."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ModuleModels(Packed):
+    """What one application module says about models; the project's models are read from
+    those of every module (`_read_models`)."""
+
+    roots: tuple[str, ...]
+    """Qualified names whose subclasses are models: `db.Model` of `db = SQLAlchemy()`, what
+    `declarative_base()` returns, classes deriving from `DeclarativeBase`."""
+    db_names: tuple[str, ...]
+    """The names of the variables holding a `SQLAlchemy()` object."""
+    classes: tuple[_ClassFacts, ...]
+    relationships: tuple[tuple[str, Relationship], ...]
+    """(qualified name of the class, relationship) for each relationship (and backref)
+    declared in the body of one of `classes`, in order: kept when the class is a model."""
+    columns: tuple[tuple[str, tuple[str, ...]], ...]
+    """(qualified name of the class, attributes) for the columns assigned in the body of each
+    of `classes`."""
+
+
+def _module_models(module: ModuleIndex, tree: ast.Module | None) -> _ModuleModels | None:
+    """The model facts of an application module; None for a test module, a module that does
+    not parse, and a module with no class that can be a model and no model base."""
+    if module.syntax_error is not None or is_test_path(module.path):
+        return None
+    local = local_names(module)
+    roots, db_names = _model_roots(module, local)
+    tablenames = {a.class_name for a in module.assignments
+                  if a.target == "__tablename__" and a.class_name}
+    found: list[tuple[Class, bool]] = []
+    for cls in module.classes:
+        declared = cls.qualname in tablenames or any(
+            _last(d) in _MAPPED_DECORATORS for d in cls.decorators)
+        if declared or cls.bases:
+            found.append((cls, declared))
+    if not (roots or db_names or found):
+        return None
+    methods = _methods(module, {cls.qualname for cls, _ in found})
+    classes: list[_ClassFacts] = []
+    for cls, declared in found:
+        bases = tuple(qualify(module, base, local) for base in cls.bases)
+        model = ModelClass(cls.name, _qualified(module, cls.qualname), module.path, cls.line,
+                           tuple(_last(b) for b in bases))
+        classes.append(_ClassFacts(model, bases, declared, methods.get(cls.qualname, ())))
+    owners = {c.model.qualified: c.model.name for c in classes}
+    assigned = _class_calls(module, owners)
+    return _ModuleModels(roots, db_names, tuple(classes),
+                         tuple(_relationships(module, owners, assigned)),
+                         tuple(_columns(assigned)))
+
+
+def _model_roots(module: ModuleIndex, local: frozenset[str]
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Qualified names whose subclasses are models, and the names of SQLAlchemy() objects."""
-    roots: set[str] = set(MODEL_CLASSES)
-    db_names: set[str] = set()
-    for module, local in modules:
-        for assignment in module.assignments:
-            if assignment.function is not None or assignment.class_name is not None:
-                continue
-            value = assignment.value
-            if value.kind is not ValueKind.CALL:
-                continue
-            callee = _last(value.name)
-            qualified = qualify(module, assignment.target, local)
-            if callee == "SQLAlchemy":
-                roots.add(qualified + ".Model")
-                db_names.add(_last(assignment.target))
-            elif callee in _BASE_FACTORIES:
-                roots.add(qualified)
-        for cls in module.classes:
-            qualified = f"{module.module}.{cls.qualname}" if module.module else cls.qualname
-            bases = [qualify(module, base, local) for base in cls.bases]
-            if any(base in DECLARATIVE_BASE_CLASSES for base in bases) or any(
-                _last(d) == "as_declarative" for d in cls.decorators
-            ):
-                roots.add(qualified)
-    return roots, db_names
+    roots: list[str] = []
+    db_names: list[str] = []
+    for assignment in module.assignments:
+        if assignment.function is not None or assignment.class_name is not None:
+            continue
+        value = assignment.value
+        if value.kind is not ValueKind.CALL:
+            continue
+        callee = _last(value.name)
+        qualified = qualify(module, assignment.target, local)
+        if callee == "SQLAlchemy":
+            roots.append(qualified + ".Model")
+            db_names.append(_last(assignment.target))
+        elif callee in _BASE_FACTORIES:
+            roots.append(qualified)
+    for cls in module.classes:
+        bases = [qualify(module, base, local) for base in cls.bases]
+        if any(base in DECLARATIVE_BASE_CLASSES for base in bases) or any(
+            _last(d) == "as_declarative" for d in cls.decorators
+        ):
+            roots.append(_qualified(module, cls.qualname))
+    return tuple(roots), tuple(db_names)
 
 
-def _is_model_base(base: str, roots: set[str], db_names: set[str]) -> bool:
-    if any(_same(base, root) for root in roots):
-        return True
-    owner, _, name = base.rpartition(".")
-    return name == "Model" and bool(owner) and (
-        _last(owner) in db_names or _last(owner) == "db" or owner.startswith("flask_sqlalchemy"))
+def _methods(module: ModuleIndex, classes: set[str]) -> dict[str, tuple[_Method, ...]]:
+    """The functions defined in the bodies of `classes` (qualified names in the module), by
+    the qualified name of their class."""
+    functions = [f for f in module.functions if f.class_name in classes]
+    if not functions:
+        return {}
+    heads = {name.partition(".")[0] for name in classes}
+    inside: dict[str, list[Call]] = {}
+    """The calls in each function of those classes (and the functions nested in it)."""
+    for call in module.calls:
+        if call.function is None or call.function.partition(".")[0] not in heads:
+            continue
+        parts = call.function.split(".")
+        for end in range(2, len(parts) + 1):
+            inside.setdefault(".".join(parts[:end]), []).append(call)
+    found: dict[str, list[_Method]] = {}
+    for function in functions:
+        calls = inside.get(function.qualname, [])
+        found.setdefault(str(function.class_name), []).append(_method(function.name, calls))
+    return {name: tuple(methods) for name, methods in found.items()}
 
 
-def _relationships(module: ModuleIndex, owned: Mapping[str, ModelClass]) -> list[Relationship]:
+def _method(name: str, calls: list[Call]) -> _Method:
+    relations: dict[str, None] = {}
+    own: dict[str, None] = {}
+    for call in calls:
+        parts = call.name.split(".")
+        if parts[0] != "self":
+            continue
+        if len(parts) >= 3:
+            relations[parts[1]] = None
+        elif len(parts) == 2:
+            own[parts[1]] = None
+    queries = any(_SESSION_QUERY.search(call.name) for call in calls)
+    return _Method(name, queries, tuple(relations), tuple(own))
+
+
+def _class_calls(module: ModuleIndex, owners: Mapping[str, str]) -> list[tuple[str, Assignment]]:
+    """(qualified name of the class, assignment) for each call assigned in the body of a class
+    `owners` names."""
+    found = []
+    for assignment in module.assignments:
+        if assignment.class_name is None or assignment.value.kind is not ValueKind.CALL:
+            continue
+        key = _qualified(module, assignment.class_name)
+        if key in owners:
+            found.append((key, assignment))
+    return found
+
+
+def _relationships(module: ModuleIndex, owners: Mapping[str, str],
+                   assigned: list[tuple[str, Assignment]]) -> list[tuple[str, Relationship]]:
+    """The relationships declared in the bodies of the classes `owners` names (qualified name
+    -> class name), with the qualified name of their class; `assigned` are the calls assigned
+    in those bodies."""
+    declarations = [(key, assignment) for key, assignment in assigned
+                    if _last(assignment.value.name) in _RELATIONSHIP_CALLS]
+    if not declarations:
+        return []
     calls: dict[int, list[Call]] = {}
     for found_call in module.calls:
         calls.setdefault(found_call.line, []).append(found_call)
     backrefs = sorted((c for c in module.calls if _last(c.name) == "backref"),
                       key=lambda c: c.line)
-    found: list[Relationship] = []
-    for assignment in module.assignments:
-        key = f"{module.module}.{assignment.class_name}" if module.module \
-            else str(assignment.class_name)
-        owner = owned.get(key)
+    found: list[tuple[str, Relationship]] = []
+    for key, assignment in declarations:
+        owner = owners[key]
         value = assignment.value
-        if owner is None or value.kind is not ValueKind.CALL:
-            continue
         callee = _last(value.name)
-        if callee not in _RELATIONSHIP_CALLS:
-            continue
         declared = next((c for c in calls.get(assignment.line, []) if c.name == value.name), None)
         default = "dynamic" if callee == "dynamic_loader" else "select"
         target = _class_argument(declared.args[0]) if declared is not None and declared.args else ""
         lazy = _lazy(declared.keyword("lazy") if declared is not None else None, default)
-        found.append(Relationship(owner.name, assignment.target, target, lazy, module.path,
-                                  assignment.line))
+        found.append((key, Relationship(owner, assignment.target, target, lazy, module.path,
+                                        assignment.line)))
         backref = declared.keyword("backref") if declared is not None else None
         if backref is None or not target:
             continue
         if backref.kind is ValueKind.CONST and isinstance(backref.const, str):
-            found.append(Relationship(target, backref.const, owner.name, "select", module.path,
-                                      assignment.line))
+            found.append((key, Relationship(target, backref.const, owner, "select", module.path,
+                                            assignment.line)))
         elif backref.kind is ValueKind.CALL:
             later = next((c for c in backrefs if c.line >= assignment.line), None)
             if later is not None and later.args and later.args[0].kind is ValueKind.CONST \
                     and isinstance(later.args[0].const, str):
-                found.append(Relationship(target, later.args[0].const, owner.name,
-                                          _lazy(later.keyword("lazy"), "select"), module.path,
-                                          later.line))
+                found.append((key, Relationship(target, later.args[0].const, owner,
+                                                _lazy(later.keyword("lazy"), "select"),
+                                                module.path, later.line)))
     return found
+
+
+def _columns(assigned: list[tuple[str, Assignment]]) -> list[tuple[str, tuple[str, ...]]]:
+    """(qualified name of the class, attributes) for the columns among `assigned` (calls
+    assigned in class bodies)."""
+    found: dict[str, list[str]] = {}
+    for key, assignment in assigned:
+        callee = _last(assignment.value.name)
+        if callee in _COLUMN_CALLS or callee.endswith("Field"):
+            found.setdefault(key, []).append(assignment.target)
+    return [(key, tuple(attributes)) for key, attributes in found.items()]
+
+
+_MODELS = module_fact(f"database.models.2.{FACTS_VERSION}", _module_models)
+
+
+# --- models: the project's, from every module ---------------------------------------------------
+
+
+def _model_modules(project: Project) -> list[tuple[str, _ModuleModels]]:
+    return [(path, facts) for path, facts in project.module_fact(_MODELS).items()
+            if facts is not None]
+
+
+def find_models(project: Project) -> Models:
+    """Every ORM model class of the project, with relationships and columns; computed once for
+    the content of the project's modules."""
+    return project.remembered(f"database.project-models.{FACTS_VERSION}",
+                              python_digest(project), lambda: _read_models(project))
+
+
+def _read_models(project: Project) -> Models:
+    modules = _model_modules(project)
+    classes = _model_classes(modules)
+    by_module: dict[str, dict[str, ModelClass]] = {}
+    for model in classes.values():
+        by_module.setdefault(model.path, {})[model.qualified] = model
+    relationships: list[Relationship] = []
+    columns: set[tuple[str, str]] = set()
+    for path, facts in modules:
+        owned = by_module.get(path)
+        if not owned:
+            continue
+        relationships.extend(r for key, r in facts.relationships if key in owned)
+        for key, attributes in facts.columns:
+            owner = owned.get(key)
+            if owner is not None:
+                columns.update((owner.name, attribute) for attribute in attributes)
+    ordered = sorted(classes.values(), key=lambda c: (c.path, c.line))
+    return Models.of(tuple(ordered), tuple(relationships), frozenset(columns))
+
+
+def _model_classes(modules: list[tuple[str, _ModuleModels]]) -> dict[str, ModelClass]:
+    """The model classes by qualified name: those deriving from a model base (or mapped, or
+    declaring a table), then their subclasses, however deep."""
+    roots = _SameNames([*MODEL_CLASSES, *(root for _, facts in modules for root in facts.roots)])
+    db_names = {name for _, facts in modules for name in facts.db_names}
+    model_bases: dict[str, bool] = {}
+    """Whether each base class name seen is a model base."""
+    pending: list[_ClassFacts] = []
+    classes: dict[str, ModelClass] = {}
+    by_last: dict[str, list[str]] = {}
+    for _, facts in modules:
+        for cls in facts.classes:
+            for base in cls.bases:
+                if base not in model_bases:
+                    model_bases[base] = _is_model_base(base, roots, db_names)
+            if cls.declared or any(model_bases[base] for base in cls.bases):
+                classes[cls.model.qualified] = cls.model
+                by_last.setdefault(cls.model.name, []).append(cls.model.qualified)
+            else:
+                pending.append(cls)
+    changed = True
+    while changed:
+        changed = False
+        for cls in pending:
+            model = cls.model
+            if model.qualified not in classes and any(
+                    _same(base, known) for base in cls.bases
+                    for known in by_last.get(_last(base), ())):
+                classes[model.qualified] = model
+                by_last.setdefault(model.name, []).append(model.qualified)
+                changed = True
+    return classes
+
+
+class _SameNames:
+    """A set of dotted names, tested quickly for a name that is `_same` as one of them."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+        self.tails = {tail for name in self.names for tail in _dotted_tails(name)}
+        """The names without their leading packages, with at least two parts left."""
+
+    def has(self, name: str) -> bool:
+        return name in self.names or name in self.tails or any(
+            tail in self.names for tail in _dotted_tails(name))
+
+
+def _dotted_tails(name: str) -> list[str]:
+    """`b.c.d` and `c.d` for `a.b.c.d`."""
+    parts = name.split(".")
+    return [".".join(parts[start:]) for start in range(1, len(parts) - 1)]
+
+
+def _is_model_base(base: str, roots: _SameNames, db_names: set[str]) -> bool:
+    if roots.has(base):
+        return True
+    owner, _, name = base.rpartition(".")
+    return name == "Model" and bool(owner) and (
+        _last(owner) in db_names or _last(owner) == "db" or owner.startswith("flask_sqlalchemy"))
 
 
 def _class_argument(value: Value) -> str:
@@ -379,49 +566,138 @@ def orm_used(project: Project) -> Finding:
 MIGRATION_CALLS = ("flask_migrate.Migrate", "flask_alembic.Alembic")
 MIGRATION_IMPORTS = ("peewee_migrate", "playhouse.migrate", "yoyo")
 """Migration libraries whose import is the set-up (Flask-Migrate must be called: see above)."""
+_MIGRATION_TOOLS = tuple(name + "." for name in MIGRATION_IMPORTS)
+_MIGRATION_TOOL_PACKAGES = tuple({name.partition(".")[0] for name in MIGRATION_IMPORTS})
+_MIGRATION_NAME = re.compile("|".join(_last(name) for name in MIGRATION_CALLS))
+"""`Migrate` or `Alembic` in a name: a call that may set up migrations."""
 _SQL_MIGRATION_DIRS = ("migrations", "migration", "migrate", "db_migrations", "sql_migrations")
-_TABLE_CREATION = ("*.create_all", "*.create_tables", "create_all")
+_TABLE_CREATION = (".create_all", ".create_tables")
 
 
-def _alembic_environments(project: Project) -> list[Evidence]:
-    """env.py files that import alembic, with the versions folder beside them when present."""
-    found: list[Evidence] = []
-    for module in _all_parsed(project):
-        if posixpath.basename(module.path) != "env.py":
-            continue
+@dataclass(frozen=True, slots=True)
+class _MigrationFacts(Packed):
+    """What one module (tests included) says about schema migrations."""
+
+    setups: tuple[tuple[str, str, int], ...]
+    """(name as written, qualified name, line) of each call, in line order, that may set up
+    Flask-Migrate or Flask-Alembic: a call of `MIGRATION_CALLS`, of a class of the module, or
+    of a name holding `Migrate` or `Alembic` (a project subclass called from another module is
+    recognised by such a name)."""
+    alembic_env: int | None
+    """In an `env.py`: the line importing alembic."""
+    revision: int | None
+    """In an Alembic revision script (`revision`, `down_revision`, `upgrade()`): the line
+    setting `revision`."""
+    django: int | None
+    """In a `migrations` folder: the line importing django.db.migrations."""
+    tool: tuple[str, int] | None
+    """The first import of a migration tool (`MIGRATION_IMPORTS`): its name and line."""
+    creations: tuple[int, ...]
+    """Outside tests: the lines, in order, calling `create_all()` or `create_tables()`."""
+
+
+_NO_MIGRATION_FACTS = _MigrationFacts((), None, None, None, None, ())
+
+
+def _migration_facts(module: ModuleIndex, tree: ast.Module | None) -> _MigrationFacts | None:
+    """The migration facts of a module; None when it does not parse or holds none."""
+    if module.syntax_error is not None:
+        return None
+    env = None
+    if posixpath.basename(module.path) == "env.py":
         imported = module.imports_module("alembic")
-        if imported is not None:
-            found.append(at_line(project, module.path, imported.line))
-    return found
+        env = imported.line if imported is not None else None
+    django = None
+    if "/migrations/" in "/" + module.path:
+        imported = module.imports_module("django.db.migrations")
+        django = imported.line if imported is not None else None
+    tool = _migration_tool(module)
+    setups, creations = _migration_calls(module)
+    facts = _MigrationFacts(setups, env, _revision_line(module), django, tool,
+                            () if is_test_path(module.path) else creations)
+    return None if facts == _NO_MIGRATION_FACTS else facts
 
 
-def _all_parsed(project: Project) -> Iterator[ModuleIndex]:
-    return (m for m in project.modules() if m.syntax_error is None)
+def _migration_tool(module: ModuleIndex) -> tuple[str, int] | None:
+    """The first import of a migration tool (`MIGRATION_IMPORTS`): its name and line."""
+    for imported in module.imports:
+        if imported.module.startswith(_MIGRATION_TOOL_PACKAGES):  # most imports stop here
+            qualified = imported.qualified
+            if qualified in MIGRATION_IMPORTS or qualified.startswith(_MIGRATION_TOOLS):
+                return qualified, imported.line
+    return None
 
 
-def _revision_scripts(project: Project) -> list[Evidence]:
+def _migration_calls(module: ModuleIndex
+                     ) -> tuple[tuple[tuple[str, str, int], ...], tuple[int, ...]]:
+    """The calls that may set up migrations (see `_MigrationFacts.setups`), and the lines
+    calling `create_all()` or `create_tables()`, each in line order."""
+    classes = {c.name for c in module.classes if c.qualname == c.name}
+    local: frozenset[str] | None = None
+    setups = []
+    creations = []
+    for call in module.calls:
+        name = call.name
+        if name.endswith(_TABLE_CREATION) or name == "create_all":
+            creations.append(call.line)
+        if _MIGRATION_NAME.search(name) or classes and name.partition(".")[0] in classes:
+            local = local_names(module) if local is None else local
+            qualified = qualify(module, name, local)
+            if qualified in MIGRATION_CALLS or name.partition(".")[0] in classes \
+                    or _MIGRATION_NAME.search(_last(name)):
+                setups.append((name, qualified, call.line))
+    return tuple(sorted(setups, key=lambda c: c[2])), tuple(sorted(creations))
+
+
+def _revision_line(module: ModuleIndex) -> int | None:
+    """The line setting `revision` in an Alembic revision script: a module that sets
+    `revision` and `down_revision` and defines `upgrade()`."""
+    if not any(f.qualname == "upgrade" for f in module.functions):
+        return None
+    targets = {a.target: a.line for a in module.assignments
+               if a.function is None and a.class_name is None}
+    if "revision" in targets and "down_revision" in targets:
+        return targets["revision"]
+    return None
+
+
+_MIGRATIONS = module_fact(f"database.migrations.{FACTS_VERSION}", _migration_facts)
+
+
+def _migration_modules(project: Project) -> list[tuple[str, _MigrationFacts]]:
+    return [(path, facts) for path, facts in project.module_fact(_MIGRATIONS).items()
+            if facts is not None]
+
+
+def _migration_setup_calls(project: Project, modules: list[tuple[str, _MigrationFacts]]
+                           ) -> list[Evidence]:
+    """Calls of Flask-Migrate's Migrate, Flask-Alembic's Alembic or a project subclass, by
+    their name as written or as the module resolves it."""
+    makers = subclasses_of(project, frozenset(MIGRATION_CALLS))
+    names = makers | {_last(maker) for maker in makers - set(MIGRATION_CALLS)}
+    return [at_line(project, path, line) for path, facts in modules
+            for name, qualified, line in facts.setups if name in names and qualified in makers]
+
+
+def _alembic_environments(project: Project, modules: list[tuple[str, _MigrationFacts]]
+                          ) -> list[Evidence]:
+    """env.py files that import alembic."""
+    return [at_line(project, path, facts.alembic_env) for path, facts in modules
+            if facts.alembic_env is not None]
+
+
+def _revision_scripts(project: Project, modules: list[tuple[str, _MigrationFacts]]
+                      ) -> list[Evidence]:
     """Alembic revision scripts: modules that set `revision` and `down_revision` and define
     `upgrade()` (found even when the environment lives in a library, as with Flask-Alembic)."""
-    found: list[Evidence] = []
-    for module in _all_parsed(project):
-        targets = {a.target: a.line for a in module.assignments
-                   if a.function is None and a.class_name is None}
-        if "revision" in targets and "down_revision" in targets and any(
-                f.qualname == "upgrade" for f in module.functions):
-            found.append(at_line(project, module.path, targets["revision"]))
-    return found
+    return [at_line(project, path, facts.revision) for path, facts in modules
+            if facts.revision is not None]
 
 
-def _django_migrations(project: Project) -> list[Evidence]:
-    found: list[Evidence] = []
-    for module in _all_parsed(project):
-        if "/migrations/" not in "/" + module.path:
-            continue
-        imported = module.imports_module("django.db.migrations")
-        if imported is not None:
-            found.append(at_line(project, module.path, imported.line))
-            break
-    return found
+def _django_migrations(project: Project, modules: list[tuple[str, _MigrationFacts]]
+                       ) -> list[Evidence]:
+    return [at_line(project, path, facts.django) for path, facts in modules
+            if facts.django is not None][:1]
 
 
 def _sql_migration_files(project: Project) -> list[str]:
@@ -438,10 +714,9 @@ def _sql_migration_files(project: Project) -> list[str]:
     return found
 
 
-def _creations(project: Project) -> list[Evidence]:
-    return [at_line(project, module.path, call.line)
-            for module, call in project.calls(*_TABLE_CREATION)
-            if not is_test_path(module.path)][:MAX_EVIDENCE]
+def _creations(project: Project, modules: list[tuple[str, _MigrationFacts]]) -> list[Evidence]:
+    return [at_line(project, path, line) for path, facts in modules
+            for line in facts.creations][:MAX_EVIDENCE]
 
 
 @detector("schema_migrations")
@@ -455,14 +730,11 @@ def schema_migrations(project: Project) -> Finding:
     (medium confidence: the tool is not recognised). Fails otherwise, citing `create_all()`
     calls outside tests when that is how tables are made (high confidence), else with medium
     confidence."""
-    makers = subclasses_of(project, frozenset(MIGRATION_CALLS))
-    names = makers | {_last(maker) for maker in makers - set(MIGRATION_CALLS)}
-    calls = [at_line(project, module.path, call.line)
-             for module, call in project.calls(*sorted(names))
-             if qualify(module, call.name, local_names(module)) in makers]
-    environments = _alembic_environments(project)
+    modules = _migration_modules(project)
+    calls = _migration_setup_calls(project, modules)
+    environments = _alembic_environments(project, modules)
     if calls:
-        scripts = environments or _revision_scripts(project)
+        scripts = environments or _revision_scripts(project, modules)
         if scripts:
             return passed(f"migrations are set up with {calls[0].excerpt or calls[0].location} "
                           f"and committed ({scripts[0].path})",
@@ -482,20 +754,17 @@ def schema_migrations(project: Project) -> Finding:
         config = project.glob("alembic.ini", "*/alembic.ini")
         evidence = environments[:MAX_EVIDENCE] + [Evidence(p) for p in config[:1]]
         return passed(f"an Alembic environment is at {folder or '.'}{detail}", *evidence)
-    scripts = _revision_scripts(project)
+    scripts = _revision_scripts(project, modules)
     if scripts:
         return passed(f"{len(scripts)} Alembic revision script(s), e.g. {scripts[0].path}",
                       *scripts[:MAX_EVIDENCE])
-    django = _django_migrations(project)
+    django = _django_migrations(project, modules)
     if django:
         return passed("Django migrations are used", *django)
-    tools = [(module, imported) for module in _all_parsed(project) for imported in module.imports
-             if any(imported.qualified == name or imported.qualified.startswith(name + ".")
-                    for name in MIGRATION_IMPORTS)]
-    if tools:
-        module, imported = tools[0]
-        return passed(f"a migration tool is imported: {imported.qualified}",
-                      at_line(project, module.path, imported.line))
+    tool = next(((path, facts.tool) for path, facts in modules if facts.tool is not None), None)
+    if tool is not None:
+        path, (name, line) = tool
+        return passed(f"a migration tool is imported: {name}", at_line(project, path, line))
     files = _sql_migration_files(project)
     if files:
         return passed(f"versioned SQL migration files are at {posixpath.dirname(files[0])} "
@@ -508,7 +777,7 @@ def schema_migrations(project: Project) -> Finding:
     declared = project.dependency("flask-migrate", "alembic", "flask-alembic")
     if declared is not None:
         looked += f"; {declared.name} is declared in {declared.path} but never set up"
-    creations = _creations(project)
+    creations = _creations(project, modules)
     if creations:
         return failed(f"no schema migrations: tables are created with {creations[0].excerpt} "
                       f"({looked})", *creations)
@@ -595,56 +864,41 @@ def _lazy_site(models: Models, site: LoopQuery) -> _Resolved | None:
     return None
 
 
-_SESSION_QUERY = re.compile(r"(^|\.)session\.(execute|scalar|scalars|query|get|get_one)$"
-                            r"|(^|\.)query\.(\w+\.)*(all|first|one|one_or_none|count|scalar|get"
-                            r"|paginate|first_or_404|get_or_404)$")
-"""Calls in a method that run a query: the session's, or a `Model.query` chain's last step."""
 METHOD_DEPTH = 3
 """How deep calls from a model's method to its other methods (`self.x()`) are followed."""
 
 
-def _model_methods(project: Project, models: Models
-                   ) -> dict[str, dict[str, tuple[ModuleIndex, str]]]:
-    """For each model class name: its methods and properties (module, qualified name)."""
-    result: dict[str, dict[str, tuple[ModuleIndex, str]]] = {}
+def _model_methods(project: Project, models: Models) -> dict[str, dict[str, _Method]]:
+    """For each model class name: its methods and properties by name."""
+    facts = project.module_fact(_MODELS)
+    result: dict[str, dict[str, _Method]] = {}
     for cls in models.classes:
-        module = project.module(cls.path)
-        if module is None:
-            continue
-        qualname = cls.qualified[len(module.module) + 1:] if module.module and \
-            cls.qualified.startswith(module.module + ".") else cls.qualified
-        for function in module.functions:
-            if function.class_name == qualname:
-                result.setdefault(cls.name, {})[function.name] = (module, function.qualname)
+        module = facts.get(cls.path)
+        found = None if module is None else next(
+            (c for c in module.classes if c.model.qualified == cls.qualified), None)
+        for method in found.methods if found is not None else ():
+            result.setdefault(cls.name, {})[method.name] = method
     return result
 
 
-def _method_queries(models: Models, methods: dict[str, tuple[ModuleIndex, str]],
-                    owner: str, name: str, depth: int = 0) -> bool:
+def _method_queries(models: Models, methods: dict[str, _Method], owner: str, name: str,
+                    depth: int = 0) -> bool:
     """Whether the model's method `name` runs a query: a session or `Model.query` call, a call
     on a `lazy="dynamic"` relationship of `self`, or another method of `self` that does."""
     found = methods.get(name)
     if found is None or depth > METHOD_DEPTH:
         return False
-    module, qualname = found
-    prefix = qualname + "."
-    for call in module.calls:
-        if call.function != qualname and not (call.function or "").startswith(prefix):
-            continue
-        if _SESSION_QUERY.search(call.name):
+    if found.queries:
+        return True
+    for attr in found.relations:
+        relation = models.relationship(owner, attr)
+        if relation is not None and relation.lazy == "dynamic":
             return True
-        parts = call.name.split(".")
-        if len(parts) >= 3 and parts[0] == "self":
-            relation = models.relationship(owner, parts[1])
-            if relation is not None and relation.lazy == "dynamic":
-                return True
-        if len(parts) == 2 and parts[0] == "self" and parts[1] != name and \
-                _method_queries(models, methods, owner, parts[1], depth + 1):
-            return True
-    return False
+    return any(other != name and _method_queries(models, methods, owner, other, depth + 1)
+               for other in found.calls)
 
 
-def _query_method_site(models: Models, methods: dict[str, dict[str, tuple[ModuleIndex, str]]],
+def _query_method_site(models: Models, methods: dict[str, dict[str, _Method]],
                        site: LoopQuery) -> _Resolved | None:
     """`row.to_dict()` in a loop over query results, where the row's model method (or property)
     runs a query: an N+1 hidden in a helper. With the model unknown, every model that has a
@@ -666,21 +920,47 @@ def _query_method_site(models: Models, methods: dict[str, dict[str, tuple[Module
     return _Resolved((), False)  # a method's queries are judged by name: medium confidence
 
 
+@dataclass(frozen=True, slots=True)
+class _QueryLoops(Packed):
+    """What an application module does with query results in loops."""
+
+    sites: tuple[LoopQuery, ...]
+    """The module's query-loop sites (see query_loops)."""
+    eager: tuple[int, ...]
+    """The lines calling an eager-loading option (`joinedload`, `selectinload`, ...)."""
+
+
+_EAGER_NAMES = tuple(sorted(EAGER_LOADERS))
+
+
+def _query_loops(module: ModuleIndex, tree: ast.Module | None) -> _QueryLoops | None:
+    """The query loops of an application module; None for a test module, a module that does
+    not parse, and a module with no query loop and no eager-loading option."""
+    if module.syntax_error is not None or is_test_path(module.path):
+        return None
+    eager = tuple(c.line for c in module.calls if c.name.endswith(_EAGER_NAMES))
+    if not module.loop_queries and not eager:
+        return None
+    return _QueryLoops(module.loop_queries, eager)
+
+
+_QUERY_LOOPS = module_fact(f"database.query-loops.{FACTS_VERSION}", _query_loops)
+
+
+def _sites(project: Project, kinds: Iterable[LoopKind]) -> list[tuple[str, LoopQuery]]:
+    """The query-loop sites of these kinds in the application's modules, by path."""
+    wanted = set(kinds)
+    return [(path, site) for path, loops in project.module_fact(_QUERY_LOOPS).items()
+            if loops is not None for site in loops.sites if site.kind in wanted]
+
+
 def _eager_uses(project: Project, models: Models) -> list[Evidence]:
-    patterns = tuple(f"*{name}" for name in sorted(EAGER_LOADERS))
-    evidence = [at_line(project, module.path, call.line)
-                for module, call in project.calls(*patterns) if not is_test_path(module.path)]
+    evidence = [at_line(project, path, line)
+                for path, loops in project.module_fact(_QUERY_LOOPS).items()
+                if loops is not None for line in loops.eager]
     evidence += [at_line(project, r.path, r.line) for r in models.relationships
                  if not r.lazy_load and r.lazy != "unknown"]
     return sorted(set(evidence), key=lambda e: (e.path, e.line or 0))
-
-
-def _sites(project: Project, kinds: Iterable[LoopKind]) -> Iterator[tuple[ModuleIndex, LoopQuery]]:
-    wanted = set(kinds)
-    for module in _app_modules(project):
-        for site in module.loop_queries:
-            if site.kind in wanted:
-                yield module, site
 
 
 @detector("eager_loading")
@@ -698,24 +978,24 @@ def eager_loading(project: Project) -> Finding:
     is none: Jinja templates and queries in other helper functions are not analysed."""
     models = find_models(project)
     methods = _model_methods(project, models)
-    found: list[tuple[ModuleIndex, LoopQuery, _Resolved]] = []
-    for module, site in _sites(project, (LoopKind.ATTRIBUTE, LoopKind.QUERY)):
+    found: list[tuple[str, LoopQuery, _Resolved]] = []
+    for path, site in _sites(project, (LoopKind.ATTRIBUTE, LoopKind.QUERY)):
         resolved = _lazy_site(models, site) or _query_method_site(models, methods, site)
         if resolved is not None:
-            found.append((module, site, resolved))
+            found.append((path, site, resolved))
     if found:
-        evidence = [at_line(project, module.path, site.line) for module, site, _ in found]
-        unique = list(dict.fromkeys(evidence))
-        module, first, _ = found[0]
+        places = list(dict.fromkeys((path, site.line) for path, site, _ in found))
+        path, first, _ = found[0]
         confidence = Confidence.HIGH if all(r.by_class for _, _, r in found) \
             else Confidence.MEDIUM
-        more = f" ({len(unique) - MAX_SITES} more not listed)" if len(unique) > MAX_SITES else ""
+        more = f" ({len(places) - MAX_SITES} more not listed)" if len(places) > MAX_SITES else ""
         return failed(
-            f"{len(unique)} place(s) run a query for every row of a query result (N+1), e.g. "
-            f"{first.description} at {module.path}:{first.line}; load the relationship with "
+            f"{len(places)} place(s) run a query for every row of a query result (N+1), e.g. "
+            f"{first.description} at {path}:{first.line}; load the relationship with "
             f"selectinload()/joinedload() in the query or lazy=\"selectin\" on the relationship"
             f", and fetch what a per-row method queries for all rows at once{more}",
-            *unique[:MAX_SITES], confidence=confidence)
+            *(at_line(project, where, line) for where, line in places[:MAX_SITES]),
+            confidence=confidence)
     eager = _eager_uses(project, models)
     scope = "no query and no lazily loaded relationship is used inside loops over query results"
     note = ("; Jinja templates and queries inside helper functions are not analysed")
@@ -766,13 +1046,13 @@ def orm_anti_patterns(project: Project) -> Finding:
     whether raw SQL would be clearer or faster somewhere is for a person to judge."""
     models = find_models(project)
     kinds = (LoopKind.COUNT, LoopKind.SLICE, LoopKind.FILTER, LoopKind.AGGREGATE)
-    found = [(module, site) for module, site in _sites(project, kinds)
+    found = [(path, site) for path, site in _sites(project, kinds)
              if _anti_pattern(models, site)]
     if found:
-        module, first = found[0]
+        path, first = found[0]
         return failed(f"{len(found)} place(s) load every row to do in Python what the query "
-                      f"should do, e.g. {first.description} at {module.path}:{first.line}",
-                      *(at_line(project, m.path, s.line) for m, s in found[:MAX_SITES]),
+                      f"should do, e.g. {first.description} at {path}:{first.line}",
+                      *(at_line(project, p, s.line) for p, s in found[:MAX_SITES]),
                       confidence=Confidence.MEDIUM)
     return passed("no clear ORM anti-pattern found (len(query.all()), slicing .all(), filtering "
                   "or summing every row in Python); whether raw SQL would be clearer or faster "

@@ -7,12 +7,16 @@ touched in git history, has a path ever been committed.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
+from functools import partial
 
 from checklist_app.detectors.evidence import at_line, in_commit
+from checklist_app.detectors.organization import IMPORTED_TOPS
 from checklist_app.detectors.registry import REGEX_TIMEOUT_S, Regex, detector
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
-from checklist_app.project import Project
+from checklist_app.project import ModuleFact, ModuleIndex, Project
+from checklist_app.project.module_facts import IMPORTS
 
 MAX_EVIDENCE = 5
 
@@ -84,11 +88,14 @@ def dependency_declared(project: Project, names: tuple[str, ...]) -> Finding:
 def python_import(project: Project, modules: tuple[str, ...]) -> Finding:
     """Passes when any Python file imports one of `modules` (or something inside it)."""
     evidence = []
-    for module in project.modules():
-        for imported in module.imports:
-            qualified = imported.qualified
+    tops = {m.partition(".")[0] for m in modules}
+    imported_tops = project.module_fact(IMPORTED_TOPS)
+    for path, imports in project.module_fact(IMPORTS).items():
+        if imported_tops[path].isdisjoint(tops):
+            continue
+        for qualified, line in imports:
             if any(qualified == m or qualified.startswith(m + ".") for m in modules):
-                evidence.append(at_line(project, module.path, imported.line))
+                evidence.append(at_line(project, path, line))
                 break
         if len(evidence) >= MAX_EVIDENCE:
             break
@@ -97,23 +104,65 @@ def python_import(project: Project, modules: tuple[str, ...]) -> Finding:
     return failed(f"no Python file imports {_listing(modules)}")
 
 
-@detector("python_call")
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a resolved dotted name is one of `patterns` (exact names or shell patterns)."""
+    for pattern in patterns:
+        if any(char in pattern for char in "*?["):
+            if fnmatch.fnmatchcase(name, pattern):
+                return True
+        elif name == pattern:
+            return True
+    return False
+
+
+def _call_lines(names: tuple[str, ...], index: ModuleIndex, tree: ast.Module | None
+                ) -> tuple[int, ...]:
+    """The lines of the module's calls to one of `names`, one per call, in order."""
+    return tuple(sorted(c.line for c in index.calls if _matches(c.name, names)))
+
+
+def _decorator_lines(names: tuple[str, ...], index: ModuleIndex, tree: ast.Module | None
+                     ) -> tuple[int, ...]:
+    """The lines of the module's decorators named one of `names`, one per decorator, in
+    order."""
+    return tuple(sorted(d.line for d in index.decorators if _matches(d.name, names)))
+
+
+def _calls_fact(names: tuple[str, ...]) -> ModuleFact[tuple[int, ...]]:
+    names = tuple(names)
+    return ModuleFact(f"generic.calls.1:{names!r}", partial(_call_lines, names))
+
+
+def _decorators_fact(names: tuple[str, ...]) -> ModuleFact[tuple[int, ...]]:
+    names = tuple(names)
+    return ModuleFact(f"generic.decorators.1:{names!r}", partial(_decorator_lines, names))
+
+
+def _first_lines(project: Project, fact: ModuleFact[tuple[int, ...]]) -> list[Evidence]:
+    """Evidence for the first lines of `fact` over the modules, in path and line order."""
+    evidence: list[Evidence] = []
+    for path, lines in project.module_fact(fact).items():
+        evidence.extend(at_line(project, path, line) for line in lines[:MAX_EVIDENCE])
+        if len(evidence) >= MAX_EVIDENCE:
+            break
+    return evidence[:MAX_EVIDENCE]
+
+
+@detector("python_call", facts=lambda names: (_calls_fact(names),))
 def python_call(project: Project, names: tuple[str, ...]) -> Finding:
     """Passes when the code calls one of `names` (resolved dotted names, shell patterns allowed:
     `flask_wtf.csrf.CSRFProtect`, `*.init_app`)."""
-    evidence = [at_line(project, module.path, call.line)
-                for module, call in project.calls(*names)[:MAX_EVIDENCE]]
+    evidence = _first_lines(project, _calls_fact(names))
     if evidence:
         return passed(f"{_listing(names)} is called", *evidence)
     return failed(f"no call to {_listing(names)} in {len(project.python_files)} Python files")
 
 
-@detector("python_decorator")
+@detector("python_decorator", facts=lambda names: (_decorators_fact(names),))
 def python_decorator(project: Project, names: tuple[str, ...]) -> Finding:
     """Passes when a function or class is decorated with one of `names` (patterns allowed:
     `*.cli.command`)."""
-    evidence = [at_line(project, module.path, decorator.line)
-                for module, decorator in project.decorators(*names)[:MAX_EVIDENCE]]
+    evidence = _first_lines(project, _decorators_fact(names))
     if evidence:
         return passed(f"decorator {_listing(names)} is used", *evidence)
     return failed(f"no function is decorated with {_listing(names)}")

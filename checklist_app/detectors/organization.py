@@ -5,9 +5,10 @@ advanced detectors share: which files are tests, which libraries the code import
 module name shadowed by one of the project's own modules does not count), where Flask
 applications and blueprints are created, and which functions are application factories.
 
-Everything is read from the AST index. Only application factories need one more look at the
-source: the index does not record `return` statements, so the few modules that create an app
-inside a function are parsed again (with `ast`, never run) to see what those functions return.
+Everything is read from module facts (see project.module_facts): small values computed from
+each module's index and syntax tree while indexing, then combined here. A fact cannot know the
+project's own classes (a subclass of Flask defined in another module), so calls to those are
+read again from the few modules importing one (`with_own_names`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,25 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
 from checklist_app.detectors.evidence import at_line
-from checklist_app.detectors.registry import detector
+from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
-from checklist_app.project import Dependency, ModuleIndex, Project
-from checklist_app.project.pyindex import INDEX_FORMAT, Call, Resolver, Value, ValueKind
+from checklist_app.project import Dependency, ModuleFact, ModuleIndex, Project
+from checklist_app.project.module_facts import IMPORTS
+from checklist_app.project.packing import Packed
+from checklist_app.project.pyindex import (
+    INDEX_FORMAT,
+    Call,
+    Resolver,
+    Value,
+    ValueKind,
+    parse_module,
+)
 
 _Fact = TypeVar("_Fact")
 MAX_EVIDENCE = 5
@@ -50,11 +59,6 @@ def is_test_path(path: str) -> bool:
     if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
         return True
     return in_test_dir(path)
-
-
-def app_modules(project: Project) -> Iterator[ModuleIndex]:
-    """The parsed modules that are not tests (full indexes: slow, see Project.modules)."""
-    return (m for m in project.modules() if m.syntax_error is None and not is_test_path(m.path))
 
 
 def app_paths(project: Project) -> list[str]:
@@ -94,23 +98,8 @@ def content_key(project: Project, path: str) -> str:
 def python_digest(project: Project) -> str:
     """A key for the content of every Python module of the project, for facts computed from all
     of them (the models, the Flask layout): recomputed when any module changes."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    for path in project.parsed():
-        digest.update(content_key(project, path).encode("ascii"))
-    return digest.hexdigest()
-
-
-def module_facts(project: Project, kind: str, compute: Callable[[ModuleIndex], _Fact],
-                 modules: Iterable[ModuleIndex] | None = None
-                 ) -> Iterator[tuple[ModuleIndex, _Fact]]:
-    """`compute` over each module (all of them by default), remembered per module content: a
-    rescan computes again only the modules that changed. `compute` must be a pure function of
-    the module's index returning a plain picklable value; `kind` names it (with a version to
-    change when it changes)."""
-    full_kind = f"{kind}.{FACTS_VERSION}"
-    for module in project.modules() if modules is None else modules:
-        yield module, project.remembered(full_kind, content_key(project, module.path),
-                                         partial(compute, module))
+    keys = "".join([project.content_key(path) for path in project.parsed()])
+    return hashlib.sha1(keys.encode("ascii"), usedforsecurity=False).hexdigest()
 
 
 def own_module_names(project: Project) -> frozenset[str]:
@@ -156,6 +145,56 @@ def _imports_library(qualified: str, library: Library) -> str | None:
     return None
 
 
+def _imported_tops(index: ModuleIndex, tree: ast.Module | None) -> frozenset[str]:
+    return frozenset(i.module.partition(".")[0] for i in index.imports)
+
+
+IMPORTED_TOPS = module_fact(f"organization.imported-tops.1.{FACTS_VERSION}", _imported_tops)
+"""Per module: the top-level names of the modules it imports (`flask` for
+`from flask.views import View`), to skip quickly the modules importing none of a library."""
+
+
+def importing_modules(project: Project, names: frozenset[str]) -> list[str]:
+    """The parsed modules (paths, in order; tests included) that import one of `names`
+    (qualified names of the project's own classes or functions) or a module holding one: the
+    modules that can call one by that name from outside the module defining it. A module
+    reaching one only through `import pkg.other` is not counted; a name without a dot
+    (defined in the top-level `__init__.py`) may be reached from any module (star imports).
+
+    Facts about the project's own classes cannot be computed while indexing: detectors index
+    these modules again, which is slow, so only for rare names (subclasses of Flask...)."""
+    anywhere = any("." not in name for name in names)
+    prefixes = {name.rsplit(".", cut)[0] for name in names for cut in range(name.count(".") + 1)}
+    parsed = project.parsed()
+    return [path for path, imports in project.module_fact(IMPORTS).items()
+            if parsed[path].syntax_error is None and (
+                anywhere or not prefixes.isdisjoint(qualified for qualified, _ in imports))]
+
+
+def with_own_names(project: Project, fact: ModuleFact[_Fact], names: frozenset[str],
+                   compute: Callable[[ModuleIndex, ast.Module | None], _Fact]
+                   ) -> dict[str, _Fact]:
+    """The values of `fact` by path, except for the modules importing one of `names` (see
+    importing_modules), the project's own classes or functions that a fact computed while
+    indexing cannot know: for those, `compute` (the fact's computation knowing `names`) on
+    the module indexed again, remembered by the module's content and `names`."""
+    values = project.module_fact(fact)
+    if not names:
+        return values
+    values = dict(values)
+    digest = hashlib.sha1(repr(sorted(names)).encode(), usedforsecurity=False).hexdigest()
+    for path in importing_modules(project, names):
+        values[path] = project.remembered(f"{fact.kind}+{digest}", content_key(project, path),
+                                          partial(_compute_again, project, path, compute))
+    return values
+
+
+def _compute_again(project: Project, path: str,
+                   compute: Callable[[ModuleIndex, ast.Module | None], _Fact]) -> _Fact:
+    index, tree = parse_module(path, project.text(path) or "")
+    return compute(index, tree)
+
+
 def find_libraries(
     project: Project, libraries: Iterable[Library], *, include_tests: bool = True
 ) -> list[LibraryUse]:
@@ -166,28 +205,32 @@ def find_libraries(
     `factory.py`) counts only when the library is declared as a dependency too.
     """
     wanted = list(libraries)
-    own = own_module_names(project)
+    own: frozenset[str] | None = None
     declared = [_declared(project, lib) for lib in wanted]
     by_top: dict[str, list[int]] = {}
     for position, lib in enumerate(wanted):
-        for module_name in lib.modules:
-            by_top.setdefault(module_name.split(".")[0], []).append(position)
+        for name in lib.modules:
+            by_top.setdefault(name.split(".")[0], []).append(position)
     found: dict[int, LibraryUse] = {}
-    for module in project.modules():
-        if not include_tests and is_test_path(module.path):
+    tops = project.module_fact(IMPORTED_TOPS)
+    for path, imports in project.module_fact(IMPORTS).items():
+        if len(found) == len(wanted):
+            break
+        if tops[path].isdisjoint(by_top) or (not include_tests and is_test_path(path)):
             continue
-        for imported in module.imports:
-            for position in by_top.get(imported.qualified.split(".", 1)[0], ()):
+        for qualified, line in imports:
+            for position in by_top.get(qualified.split(".", 1)[0], ()):
                 lib = wanted[position]
                 if position in found:
                     continue
-                matched = _imports_library(imported.qualified, lib)
+                matched = _imports_library(qualified, lib)
                 if matched is None:
                     continue
-                if matched.split(".")[0] in own and declared[position] is None:
-                    continue
-                found[position] = LibraryUse(lib, at_line(project, module.path, imported.line),
-                                             True)
+                if declared[position] is None:
+                    own = own_module_names(project) if own is None else own
+                    if matched.split(".")[0] in own:
+                        continue
+                found[position] = LibraryUse(lib, at_line(project, path, line), True)
     result = [found[position] for position in sorted(found)]
     for position, lib in enumerate(wanted):
         dependency = declared[position]
@@ -249,21 +292,44 @@ _STAR_FALLBACK = {"Flask": "flask.Flask", "Blueprint": "flask.Blueprint"}
 taken to come from it."""
 
 
+def _class_bases(index: ModuleIndex, tree: ast.Module | None
+                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The module's classes that have bases: (qualified name, resolved base names)."""
+    if not any(cls.bases for cls in index.classes):
+        return ()
+    local = local_names(index)
+    return tuple((f"{index.module}.{cls.qualname}" if index.module else cls.qualname,
+                  tuple(_resolve_class(index, base, local) for base in cls.bases))
+                 for cls in index.classes if cls.bases)
+
+
+_CLASS_BASES = module_fact(f"organization.class-bases.1.{FACTS_VERSION}", _class_bases)
+"""Per module: each class with bases, by qualified name, with its resolved bases (test modules
+included)."""
+
+
+def derived_classes(index: ModuleIndex) -> frozenset[str]:
+    """The qualified names of the module's classes that have bases: any of them may be one of
+    the project's own subclasses of a library class."""
+    return frozenset(f"{index.module}.{c.qualname}" if index.module else c.qualname
+                     for c in index.classes if c.bases)
+
+
 def subclasses_of(project: Project, roots: frozenset[str]) -> frozenset[str]:
     """`roots` and every project class deriving from one of them, however indirectly."""
+    derived: dict[str, list[str]] = {}
+    """Base name -> the project classes naming it as a base."""
+    for classes in project.module_fact(_CLASS_BASES).values():
+        for name, bases in classes:
+            for base in bases:
+                derived.setdefault(base, []).append(name)
     known = set(roots)
-    modules = [(m, local_names(m)) for m in project.modules() if m.classes]
-    changed = True
-    while changed:
-        changed = False
-        for module, local in modules:
-            for cls in module.classes:
-                name = f"{module.module}.{cls.qualname}" if module.module else cls.qualname
-                if name in known:
-                    continue
-                if any(_resolve_class(module, base, local) in known for base in cls.bases):
-                    known.add(name)
-                    changed = True
+    todo = list(roots)
+    while todo:
+        for name in derived.get(todo.pop(), ()):
+            if name not in known:
+                known.add(name)
+                todo.append(name)
     return frozenset(known)
 
 
@@ -327,56 +393,81 @@ class FlaskLayout:
 def flask_layout(project: Project) -> FlaskLayout:
     """Read the project's Flask structure (test files are left out); computed once for the
     content of the project's modules."""
-    return project.remembered(f"organization.flask-layout.{FACTS_VERSION}",
+    return project.remembered(f"organization.flask-layout.2.{FACTS_VERSION}",
                               python_digest(project), lambda: _read_flask_layout(project))
 
 
-def _read_flask_layout(project: Project) -> FlaskLayout:
-    app_classes = subclasses_of(project, APP_CLASSES)
-    blueprint_classes = subclasses_of(project, BLUEPRINT_CLASSES)
-    modules = [(m, local_names(m)) for m in app_modules(project)]
-    creations: list[Site] = []
-    blueprints: list[Site] = []
-    registrations: list[Site] = []
-    apps, blueprint_names = Names(app_classes), Names(blueprint_classes)
-    for module, local in modules:
-        for call in module.calls:
-            if apps.has(module, call.name, local):
-                creations.append(Site(module.path, call.line,
-                                      _resolve_class(module, call.name, local), call.function))
-            elif blueprint_names.has(module, call.name, local):
-                blueprints.append(Site(module.path, call.line,
-                                       _resolve_class(module, call.name, local), call.function))
-            elif call.name == "register_blueprint" or call.name.endswith(".register_blueprint"):
-                registrations.append(Site(module.path, call.line, call.name, call.function))
-    factories = _factories(project, modules, app_classes)
-    makers = Names(app_classes | {f.name for f in factories})
-    app_objects, app_locals = _bindings(modules, makers)
-    blueprint_objects, _ = _bindings(modules, blueprint_names)
-    routes = _app_routes(modules, app_objects, app_locals)
-    return FlaskLayout(app_classes, blueprint_classes, tuple(creations), tuple(factories),
-                       app_objects, tuple(blueprints), blueprint_objects, tuple(registrations),
-                       tuple(routes))
+@dataclass(frozen=True, slots=True)
+class ModuleLayout(Packed):
+    """What one application module (not a test) holds of the Flask layout, read while indexing,
+    when the project's own app classes and factories are not known yet."""
+
+    module: str
+    """The module's dotted name."""
+    calls: tuple[tuple[str, str, int, str | None], ...]
+    """The calls that may create an app or a blueprint or register a blueprint, in index
+    order: (resolved name, name as written, line, enclosing function). Those are calls to
+    the library app and blueprint classes (Flask, Blueprint...), to classes with bases
+    defined in the module (it may be the project's own subclass of one), and to
+    register_blueprint."""
+    bindings: tuple[tuple[str, str, str | None], ...]
+    """Variables assigned the result of a call: (resolved callee, variable, qualified name of
+    a module-level variable or None). Every module-level one; elsewhere only the variables
+    the module registers routes on."""
+    returns: tuple[tuple[str, int, tuple[str, ...]], ...]
+    """Functions returning the result of a call, directly or through a variable (or its
+    `.app`, for connexion): (qualified name in the module, line, resolved callees)."""
+    routes: tuple[tuple[str, str, int, str, str | None], ...]
+    """Route decorators then add_url_rule calls: (owner as written, qualified owner, line,
+    decorator or call name, enclosing function of a call)."""
 
 
-def _bindings(
-    modules: list[tuple[ModuleIndex, frozenset[str]]], makers: Names
-) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    """Variables assigned the result of calling one of `makers`: qualified module-level names,
-    and (path, local name) pairs for any scope (an `app` inside a factory)."""
-    qualified: set[str] = set()
-    scoped: set[tuple[str, str]] = set()
-    for module, local in modules:
-        for assignment in module.assignments:
-            value = assignment.value
-            if value.kind is not ValueKind.CALL:
-                continue
-            if not makers.has(module, value.name, local):
-                continue
-            scoped.add((module.path, assignment.target))
-            if assignment.function is None and assignment.class_name is None:
-                qualified.add(qualify(module, assignment.target, local))
-    return frozenset(qualified), frozenset(scoped)
+def _module_layout(classes: frozenset[str], index: ModuleIndex, tree: ast.Module | None
+                   ) -> ModuleLayout | None:
+    """The layout facts of an application module, with the calls to `classes` (app and
+    blueprint classes) and to the module's classes with bases; None for a test module, a
+    module that does not parse, and a module holding none."""
+    if tree is None or is_test_path(index.path):
+        return None
+    local = local_names(index)
+    calls = _layout_calls(index, local, Names(classes | derived_classes(index)))
+    routes = _route_sites(index, local)
+    bindings = _call_bindings(index, local, frozenset(owner for owner, *_ in routes))
+    returns = _function_returns(index, tree, local)
+    if not (calls or bindings or returns or routes):
+        return None
+    return ModuleLayout(index.module, calls, bindings, returns, routes)
+
+
+def _layout_calls(index: ModuleIndex, local: frozenset[str], classes: Names
+                  ) -> tuple[tuple[str, str, int, str | None], ...]:
+    """The calls to one of `classes` or to register_blueprint, in index order."""
+    found: list[tuple[str, str, int, str | None]] = []
+    for call in index.calls:
+        if classes.has(index, call.name, local) or _registers(call.name):
+            found.append((_resolve_class(index, call.name, local), call.name, call.line,
+                          call.function))
+    return tuple(found)
+
+
+def _registers(name: str) -> bool:
+    return name == "register_blueprint" or name.endswith(".register_blueprint")
+
+
+def _call_bindings(index: ModuleIndex, local: frozenset[str], owners: frozenset[str]
+                   ) -> tuple[tuple[str, str, str | None], ...]:
+    """Assignments of a call's result: at module level, or to one of the route `owners`."""
+    found: list[tuple[str, str, str | None]] = []
+    for assignment in index.assignments:
+        value = assignment.value
+        if value.kind is not ValueKind.CALL or not value.name:
+            continue
+        module_level = assignment.function is None and assignment.class_name is None
+        if not module_level and assignment.target not in owners:
+            continue
+        qualified = qualify(index, assignment.target, local) if module_level else None
+        found.append((_resolve_class(index, value.name, local), assignment.target, qualified))
+    return tuple(found)
 
 
 def route_object(decorator_name: str) -> str | None:
@@ -385,146 +476,251 @@ def route_object(decorator_name: str) -> str | None:
     return owner if owner and method in ROUTE_METHODS else None
 
 
+def _route_sites(index: ModuleIndex, local: frozenset[str]
+                 ) -> tuple[tuple[str, str, int, str, str | None], ...]:
+    """Route decorators, then add_url_rule calls, on any object."""
+    found: list[tuple[str, str, int, str, str | None]] = []
+    for decorator in index.decorators:
+        owner = route_object(decorator.name)
+        if owner is not None:
+            found.append((owner, qualify(index, owner, local), decorator.line, decorator.name,
+                          None))
+    for call in index.calls:
+        owner, _, method = call.name.rpartition(".")
+        if method == "add_url_rule" and owner:
+            found.append((owner, qualify(index, owner, local), call.line, call.name,
+                          call.function))
+    return tuple(found)
+
+
+def _read_flask_layout(project: Project) -> FlaskLayout:
+    app_classes = subclasses_of(project, APP_CLASSES)
+    blueprint_classes = subclasses_of(project, BLUEPRINT_CLASSES)
+    own = (app_classes - APP_CLASSES) | (blueprint_classes - BLUEPRINT_CLASSES)
+    layouts = {path: layout for path, layout in with_own_names(
+        project, _LAYOUT, own, partial(_module_layout, app_classes | blueprint_classes)).items()
+        if layout is not None}
+    creations: list[Site] = []
+    blueprints: list[Site] = []
+    registrations: list[Site] = []
+    for path, layout in layouts.items():
+        for name, written, line, function in layout.calls:
+            if name in app_classes:
+                creations.append(Site(path, line, name, function))
+            elif name in blueprint_classes:
+                blueprints.append(Site(path, line, name, function))
+            elif _registers(written):
+                registrations.append(Site(path, line, written, function))
+    factories = _factories(layouts, app_classes)
+    app_objects, app_locals = _bindings(layouts, app_classes | {f.name for f in factories})
+    blueprint_objects, _ = _bindings(layouts, blueprint_classes)
+    routes = _app_routes(layouts, app_objects, app_locals)
+    return FlaskLayout(app_classes, blueprint_classes, tuple(creations), tuple(factories),
+                       app_objects, tuple(blueprints), blueprint_objects, tuple(registrations),
+                       tuple(routes))
+
+
+def _bindings(
+    layouts: dict[str, ModuleLayout], makers: frozenset[str]
+) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """Variables assigned the result of calling one of `makers`: qualified module-level names,
+    and (path, local name) pairs for any scope (an `app` inside a factory)."""
+    qualified: set[str] = set()
+    scoped: set[tuple[str, str]] = set()
+    for path, layout in layouts.items():
+        for callee, target, module_level in layout.bindings:
+            if callee not in makers:
+                continue
+            scoped.add((path, target))
+            if module_level is not None:
+                qualified.add(module_level)
+    return frozenset(qualified), frozenset(scoped)
+
+
 def _app_routes(
-    modules: list[tuple[ModuleIndex, frozenset[str]]], app_objects: frozenset[str],
+    layouts: dict[str, ModuleLayout], app_objects: frozenset[str],
     app_locals: frozenset[tuple[str, str]],
 ) -> list[Site]:
-    routes: list[Site] = []
-
-    def is_app(module: ModuleIndex, local: frozenset[str], owner: str) -> bool:
-        return (module.path, owner) in app_locals or qualify(module, owner, local) in app_objects
-
-    for module, local in modules:
-        for decorator in module.decorators:
-            owner = route_object(decorator.name)
-            if owner is not None and is_app(module, local, owner):
-                routes.append(Site(module.path, decorator.line, decorator.name))
-        for call in module.calls:
-            owner, _, method = call.name.rpartition(".")
-            if method == "add_url_rule" and owner and is_app(module, local, owner):
-                routes.append(Site(module.path, call.line, call.name, call.function))
+    routes = [Site(path, line, name, function)
+              for path, layout in layouts.items()
+              for owner, qualified, line, name, function in layout.routes
+              if (path, owner) in app_locals or qualified in app_objects]
     return sorted(routes, key=lambda s: (s.path, s.line))
 
 
 # --- application factories: what functions return -----------------------------------------------
 
 
-def _parse(project: Project, path: str) -> ast.Module | None:
-    text = project.text(path)
-    if text is None:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text, filename=path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
 def _function_nodes(
-    body: list[ast.stmt], prefix: str = ""
-) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
-    """Every function with its qualified name, as the index names them."""
+    body: list[ast.stmt], prefix: str = "",
+    found: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] | None = None,
+) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function with its qualified name, as the index names them, outer ones first."""
+    found = [] if found is None else found
     for node in body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            yield prefix + node.name, node
-            yield from _function_nodes(node.body, prefix + node.name + ".")
+        if isinstance(node, _FUNCTIONS):
+            found.append((prefix + node.name, node))
+            _function_nodes(node.body, prefix + node.name + ".", found)
         elif isinstance(node, ast.ClassDef):
-            yield from _function_nodes(node.body, prefix + node.name + ".")
-        elif isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            _function_nodes(node.body, prefix + node.name + ".", found)
+        elif isinstance(node, _FUNCTION_HOLDERS):
             for block in ("body", "orelse", "finalbody"):
-                yield from _function_nodes(getattr(node, block, []), prefix)
+                _function_nodes(getattr(node, block, []), prefix, found)
             for handler in getattr(node, "handlers", []):
-                yield from _function_nodes(handler.body, prefix)
+                _function_nodes(handler.body, prefix, found)
+    return found
 
 
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    """The nodes of a function's body, not descending into nested functions or classes."""
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-                              | ast.Lambda):
-                stack.append(child)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FUNCTION_HOLDERS = (ast.If, ast.Try, ast.With, ast.For, ast.While)
+"""Statements `_function_nodes` looks into for functions (besides functions and classes)."""
 
 
-def _returns_app(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, is_maker: Resolved
-) -> bool:
-    """Whether the function returns a new app: `return Flask(...)`, or returns a variable (or
-    its `.app`, for connexion) that it assigned from an app class or a factory."""
-    holders: set[str] = set()
-    returns: list[ast.expr] = []
-    for node in _own_nodes(function):
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
-            if isinstance(node.value, ast.Call) and is_maker(node.value.func):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                holders.update(t.id for t in targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.Return) and node.value is not None:
-            returns.append(node.value)
-    for value in returns:
-        if isinstance(value, ast.Call) and is_maker(value.func):
-            return True
+_DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
+_NESTED = (*_DEFINITIONS, ast.Lambda)
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body (contexts and operators left out), not descending into
+    nested functions or classes (but into the body of one written directly in the function's
+    body). A flat walk, as in pyindex: this runs on every function returning a variable."""
+    queue: list[object] = list(function.body)
+    top = len(queue)
+    nodes: list[ast.AST] = []
+    for position, node in enumerate(queue):  # the loop sees what is appended while it runs
+        kind = type(node)
+        if position >= top and kind in _NESTED_KINDS:
+            continue
+        if isinstance(node, ast.AST):
+            nodes.append(node)
+        for field in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+            child = getattr(node, field, None)
+            if type(child) is list:
+                queue.extend(child)
+            elif child is not None:
+                queue.append(child)
+    return nodes
+
+
+_NESTED_KINDS = frozenset(_NESTED)
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module",
+                           "level", "kind", "type_comment", "is_async", "conversion", "simple",
+                           "tag", "lineno", "rest", "kwd_attrs"})
+"""Fields that hold no node `_own_nodes` looks for (names, operators, contexts)."""
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Node type -> the fields `_own_nodes` follows (filled on first sight of a type)."""
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields: tuple[str, ...] = ()
+    if issubclass(kind, ast.AST) and kind is not ast.Constant:
+        fields = tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
+    _CHILD_FIELDS[kind] = fields
+    return fields
+
+
+def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Return]:
+    """The return statements among `_own_nodes(function)`, found through the statements
+    only (a return is never inside an expression)."""
+    for node in function.body:
+        if isinstance(node, _DEFINITIONS):
+            yield from _block_returns(node.body)
+        else:
+            yield from _block_returns([node])
+
+
+def _block_returns(body: list[ast.stmt]) -> Iterator[ast.Return]:
+    """The return statements of a block, not descending into functions or classes."""
+    for node in body:
+        if isinstance(node, ast.Return):
+            yield node
+        elif isinstance(node, _COMPOUND):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _block_returns(getattr(node, block, []))
+            for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+                yield from _block_returns(part.body)
+
+
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+             ast.TryStar, ast.Match)
+"""Statements holding blocks of statements (other than definitions)."""
+
+
+def _function_returns(index: ModuleIndex, tree: ast.Module, local: frozenset[str]
+                      ) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+    """Each function returning a call's result, with the resolved callees it may return."""
+    resolver = Resolver(list(index.imports))
+    found: list[tuple[str, int, tuple[str, ...]]] = []
+    for qualname, node in _function_nodes(tree.body):
+        callees = _returned_callees(node, resolver)
+        if callees:
+            found.append((qualname, node.lineno,
+                          tuple(_resolve_class(index, name, local) for name in callees)))
+    return tuple(found)
+
+
+def _returned_callees(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver
+                      ) -> tuple[str, ...]:
+    """The callees whose result the function returns: `return make(...)`, or a variable (or
+    its `.app`) that the function assigned from `make(...)`. The function returns a new app
+    when one of them makes apps."""
+    callees: list[str] = []
+    holders: dict[str, list[str]] | None = None
+    for node in _own_returns(function):
+        value = node.value
+        if value is None:
+            continue
+        if isinstance(value, ast.Call):
+            callee = resolver.name(value.func)
+            if callee:
+                callees.append(callee)
+            continue
         if isinstance(value, ast.Attribute) and value.attr == "app":
             value = value.value
-        if isinstance(value, ast.Name) and value.id in holders:
-            return True
-    return False
+        if isinstance(value, ast.Name):
+            holders = _holders(function, resolver) if holders is None else holders
+            callees.extend(holders.get(value.id, ()))
+    return tuple(dict.fromkeys(callees))
 
 
-class Resolved:
-    """Tells whether a callee expression in one module names an app class or a factory."""
+def _holders(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver
+             ) -> dict[str, list[str]]:
+    """Variables of the function assigned a call's result (`=`, annotated, `:=`) -> the
+    callees."""
+    holders: dict[str, list[str]] = {}
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+            if isinstance(node.value, ast.Call):
+                callee = resolver.name(node.value.func)
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if callee and isinstance(target, ast.Name):
+                        holders.setdefault(target.id, []).append(callee)
+    return holders
 
-    def __init__(self, module: ModuleIndex, local: frozenset[str], makers: Names) -> None:
-        self.module = module
-        self.local = local
-        self.makers = makers
-        self.resolver = Resolver(list(module.imports))
 
-    def __call__(self, node: ast.expr) -> bool:
-        name = self.resolver.name(node)
-        return bool(name) and self.makers.has(self.module, name, self.local)
-
-
-def _factories(
-    project: Project, modules: list[tuple[ModuleIndex, frozenset[str]]],
-    app_classes: frozenset[str],
-) -> list[Site]:
+def _factories(layouts: dict[str, ModuleLayout], app_classes: frozenset[str]) -> list[Site]:
     """Functions that return a new application, directly or through another factory."""
-    makers = Names(app_classes)
+    makers = set(app_classes)
     found: dict[str, Site] = {}
-    trees: dict[str, ast.Module | None] = {}
-    in_functions: dict[str, set[int]] = {}
-    """Last part of every name called inside a function -> the modules calling it."""
-    for position, (module, _) in enumerate(modules):
-        for call in module.calls:
-            if call.function is not None:
-                in_functions.setdefault(call.name.rsplit(".", 1)[-1], set()).add(position)
+    returning = [(path, layout) for path, layout in layouts.items() if layout.returns]
     changed = True
     while changed:
         changed = False
-        candidates = sorted(set().union(*(in_functions.get(n, set()) for n in makers.lasts)))
-        for position in candidates:
-            module, local = modules[position]
-            if not any(c.function is not None and makers.has(module, c.name, local)
-                       for c in module.calls):
-                continue
-            if module.path not in trees:
-                trees[module.path] = _parse(project, module.path)
-            tree = trees[module.path]
-            if tree is None:
-                continue
-            is_maker = Resolved(module, local, makers)
-            for qualname, node in _function_nodes(tree.body):
-                name = f"{module.module}.{qualname}" if module.module else qualname
-                if name in found or not _returns_app(node, is_maker):
+        for path, layout in returning:
+            for qualname, line, callees in layout.returns:
+                name = f"{layout.module}.{qualname}" if layout.module else qualname
+                if name in found or makers.isdisjoint(callees):
                     continue
-                found[name] = Site(module.path, node.lineno, name, qualname)
+                found[name] = Site(path, line, name, qualname)
                 makers.add(name)
                 changed = True
     return sorted(found.values(), key=lambda s: (s.path, s.line))
+
+
+_LAYOUT = module_fact(f"organization.module-layout.1.{FACTS_VERSION}",
+                      partial(_module_layout, APP_CLASSES | BLUEPRINT_CLASSES))
+"""Per application module: its ModuleLayout, or None."""
 
 
 # --- organization.app-factory --------------------------------------------------------------------
@@ -654,6 +850,10 @@ _SETTINGS_BASES = frozenset({"pydantic_settings.BaseSettings", "pydantic.BaseSet
                              "pydantic_settings.main.BaseSettings"})
 
 
+_ENVIRONMENT_PART = re.compile("|".join(_ENVIRONMENTS))
+"""In every lowercase file name naming an environment: a quick first test."""
+
+
 def _words(name: str) -> list[str]:
     """`DevelopmentConfig` -> ['development', 'config']; `config.prod-eu` -> [..., 'prod', 'eu']."""
     return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
@@ -672,27 +872,26 @@ class EnvConfig:
     site: Site
 
 
-def _config_classes(project: Project) -> list[EnvConfig]:
-    """Configuration classes named for an environment (DevelopmentConfig, ProdSettings...)."""
-    found: list[EnvConfig] = []
-    for module in app_modules(project):
-        keys = {a.class_name for a in module.assignments
-                if a.class_name and a.target.isupper()}
-        for cls in module.classes:
-            words = _words(cls.name)
-            environment = _environment(words)
-            if environment is None:
-                continue
-            if any(b.endswith("TestCase") for b in cls.bases):
-                continue
-            base_words = {w for b in cls.bases for w in _words(b.rsplit(".", 1)[-1])}
-            named_config = not _CONFIG_WORDS.isdisjoint(words) or not _CONFIG_WORDS.isdisjoint(
-                base_words)
-            only_environment = set(words) <= set(_ENVIRONMENTS) and cls.qualname in keys
-            if not named_config and not only_environment:
-                continue
-            found.append(EnvConfig(environment, Site(module.path, cls.line, cls.name)))
-    return found
+def _config_classes(index: ModuleIndex) -> tuple[tuple[str, int, str], ...]:
+    """Configuration classes named for an environment (DevelopmentConfig, ProdSettings...):
+    (environment, line, class name)."""
+    found: list[tuple[str, int, str]] = []
+    keys = {a.class_name for a in index.assignments if a.class_name and a.target.isupper()}
+    for cls in index.classes:
+        words = _words(cls.name)
+        environment = _environment(words)
+        if environment is None:
+            continue
+        if any(b.endswith("TestCase") for b in cls.bases):
+            continue
+        base_words = {w for b in cls.bases for w in _words(b.rsplit(".", 1)[-1])}
+        named_config = not _CONFIG_WORDS.isdisjoint(words) or not _CONFIG_WORDS.isdisjoint(
+            base_words)
+        only_environment = set(words) <= set(_ENVIRONMENTS) and cls.qualname in keys
+        if not named_config and not only_environment:
+            continue
+        found.append((environment, cls.line, cls.name))
+    return tuple(found)
 
 
 def _config_files(project: Project) -> list[EnvConfig]:
@@ -700,10 +899,10 @@ def _config_files(project: Project) -> list[EnvConfig]:
     `settings/prod.yaml`, `config.test.json`..."""
     found: list[EnvConfig] = []
     for path in project.files:
-        if in_test_dir(path):
+        name = path.rpartition("/")[2]
+        if not _ENVIRONMENT_PART.search(name.lower()) or in_test_dir(path):
             continue
         parts = path.split("/")
-        name = parts[-1]
         words = [w for w in re.split(r"[._-]+", name.lower()) if w]
         if name.startswith((".env.", ".flaskenv.")):
             environment = _environment(words[1:])
@@ -743,26 +942,39 @@ def _is_dynamic(module: ModuleIndex, call: Call, value: Value) -> bool:
     return False
 
 
-def _config_selection(project: Project, app_classes: frozenset[str]) -> list[tuple[str, Site]]:
-    """Ways the configuration is chosen per environment, with a description of each."""
-    found: list[tuple[str, Site]] = []
-    apps = Names(app_classes)
-    for module in app_modules(project):
-        local = local_names(module)
-        for call in module.calls:
-            what = _selection(module, local, call, apps)
-            if what:
-                found.append((what, Site(module.path, call.line, call.name, call.function)))
-        for cls in module.classes:
-            if any(base in _SETTINGS_BASES for base in cls.bases):
-                found.append(("settings read from the environment (pydantic BaseSettings)",
-                              Site(module.path, cls.line, cls.name)))
-    return found
+_INSTANCE_CONFIG = "an instance folder configuration"
+_DYNACONF = frozenset({"dynaconf.FlaskDynaconf", "dynaconf.contrib.FlaskDynaconf"})
+_SELECTING_METHODS = frozenset({"from_envvar", "from_prefixed_env", *_CONFIG_LOADERS})
+_SELECTING_CALLS = _ENV_READERS | _DYNACONF
+"""With `_SELECTING_METHODS`, the calls that choose a configuration by their name alone."""
+_SETTINGS_CLASS = "settings read from the environment (pydantic BaseSettings)"
 
 
-def _selection(module: ModuleIndex, local: frozenset[str], call: Call, apps: Names) -> str:
-    """How this call chooses the configuration per environment; empty when it does not."""
-    method = call.name.rsplit(".", 1)[-1]
+def _config_selections(index: ModuleIndex
+                       ) -> tuple[tuple[str, int, str, str | None, str | None], ...]:
+    """Ways the module chooses the configuration per environment, calls then classes:
+    (description, line, name, enclosing function, the app class the callee must be for it to
+    count or None)."""
+    found: list[tuple[str, int, str, str | None, str | None]] = []
+    for call in index.calls:
+        what = _selection(index, call)
+        if what:
+            app_class = _resolve_class(index, call.name, local_names(index)) \
+                if what == _INSTANCE_CONFIG else None
+            found.append((what, call.line, call.name, call.function, app_class))
+    for cls in index.classes:
+        if any(base in _SETTINGS_BASES for base in cls.bases):
+            found.append((_SETTINGS_CLASS, cls.line, cls.name, None, None))
+    return tuple(found)
+
+
+def _selection(module: ModuleIndex, call: Call) -> str:
+    """How this call chooses the configuration per environment; empty when it does not. An
+    instance folder configuration counts only when the callee is an application class."""
+    method = call.name.rpartition(".")[2]
+    if method not in _SELECTING_METHODS and call.name not in _SELECTING_CALLS:
+        relative = call.keyword("instance_relative_config") if call.keywords else None
+        return _INSTANCE_CONFIG if relative is not None and relative.const is True else ""
     first = call.args[0] if call.args else None
     if method in ("from_envvar", "from_prefixed_env"):
         return f"config.{method}()"
@@ -774,13 +986,46 @@ def _selection(module: ModuleIndex, local: frozenset[str], call: Call, apps: Nam
     if call.name in _ENV_READERS:
         return f"the {first.const} environment variable" if first is not None and _is_selector(
             first) else ""
-    if call.name in ("dynaconf.FlaskDynaconf", "dynaconf.contrib.FlaskDynaconf"):
+    if call.name in _DYNACONF:
         return "Dynaconf environments"
-    if apps.has(module, call.name, local):
-        relative = call.keyword("instance_relative_config")
-        if relative is not None and relative.const is True:
-            return "an instance folder configuration"
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFacts(Packed):
+    """What one application module holds for organization.env-configs."""
+
+    classes: tuple[tuple[str, int, str], ...]
+    """Configuration classes named for an environment: (environment, line, class name)."""
+    selections: tuple[tuple[str, int, str, str | None, str | None], ...]
+    """Ways the configuration is chosen per environment (see _config_selections)."""
+
+
+def _env_facts(index: ModuleIndex, tree: ast.Module | None) -> EnvFacts | None:
+    """The module's EnvFacts; None for a test module and a module with none."""
+    if tree is None or is_test_path(index.path):
+        return None
+    classes, selections = _config_classes(index), _config_selections(index)
+    return EnvFacts(classes, selections) if classes or selections else None
+
+
+_ENV = module_fact(f"organization.env-configs.1.{FACTS_VERSION}", _env_facts)
+"""Per application module: its EnvFacts, or None."""
+
+
+def _selected(project: Project, modules: dict[str, EnvFacts]) -> list[tuple[str, Site]]:
+    """Ways the configuration is chosen per environment, with a description of each."""
+    found: list[tuple[str, Site]] = []
+    app_classes: frozenset[str] | None = None
+    for path, facts in modules.items():
+        for what, line, name, function, app_class in facts.selections:
+            if app_class is not None:
+                if app_classes is None:
+                    app_classes = subclasses_of(project, APP_CLASSES)
+                if app_class not in app_classes:
+                    continue
+            found.append((what, Site(path, line, name, function)))
+    return found
 
 
 @detector("env_configs")
@@ -798,10 +1043,12 @@ def env_configs(project: Project) -> Finding:
     instance_relative_config=True, Dynaconf, pydantic BaseSettings. Fails when none is found.
     Test files are not considered.
     """
-    classes = _config_classes(project)
+    modules = {path: facts for path, facts in project.module_fact(_ENV).items()
+               if facts is not None}
+    classes = [EnvConfig(environment, Site(path, line, name))
+               for path, facts in modules.items() for environment, line, name in facts.classes]
     files = _config_files(project)
-    layout_classes = subclasses_of(project, APP_CLASSES)
-    selection = _config_selection(project, layout_classes)
+    selection = _selected(project, modules)
     environments = sorted({c.environment for c in classes + files})
     select_evidence = _sites(project, (s for _, s in selection))
     if len(environments) >= 2:

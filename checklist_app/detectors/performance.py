@@ -3,29 +3,35 @@
 Code signals come from the AST index of the application's modules (test files are left out for
 caching and rate limiting); libraries only declared as dependencies count for less than code
 that uses them. Reverse-proxy configuration files are read as text, line by line.
+
+What each module holds is a module fact (computed where the module is indexed, and cached by
+its content); the detectors combine those of every module, so they read no module themselves.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
+    FACTS_VERSION,
     Library,
-    Names,
-    app_modules,
     find_libraries,
     in_test_dir,
+    is_test_path,
     labels,
     local_names,
     not_found,
+    qualify,
     subclasses_of,
 )
-from checklist_app.detectors.registry import detector
+from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, passed
-from checklist_app.project import Project
+from checklist_app.project import ModuleIndex, Project
+from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import Value, ValueKind
 
 MAX_EVIDENCE = 5
@@ -59,22 +65,32 @@ _SENTRY_RATES = ("traces_sample_rate", "profiles_sample_rate", "traces_sampler",
                  "profiles_sampler", "enable_tracing")
 
 
-def _sentry_tracing(project: Project) -> list[Evidence]:
-    """sentry_sdk.init(...) calls that switch on performance tracing or profiling."""
-    found = []
-    for module in app_modules(project):
-        for call in module.calls:
-            if call.name not in ("sentry_sdk.init", "sentry_sdk.client.Client"):
-                continue
-            for key, value in call.keywords:
-                if key in _SENTRY_RATES and not _is_off(value):
-                    found.append(at_line(project, module.path, call.line))
-                    break
-    return found
-
-
 def _is_off(value: Value) -> bool:
     return value.kind is ValueKind.CONST and value.const in (0, 0.0, None, False)
+
+
+def _sentry_tracing_lines(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+    """The lines of an application module's sentry_sdk.init(...) calls that switch on
+    performance tracing or profiling."""
+    if module.syntax_error is not None or is_test_path(module.path):
+        return ()
+    found = []
+    for call in module.calls:
+        if call.name not in ("sentry_sdk.init", "sentry_sdk.client.Client"):
+            continue
+        if any(key in _SENTRY_RATES and not _is_off(value) for key, value in call.keywords):
+            found.append(call.line)
+    return tuple(found)
+
+
+_SENTRY_TRACING = module_fact(f"performance.sentry-tracing.{FACTS_VERSION}",
+                              _sentry_tracing_lines)
+
+
+def _sentry_tracing(project: Project) -> list[Evidence]:
+    """sentry_sdk.init(...) calls that switch on performance tracing or profiling."""
+    return [at_line(project, path, line)
+            for path, lines in project.module_fact(_SENTRY_TRACING).items() for line in lines]
 
 
 @detector("profiling")
@@ -114,12 +130,16 @@ _CACHE_CLASSES = re.compile(
     r"|cachetools\.(\w+\.)?(TTLCache|LRUCache|LFUCache|RRCache|TLRUCache|FIFOCache|cached"
     r"|cachedmethod)|dogpile\.cache\.(region\.)?make_region|aiocache\.\w+"
     r"|requests_cache\.(install_cache|CachedSession))$")
+_CACHE_LIBRARIES = ("cachelib", "werkzeug.contrib.cache.", "cachetools.", "dogpile.cache.",
+                    "aiocache.", "requests_cache.")
+"""How the names `_CACHE_CLASSES` matches begin."""
 _MEMOIZERS = frozenset({"functools.lru_cache", "functools.cache", "cachetools.cached",
                         "cachetools.func.ttl_cache", "cachetools.func.lru_cache",
                         "cachetools.cachedmethod", "async_lru.alru_cache"})
 _CACHE_DECORATORS = frozenset({"cached", "memoize"})
 _CACHE_CALLS = frozenset({"cached", "memoize", "get", "set", "add", "get_many", "set_many",
                           "get_dict", "delete_memoized", "inc"})
+_CACHE_CALL_ENDINGS = tuple("." + method for method in _CACHE_CALLS)
 _NO_CACHE = re.compile(r"no-store|no-cache|max-age=0\b|^\s*-?[01]\s*$|\b1970\b", re.IGNORECASE)
 _CACHE_HEADERS = frozenset({"cache-control", "etag", "expires", "last-modified"})
 _CACHE_CONTROL_FIELDS = frozenset({"max_age", "s_maxage", "public", "immutable"})
@@ -141,50 +161,186 @@ def _positive(value: Value) -> bool:
     return False
 
 
-def _http_caching(
-    project: Project,
-) -> tuple[list[tuple[str, Evidence]], list[tuple[str, Evidence]]]:
+def _http_caching_of(module: ModuleIndex
+                     ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """HTTP caching of responses (Cache-Control/ETag headers that allow caching,
     make_conditional, add_etag), and of static files (send_file max_age,
-    SEND_FILE_MAX_AGE_DEFAULT)."""
-    found: list[tuple[str, Evidence]] = []
-    static: list[tuple[str, Evidence]] = []
-    for module in app_modules(project):
-        for assignment in module.assignments:
-            target = assignment.target
-            if not ("cache_control" in target or "]" in target or "SEND_FILE" in target) or \
-                    not _positive(assignment.value):
-                continue
-            owner, _, field = target.rpartition(".")
-            header = re.search(r"headers\[([^\]]+)\]$", target)
-            what = ""
-            if owner.endswith("cache_control") and field in _CACHE_CONTROL_FIELDS:
-                what = f"Cache-Control {field}"
-            elif header and header.group(1).lower() in _CACHE_HEADERS:
-                what = f"{header.group(1)} header"
-            elif target.endswith("[SEND_FILE_MAX_AGE_DEFAULT]") or target == \
-                    "SEND_FILE_MAX_AGE_DEFAULT":
-                static.append(("SEND_FILE_MAX_AGE_DEFAULT",
-                               at_line(project, module.path, assignment.line)))
-            if what:
-                found.append((what, at_line(project, module.path, assignment.line)))
-        for call in module.calls:
-            method = call.name.rsplit(".", 1)[-1]
-            what = ""
-            if method in ("make_conditional", "add_etag", "set_etag"):
-                what = method + "()"
-            elif method in ("send_file", "send_from_directory"):
-                age = call.keyword("max_age")
-                if age is not None and _positive(age):
-                    static.append((f"{method}(max_age=...)",
-                                   at_line(project, module.path, call.line)))
-            elif method in ("add", "set", "setdefault", "add_header") and ".headers" in \
-                    "." + call.name and len(call.args) >= 2 and call.args[0].is_constant_text \
-                    and str(call.args[0].const).lower() in _CACHE_HEADERS \
-                    and _positive(call.args[1]):
-                what = f"{call.args[0].const} header"
-            if what:
-                found.append((what, at_line(project, module.path, call.line)))
+    SEND_FILE_MAX_AGE_DEFAULT) in one module: (what, line) of each."""
+    found: list[tuple[str, int]] = []
+    static: list[tuple[str, int]] = []
+    for assignment in module.assignments:
+        target = assignment.target
+        if not ("cache_control" in target or "]" in target or "SEND_FILE" in target) or \
+                not _positive(assignment.value):
+            continue
+        owner, _, field = target.rpartition(".")
+        header = re.search(r"headers\[([^\]]+)\]$", target)
+        what = ""
+        if owner.endswith("cache_control") and field in _CACHE_CONTROL_FIELDS:
+            what = f"Cache-Control {field}"
+        elif header and header.group(1).lower() in _CACHE_HEADERS:
+            what = f"{header.group(1)} header"
+        elif target.endswith("[SEND_FILE_MAX_AGE_DEFAULT]") or target == \
+                "SEND_FILE_MAX_AGE_DEFAULT":
+            static.append(("SEND_FILE_MAX_AGE_DEFAULT", assignment.line))
+        if what:
+            found.append((what, assignment.line))
+    for call in module.calls:
+        method = call.name.rsplit(".", 1)[-1]
+        what = ""
+        if method in ("make_conditional", "add_etag", "set_etag"):
+            what = method + "()"
+        elif method in ("send_file", "send_from_directory"):
+            age = call.keyword("max_age")
+            if age is not None and _positive(age):
+                static.append((f"{method}(max_age=...)", call.line))
+        elif method in ("add", "set", "setdefault", "add_header") and ".headers" in \
+                "." + call.name and len(call.args) >= 2 and call.args[0].is_constant_text \
+                and str(call.args[0].const).lower() in _CACHE_HEADERS \
+                and _positive(call.args[1]):
+            what = f"{call.args[0].const} header"
+        if what:
+            found.append((what, call.line))
+    return found, static
+
+
+@dataclass(frozen=True, slots=True)
+class _Receiver(Packed):
+    """The object a cache method is called on (`cache` in `cache.get(..)`)."""
+
+    last: str
+    """Its last name (`cache` for `ext.cache`)."""
+    on_self: bool
+    """It is an attribute of `self` (`self.cache`)."""
+    plain: bool
+    """It is a plain name (`cache`), not an attribute."""
+
+
+def _receiver(name: str, methods: frozenset[str]) -> _Receiver | None:
+    """The receiver of the call (or decorator) `name` when it is one of `methods` on an
+    object; None otherwise."""
+    owner, _, method = name.rpartition(".")
+    if method not in methods or not owner:
+        return None
+    return _Receiver(owner.rpartition(".")[2], owner.startswith("self."), "." not in owner)
+
+
+@dataclass(frozen=True, slots=True)
+class _CacheCall(Packed):
+    """A call that may create or use a cache."""
+
+    line: int
+    created: str
+    """The qualified name of the class called when it may be Flask-Caching's Cache or a project
+    subclass of it (see `_may_be_cache_class`), else ''."""
+    library: str
+    """The name called when it creates a cache of a caching library (cachelib, cachetools,
+    ...), else ''."""
+    receiver: _Receiver | None
+    """For a call of a cache method (`get`, `set`, `memoize`, ...): the object it is called on."""
+
+
+@dataclass(frozen=True, slots=True)
+class _CacheDecorator(Packed):
+    """A decorator that may memoize or cache."""
+
+    line: int
+    memoizer: str
+    """`@functools.lru_cache on name` for a memoizing decorator, else ''."""
+    receiver: _Receiver | None
+    """For `@x.cached` / `@x.memoize`: `x`."""
+
+
+@dataclass(frozen=True, slots=True)
+class _CachingFacts(Packed):
+    """What one application module caches, or may cache (the rest depends on other modules)."""
+
+    calls: tuple[_CacheCall, ...]
+    decorators: tuple[_CacheDecorator, ...]
+    redis: tuple[int, ...]
+    """In a module that creates a redis client: the lines storing expiring keys (setex, set
+    with ex=/px=)."""
+    assigned: tuple[tuple[str, str], ...]
+    """(target, last name of the class) of each assignment of a call that may create a
+    Flask-Caching cache."""
+    http: tuple[tuple[str, int], ...]
+    """(what, line) of each HTTP caching of responses."""
+    static: tuple[tuple[str, int], ...]
+    """(what, line) of each browser caching of static files."""
+
+
+def _may_be_cache_class(name: str, classes: frozenset[str]) -> bool:
+    """Whether the called `name` may be Flask-Caching's Cache or a project subclass of it: a
+    name holding `Cache`, or a class of the module. (A subclass defined in another module and
+    named otherwise is not recognised.)"""
+    return "Cache" in name.rpartition(".")[2] or name.partition(".")[0] in classes
+
+
+def _caching_facts(module: ModuleIndex, tree: ast.Module | None) -> _CachingFacts | None:
+    """The caching facts of an application module; None for a test module, a module that does
+    not parse, and a module with none."""
+    if module.syntax_error is not None or is_test_path(module.path):
+        return None
+    classes = frozenset(c.name for c in module.classes)
+    local: frozenset[str] | None = None
+    calls: list[_CacheCall] = []
+    for call in module.calls:
+        created = ""
+        if ("Cache" in call.name or classes) and _may_be_cache_class(call.name, classes):
+            local = local_names(module) if local is None else local
+            created = qualify(module, call.name, local)
+        library = call.name if call.name.startswith(_CACHE_LIBRARIES) \
+            and _CACHE_CLASSES.match(call.name) else ""
+        receiver = _receiver(call.name, _CACHE_CALLS) \
+            if call.name.endswith(_CACHE_CALL_ENDINGS) else None
+        if created or library or receiver is not None:
+            calls.append(_CacheCall(call.line, created, library, receiver))
+    decorators: list[_CacheDecorator] = []
+    for decorator in module.decorators:
+        memoizer = f"@{decorator.name} on {decorator.target}" \
+            if decorator.name in _MEMOIZERS else ""
+        receiver = _receiver(decorator.name, _CACHE_DECORATORS)
+        if memoizer or receiver is not None:
+            decorators.append(_CacheDecorator(decorator.line, memoizer, receiver))
+    assigned = tuple((a.target, a.value.name.rsplit(".", 1)[-1]) for a in module.assignments
+                     if a.value.kind is ValueKind.CALL and ("Cache" in a.value.name or classes)
+                     and _may_be_cache_class(a.value.name, classes))
+    http, static = _http_caching_of(module)
+    facts = _CachingFacts(tuple(calls), tuple(decorators), _expiring_keys(module), assigned,
+                          tuple(http), tuple(static))
+    return None if facts == _NO_CACHING else facts
+
+
+def _expiring_keys(module: ModuleIndex) -> tuple[int, ...]:
+    """In a module that creates a redis client: the lines storing expiring keys."""
+    if not any(call.name in _REDIS_CLIENTS for call in module.calls):
+        return ()
+    found = []
+    for call in module.calls:
+        expiring = call.keyword("ex") is not None or call.keyword("px") is not None
+        if call.name.endswith((".setex", ".psetex")) or (
+                call.name.endswith(".set") and expiring):
+            found.append(call.line)
+    return tuple(found)
+
+
+_NO_CACHING = _CachingFacts((), (), (), (), (), ())
+_CACHING = module_fact(f"performance.caching.{FACTS_VERSION}", _caching_facts)
+
+
+def _caching_modules(project: Project) -> list[tuple[str, _CachingFacts]]:
+    return [(path, facts) for path, facts in project.module_fact(_CACHING).items()
+            if facts is not None]
+
+
+def _http_caching(
+    project: Project, modules: list[tuple[str, _CachingFacts]],
+) -> tuple[list[tuple[str, Evidence]], list[tuple[str, Evidence]]]:
+    """HTTP caching of responses, and of static files (see `_http_caching_of`)."""
+    found = [(what, at_line(project, path, line))
+             for path, facts in modules for what, line in facts.http]
+    static = [(what, at_line(project, path, line))
+              for path, facts in modules for what, line in facts.static]
     return found, static
 
 
@@ -200,61 +356,49 @@ class _Caches:
         return _Caches(self.names | {name}, self.on_self)
 
 
-def _cache_names(project: Project, classes: frozenset[str]) -> _Caches:
+def _cache_names(modules: list[tuple[str, _CachingFacts]], classes: frozenset[str]) -> _Caches:
     lasts = {c.rsplit(".", 1)[-1] for c in classes}
-    targets = [a.target for m in app_modules(project) for a in m.assignments
-               if a.value.kind is ValueKind.CALL and a.value.name.rsplit(".", 1)[-1] in lasts]
+    targets = [target for _, facts in modules for target, called in facts.assigned
+               if called in lasts]
     return _Caches(frozenset(t.rsplit(".", 1)[-1] for t in targets if not t.startswith("self.")),
                    frozenset(t.rsplit(".", 1)[-1] for t in targets if t.startswith("self.")))
 
 
-def _on_cache(name: str, methods: frozenset[str], caches: _Caches) -> bool:
+def _on_cache(receiver: _Receiver | None, caches: _Caches) -> bool:
     """`cache.get(..)` on a Flask-Caching cache: the receiver's last name is one a cache is
     assigned to; an attribute of `self` only when a cache is assigned to that attribute of
     `self` (Jinja's own `self.cache` of templates is not Flask-Caching)."""
-    owner, _, method = name.rpartition(".")
-    if method not in methods or not owner:
+    if receiver is None:
         return False
-    last = owner.rpartition(".")[2]
-    if owner.startswith("self."):
-        return last in caches.on_self
-    return last in caches.names or last in caches.on_self and "." not in owner
+    if receiver.on_self:
+        return receiver.last in caches.on_self
+    return receiver.last in caches.names or receiver.last in caches.on_self and receiver.plain
 
 
-def _code_caching(project: Project) -> tuple[list[tuple[str, Evidence]], list[Evidence]]:
+def _code_caching(project: Project, modules: list[tuple[str, _CachingFacts]]
+                  ) -> tuple[list[tuple[str, Evidence]], list[Evidence]]:
     """(caching found in the code, Flask-Caching caches created but never used)."""
     found: list[tuple[str, Evidence]] = []
     extension: list[Evidence] = []
     used: list[Evidence] = []
     classes = subclasses_of(project, _CACHE_EXTENSIONS)
-    caches = _cache_names(project, classes)
+    caches = _cache_names(modules, classes)
     decorated = caches.with_name("cache")
-    extensions = Names(classes)
-    for module in app_modules(project):
-        local = local_names(module)
-        redis_client = False
-        for call in module.calls:
-            if extensions.has(module, call.name, local):
-                extension.append(at_line(project, module.path, call.line))
-            elif _CACHE_CLASSES.match(call.name):
-                found.append((call.name, at_line(project, module.path, call.line)))
-            elif call.name in _REDIS_CLIENTS:
-                redis_client = True
-            elif _on_cache(call.name, _CACHE_CALLS, caches):
-                used.append(at_line(project, module.path, call.line))
-        for decorator in module.decorators:
-            if decorator.name in _MEMOIZERS:
-                found.append((f"@{decorator.name} on {decorator.target}",
-                              at_line(project, module.path, decorator.line)))
-            elif _on_cache(decorator.name, _CACHE_DECORATORS, decorated):
-                used.append(at_line(project, module.path, decorator.line))
-        if redis_client:
-            for call in module.calls:
-                expiring = call.keyword("ex") is not None or call.keyword("px") is not None
-                if call.name.endswith((".setex", ".psetex")) or (
-                        call.name.endswith(".set") and expiring):
-                    found.append(("redis with expiring keys",
-                                  at_line(project, module.path, call.line)))
+    for path, facts in modules:
+        for call in facts.calls:
+            if call.created and call.created in classes:
+                extension.append(at_line(project, path, call.line))
+            elif call.library:
+                found.append((call.library, at_line(project, path, call.line)))
+            elif _on_cache(call.receiver, caches):
+                used.append(at_line(project, path, call.line))
+        for decorator in facts.decorators:
+            if decorator.memoizer:
+                found.append((decorator.memoizer, at_line(project, path, decorator.line)))
+            elif _on_cache(decorator.receiver, decorated):
+                used.append(at_line(project, path, decorator.line))
+        found.extend(("redis with expiring keys", at_line(project, path, line))
+                     for line in facts.redis)
     if extension and used:
         return [("Flask-Caching", e) for e in used] + found, []
     return found, extension
@@ -275,8 +419,9 @@ def caching(project: Project) -> Finding:
     fails when nothing is found (a caching library only declared is named). Test files are
     not considered.
     """
-    code, extension = _code_caching(project)
-    http, static = _http_caching(project)
+    modules = _caching_modules(project)
+    code, extension = _code_caching(project, modules)
+    http, static = _http_caching(project, modules)
     found = code + http
     if found:
         kinds = ", ".join(dict.fromkeys(what for what, _ in found))
@@ -325,6 +470,7 @@ RATE_LIMIT_LIBRARIES = (
 )
 _LIMITERS = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
 _LIMIT_METHODS = frozenset({"limit", "shared_limit"})
+_LIMIT_ENDINGS = tuple("." + method for method in _LIMIT_METHODS)
 _LIMIT_SETTINGS = frozenset({"default_limits", "application_limits"})
 _LIMIT_CONFIG = re.compile(r"(^|\[)RATELIMIT_(DEFAULT|APPLICATION)\]?$")
 _PROXY_FILES = re.compile(r"(^|/)([^/]*nginx[^/]*|[^/]*\.conf|[^/]*traefik[^/]*\.(ya?ml|toml)"
@@ -335,60 +481,127 @@ _PROXY_LIMIT = re.compile(r"^\s*(-\s*)?[\"']?(limit_req(_zone)?\s"
                           r"|stick-table\b.*\bhttp_req_rate\b)", re.IGNORECASE)
 
 
-def _limiter_names(project: Project) -> frozenset[str]:
-    """Names of the variables that hold a Limiter (`limiter`, `self.limiter`: last part)."""
-    return frozenset(a.target.rsplit(".", 1)[-1] for m in app_modules(project)
-                     for a in m.assignments
-                     if a.value.kind is ValueKind.CALL and a.value.name in _LIMITERS)
+@dataclass(frozen=True, slots=True)
+class _Limit(Packed):
+    """A call or decorator that creates a Flask-Limiter Limiter or may apply a rate limit."""
+
+    line: int
+    creates: bool
+    """A Limiter is created here."""
+    applies: bool
+    """A limit is applied here: by a Limiter created with `default_limits` or
+    `application_limits` that are not constants, or by `x.limit(..)` where `x` says `limit`."""
+    receiver: str
+    """For `x.limit(..)` / `x.shared_limit(..)`: the last name of `x`; the call applies a limit
+    when `x` holds a Limiter."""
 
 
-def _is_limit(name: str, limiters: frozenset[str]) -> bool:
-    """`limiter.limit`, `limiter.shared_limit`, or `.limit` on a variable holding a Limiter
-    (not `query.limit(10)`)."""
+def _limit(line: int, name: str) -> _Limit | None:
+    """`limiter.limit`, `limiter.shared_limit`, or `.limit` on another object (`query.limit(10)`
+    applies no rate limit unless a Limiter is assigned to `query`); None for other names."""
+    if not name.endswith(_LIMIT_ENDINGS):  # most names stop here
+        return None
     owner, _, method = name.rpartition(".")
+    if method not in _LIMIT_METHODS or not owner:
+        return None
     last = owner.rsplit(".", 1)[-1]
-    return method in _LIMIT_METHODS and bool(owner) and ("limit" in last.lower()
-                                                          or last in limiters)
+    return _Limit(line, False, "limit" in last.lower(), last)
 
 
-def _limiter_code(project: Project) -> tuple[list[Evidence], list[Evidence]]:
+def _is_rate_limit_name(name: str) -> bool:
+    """A function named for rate limiting (`ratelimit`, `is_rate_limited`, `throttle`)."""
+    lower = name.lower()
+    return "ratelimit" in lower.replace("_", "") or "throttle" in lower
+
+
+@dataclass(frozen=True, slots=True)
+class _RateLimitFacts(Packed):
+    """What one application module does to limit request rates."""
+
+    limiters: tuple[str, ...]
+    """The last names of the variables assigned a Limiter (`limiter`, `self.limiter`)."""
+    calls: tuple[_Limit, ...]
+    decorators: tuple[_Limit, ...]
+    config: tuple[int, ...]
+    """The lines setting RATELIMIT_DEFAULT or RATELIMIT_APPLICATION."""
+    functions: tuple[str, ...]
+    """The names of the functions named for rate limiting (`_is_rate_limit_name`)."""
+    own_decorators: tuple[tuple[str, int], ...]
+    """(last name, line) of each decorator named for rate limiting."""
+    own_calls: tuple[tuple[str, str, int], ...]
+    """(last name, last name of the calling function, line) of each call, inside a function,
+    of a name for rate limiting."""
+
+
+def _rate_limit_facts(module: ModuleIndex, tree: ast.Module | None) -> _RateLimitFacts | None:
+    """The rate-limit facts of an application module; None for a test module, a module that
+    does not parse, and a module with none."""
+    if module.syntax_error is not None or is_test_path(module.path):
+        return None
+    limiters = tuple(a.target.rsplit(".", 1)[-1] for a in module.assignments
+                     if a.value.kind is ValueKind.CALL and a.value.name in _LIMITERS)
+    calls: list[_Limit] = []
+    for call in module.calls:
+        if call.name in _LIMITERS:
+            settings = any(k in _LIMIT_SETTINGS and v.kind is not ValueKind.CONST
+                           for k, v in call.keywords)
+            calls.append(_Limit(call.line, True, settings, ""))
+        elif call.args and (found := _limit(call.line, call.name)) is not None:
+            calls.append(found)
+    decorators = tuple(found for d in module.decorators
+                       if (found := _limit(d.line, d.name)) is not None)
+    config = tuple(a.line for a in module.assignments
+                   if "RATELIMIT_" in a.target and _LIMIT_CONFIG.search(a.target))
+    functions = tuple(f.name for f in module.functions if _is_rate_limit_name(f.name))
+    own_decorators = tuple((d.name.rsplit(".", 1)[-1], d.line) for d in module.decorators
+                           if _is_rate_limit_name(d.name.rsplit(".", 1)[-1]))
+    own_calls = tuple((c.name.rsplit(".", 1)[-1], c.function.rsplit(".", 1)[-1], c.line)
+                      for c in module.calls if c.function is not None
+                      and _is_rate_limit_name(c.name.rsplit(".", 1)[-1]))
+    facts = _RateLimitFacts(limiters, tuple(calls), decorators, config, functions,
+                            own_decorators, own_calls)
+    return None if facts == _NO_RATE_LIMITS else facts
+
+
+_NO_RATE_LIMITS = _RateLimitFacts((), (), (), (), (), (), ())
+_RATE_LIMITS = module_fact(f"performance.rate-limits.{FACTS_VERSION}", _rate_limit_facts)
+
+
+def _rate_limit_modules(project: Project) -> list[tuple[str, _RateLimitFacts]]:
+    return [(path, facts) for path, facts in project.module_fact(_RATE_LIMITS).items()
+            if facts is not None]
+
+
+def _limiter_code(project: Project, modules: list[tuple[str, _RateLimitFacts]]
+                  ) -> tuple[list[Evidence], list[Evidence]]:
     """(limits applied, Limiter created) in the application's code."""
     applied: list[Evidence] = []
     created: list[Evidence] = []
-    limiters = _limiter_names(project)
-    for module in app_modules(project):
-        for call in module.calls:
-            if call.name in _LIMITERS:
-                created.append(at_line(project, module.path, call.line))
-                if any(k in _LIMIT_SETTINGS and v.kind is not ValueKind.CONST
-                       for k, v in call.keywords):
-                    applied.append(at_line(project, module.path, call.line))
-            elif call.args and _is_limit(call.name, limiters):
-                applied.append(at_line(project, module.path, call.line))
-        for decorator in module.decorators:
-            if _is_limit(decorator.name, limiters):
-                applied.append(at_line(project, module.path, decorator.line))
-        for assignment in module.assignments:
-            if _LIMIT_CONFIG.search(assignment.target):
-                applied.append(at_line(project, module.path, assignment.line))
+    limiters = frozenset(name for _, facts in modules for name in facts.limiters)
+    for path, facts in modules:
+        for call in facts.calls:
+            if call.creates:
+                created.append(at_line(project, path, call.line))
+            if call.applies or not call.creates and call.receiver in limiters:
+                applied.append(at_line(project, path, call.line))
+        applied.extend(at_line(project, path, d.line) for d in facts.decorators
+                       if d.applies or d.receiver in limiters)
+        applied.extend(at_line(project, path, line) for line in facts.config)
     return applied, created
 
 
-def _own_rate_limits(project: Project) -> list[Evidence]:
+def _own_rate_limits(project: Project, modules: list[tuple[str, _RateLimitFacts]]
+                     ) -> list[Evidence]:
     """The project's own rate limiting: a function named for it (`ratelimit`,
     `is_rate_limited`, `throttle`) defined in the application and used as a decorator or
     called there."""
-    names = {f.name for m in app_modules(project) for f in m.functions
-             if "ratelimit" in f.name.lower().replace("_", "") or "throttle" in f.name.lower()}
-    found = []
-    for module in app_modules(project):
-        for decorator in module.decorators:
-            if decorator.name.rsplit(".", 1)[-1] in names:
-                found.append(at_line(project, module.path, decorator.line))
-        for call in module.calls:
-            if call.name.rsplit(".", 1)[-1] in names and call.function is not None \
-                    and call.function.rsplit(".", 1)[-1] not in names:
-                found.append(at_line(project, module.path, call.line))
+    names = {name for _, facts in modules for name in facts.functions}
+    found: list[Evidence] = []
+    for path, facts in modules:
+        found.extend(at_line(project, path, line) for name, line in facts.own_decorators
+                     if name in names)
+        found.extend(at_line(project, path, line) for name, caller, line in facts.own_calls
+                     if name in names and caller not in names)
     return sorted(found, key=lambda e: (e.path, e.line or 0))
 
 
@@ -421,7 +634,8 @@ def rate_limiting(project: Project) -> Finding:
     Limiter is created without limits in the code) when none is found. Test files are not
     considered.
     """
-    applied, created = _limiter_code(project)
+    modules = _rate_limit_modules(project)
+    applied, created = _limiter_code(project, modules)
     if created and applied:
         return passed(f"Flask-Limiter limits requests ({applied[0].location})",
                       *list(dict.fromkeys(created[:1] + applied))[:MAX_EVIDENCE])
@@ -430,7 +644,7 @@ def rate_limiting(project: Project) -> Finding:
     if uses:
         return passed(f"rate limiting with {', '.join(u.how for u in uses)}",
                       *(u.evidence for u in uses[:MAX_EVIDENCE]))
-    own = _own_rate_limits(project)
+    own = _own_rate_limits(project, modules)
     if own:
         return passed(f"the application limits request rates with its own code "
                       f"({own[0].location})", *own[:MAX_EVIDENCE], confidence=Confidence.MEDIUM)

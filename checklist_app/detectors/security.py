@@ -1,9 +1,13 @@
 """Detectors: security (passwords, CSRF, SQL injection, HTTPS, debug, secret key, autoescape).
 
-The detectors start from the shared index (imports, calls, classes, SQL sites) and, where they
-need the exact shape of an expression (a default value, the condition around a statement, the
-arguments of a call), they parse the few modules that mention what they look for. Nothing of the
-project is imported or run.
+The detectors read module facts (see `checklist_app.project.module_facts`): small values that
+a pure function computes from one module's index and syntax tree, in the indexing workers, kept
+in the facts cache by the module's content. Where a detector needs the exact shape of an
+expression (a default value, the condition around a statement, the arguments of a call), its
+fact walks the syntax tree of the few modules whose names and strings mention what it looks
+for; what depends on the whole project (model classes, config class hierarchies, module
+constants, deployment files) is combined in the detector. Nothing of the project is imported
+or run.
 
 Where a setting is made matters: code in test files, in config classes named for testing
 (`TestingConfig`) or development (`DevelopmentConfig`, `LocalConfig`), in functions named so, or
@@ -14,7 +18,6 @@ detector documents which of those it excuses.
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -23,8 +26,8 @@ from pathlib import PurePosixPath
 from typing import Generic, TypeVar
 
 from checklist_app.detectors.evidence import at_line
-from checklist_app.detectors.organization import FACTS_VERSION, content_key, module_facts
-from checklist_app.detectors.registry import detector
+from checklist_app.detectors.organization import FACTS_VERSION, content_key
+from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import (
     Confidence,
     Evidence,
@@ -33,7 +36,8 @@ from checklist_app.findings import (
     passed,
 )
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.pyindex import Call, Resolver, ValueKind, index_module
+from checklist_app.project.packing import Packed
+from checklist_app.project.pyindex import Call, Resolver, ValueKind, index_module, module_name
 from checklist_app.project.sql_flow import (
     Scope,
     SiteKind,
@@ -234,7 +238,7 @@ def walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, Context]]:
 
 
 class Parsed:
-    """One module parsed again for a detector that needs its exact syntax."""
+    """One module's syntax tree with its index, for a fact that needs its exact syntax."""
 
     def __init__(self, path: str, index: ModuleIndex, tree: ast.Module,
                  resolver: Resolver) -> None:
@@ -244,6 +248,8 @@ class Parsed:
         self.resolver = resolver
         self._nodes: list[tuple[ast.AST, Context]] | None = None
         self._flow: TextFlow | None = None
+        self._settings: list[Setting] | None = None
+        self._words: Words | None = None
 
     def flow(self) -> TextFlow:
         """The text-flow analysis of this module (made once, without request tracking)."""
@@ -257,13 +263,121 @@ class Parsed:
             self._nodes = list(walk(self.tree, self.path))
         return self._nodes
 
+    def config_settings(self) -> list[Setting]:
+        """Every configuration value the module sets (see `settings`), found once, then kept."""
+        if self._settings is None:
+            self._settings = list(settings(self))
+        return self._settings
+
+    def words(self) -> Words:
+        """The names and texts the module's code is written with (found once, then kept)."""
+        if self._words is None:
+            self._words = _words_in(self.tree)
+        return self._words
+
+    def says(self, needle: re.Pattern[str]) -> bool:
+        """Whether `needle` matches one of the module's names or texts: a cheap test of whether
+        the module's code mentions something, before it is walked."""
+        return needle.search(self.words().joined) is not None
+
     def name(self, node: ast.expr) -> str:
         return self.resolver.name(node)
 
 
+_NOT_CHILDREN = frozenset({
+    "ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
+    "type_comment", "is_async", "conversion", "simple", "tag", "rest", "kwd_attrs",
+})
+"""Fields that never hold a node with a word in it (names, operators, contexts)."""
+_CHILDREN: dict[type, tuple[str, ...]] = {}
+"""Node type -> the fields `_words_in` follows (filled on first sight of a type)."""
+
+
+def _children(kind: type) -> tuple[str, ...]:
+    fields: tuple[str, ...] = ()
+    if issubclass(kind, ast.AST) and kind is not ast.Constant:
+        fields = tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
+    _CHILDREN[kind] = fields
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """What a module's code is written with. Comments are not in the syntax tree, so they are
+    not here."""
+
+    names: frozenset[str]
+    """Names, attribute names, keyword argument names and imported names."""
+    texts: frozenset[str]
+    """The text of its string (and bytes) literals."""
+    joined: str
+    """All of them, one a line, to search with a pattern."""
+
+
+def _words_in(tree: ast.Module) -> Words:
+    """See `Words`. A flat loop over a queue rather than `ast.walk`: this runs on every module,
+    so it is kept cheap."""
+    names: set[str] = set()
+    texts: set[str] = set()
+    queue: list[object] = [tree]
+    for node in queue:  # the loop sees what is appended while it runs
+        kind = type(node)
+        if kind is ast.Name:
+            names.add(node.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(value, str):
+                texts.add(value)
+            elif isinstance(value, bytes):
+                texts.add(value.decode("latin-1"))
+            continue
+        if kind is ast.Attribute:
+            names.add(node.attr)  # type: ignore[attr-defined]
+        elif kind is ast.keyword:
+            if node.arg:  # type: ignore[attr-defined]
+                names.add(node.arg)  # type: ignore[attr-defined]
+        elif kind is ast.alias:
+            names.add(node.name)  # type: ignore[attr-defined]
+            if node.asname:  # type: ignore[attr-defined]
+                names.add(node.asname)  # type: ignore[attr-defined]
+        fields = _CHILDREN.get(kind)
+        if fields is None:
+            fields = _children(kind)
+        for name in fields:
+            child = getattr(node, name, None)
+            if type(child) is list:
+                queue.extend(child)
+            elif child is not None:
+                queue.append(child)
+    return Words(frozenset(names), frozenset(texts), "\n".join([*names, *texts]))
+
+
+_LAST_PARSED: list[Parsed] = []
+"""The module whose facts are being computed (see `parsed_module`)."""
+
+
+def parsed_module(index: ModuleIndex, tree: ast.Module) -> Parsed:
+    """The Parsed view of a module for a fact. The facts of one module are computed one after
+    another on the same tree, so the last view is kept: its walk, words and settings are made
+    once for all the facts of this file."""
+    if _LAST_PARSED and _LAST_PARSED[0].tree is tree and _LAST_PARSED[0].index is index:
+        return _LAST_PARSED[0]
+    made = Parsed(index.path, index, tree, Resolver(list(index.imports)))
+    _LAST_PARSED[:] = [made]
+    return made
+
+
+def _app_tree(index: ModuleIndex, tree: ast.Module | None) -> Parsed | None:
+    """The Parsed view of a module that parsed and is not a test, else None."""
+    if tree is None or is_test_path(index.path):
+        return None
+    return parsed_module(index, tree)
+
+
 def text_matches(project: Project, path: str, pattern: re.Pattern[str]) -> bool:
     """Whether the file's text matches `pattern`; remembered per file content, so a rescan only
-    searches the files that changed."""
+    searches the files that changed. For files that are not Python modules (which have facts)."""
     text = project.text(path)
     if text is None:
         return False
@@ -275,75 +389,39 @@ def _match_kind(pattern: re.Pattern[str]) -> str:
     return f"security.text-matches.{FACTS_VERSION}:{pattern.flags}:{pattern.pattern}"
 
 
-def _parse(path: str, text: str, index: ModuleIndex | None = None) -> Parsed | None:
+def _parse(path: str, text: str) -> Parsed | None:
     try:
         tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    if index is None:
-        index = index_module(path, text)
+    index = index_module(path, text)
     return Parsed(path, index, tree, Resolver(list(index.imports)))
 
 
-def _candidates(project: Project, needle: re.Pattern[str], include_tests: bool,
-                include_cfg: bool, wanted: Callable[[ModuleIndex], bool] | None
-                ) -> Iterator[tuple[str, ModuleIndex | None]]:
-    """Paths (with their index; None for a Python `.cfg` file) whose text matches `needle`."""
-    for module in project.modules():
-        if module.syntax_error or (not include_tests and is_test_path(module.path)):
-            continue
-        if not text_matches(project, module.path, needle):
-            continue
-        if wanted is not None and not wanted(module):
-            continue
-        yield module.path, module
-    if include_cfg:
-        for path in project.files:
-            if not path.endswith(_PYTHON_CONFIG_SUFFIXES) or \
-                    path.rpartition("/")[2] in _NOT_PYTHON_CFG:
-                continue
-            if not include_tests and is_test_path(path):
-                continue
-            if text_matches(project, path, needle):
-                yield path, None
-
-
-def parsed_modules(project: Project, needle: re.Pattern[str], *,
-                   include_tests: bool = False, include_cfg: bool = False,
-                   wanted: Callable[[ModuleIndex], bool] | None = None) -> Iterator[Parsed]:
-    """The modules whose text matches `needle` (and whose index `wanted` accepts), parsed;
-    test files only when asked.
-
-    With `include_cfg`, `*.cfg` files that are Python (read by `app.config.from_pyfile`) too.
-    """
-    for path, module in _candidates(project, needle, include_tests, include_cfg, wanted):
-        text = project.text(path)
-        found = _parse(path, text, module) if text is not None else None
-        if found is not None:
-            yield found
-
-
-def parsed_facts(project: Project, needle: re.Pattern[str], kind: str,
-                 compute: Callable[[Parsed], _Fact], *, include_tests: bool = False,
-                 include_cfg: bool = False,
-                 wanted: Callable[[ModuleIndex], bool] | None = None) -> list[tuple[str, _Fact]]:
-    """`compute` over each module `parsed_modules` would give, remembered per module content:
-    a rescan parses and computes again only the modules that changed. `compute` must return a
-    plain picklable value; `kind` names it (with a version to change when it changes)."""
-    full_kind = f"{kind}.{FACTS_VERSION}"
+def config_files(project: Project, needle: re.Pattern[str], kind: str,
+                 compute: Callable[[Parsed], _Fact | None]) -> list[tuple[str, _Fact]]:
+    """`compute` over each `*.cfg` file that is Python (read by `app.config.from_pyfile`) and
+    whose text matches `needle`, test files aside: (path, value) where the value is not None.
+    Remembered per file content (these are not Python modules, so they have no module facts);
+    `kind` names the computation, with a version to change when it changes."""
     result: list[tuple[str, _Fact]] = []
-    for path, module in _candidates(project, needle, include_tests, include_cfg, wanted):
-        fact = project.remembered(full_kind, content_key(project, path),
-                                  partial(_parsed_fact, project, path, module, compute))
-        if fact is not None:
-            result.append((path, fact))
+    for path in project.files:
+        if not path.endswith(_PYTHON_CONFIG_SUFFIXES) or \
+                path.rpartition("/")[2] in _NOT_PYTHON_CFG or is_test_path(path):
+            continue
+        if not text_matches(project, path, needle):
+            continue
+        value = project.remembered(f"{kind}.{FACTS_VERSION}", content_key(project, path),
+                                   partial(_config_file_value, project, path, compute))
+        if value is not None:
+            result.append((path, value))
     return result
 
 
-def _parsed_fact(project: Project, path: str, module: ModuleIndex | None,
-                 compute: Callable[[Parsed], _Fact]) -> _Fact | None:
+def _config_file_value(project: Project, path: str, compute: Callable[[Parsed], _Fact | None]
+                       ) -> _Fact | None:
     text = project.text(path)
-    parsed = _parse(path, text, module) if text is not None else None
+    parsed = _parse(path, text) if text is not None else None
     return compute(parsed) if parsed is not None else None
 
 
@@ -530,23 +608,29 @@ class ConfigClasses(Generic[_Value]):
         return True
 
 
+def _class_bases(index: ModuleIndex, tree: ast.Module | None
+                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(class name, last names of its bases) for each class of the module that has a named
+    base (test modules too)."""
+    result = []
+    for cls in index.classes:
+        bases = tuple(b.rpartition(".")[2] for b in cls.bases if b)
+        if bases:
+            result.append((cls.name, bases))
+    return tuple(result)
+
+
+_CLASS_BASES = module_fact(f"security.class-bases.{FACTS_VERSION}", _class_bases)
+
+
 def config_bases(project: Project) -> dict[str, set[str]]:
-    """Class name -> the last names of its bases, for every class of the project."""
+    """Class name -> the last names of its bases, for every class of the project that has
+    bases."""
     bases: dict[str, set[str]] = {}
-    for module in project.modules():
-        for cls in module.classes:
-            bases.setdefault(cls.name, set()).update(b.rpartition(".")[2] for b in cls.bases if b)
+    for classes in project.module_fact(_CLASS_BASES).values():
+        for name, parents in classes:
+            bases.setdefault(name, set()).update(parents)
     return bases
-
-
-def config_classes(project: Project) -> ConfigClasses[ast.expr]:
-    return ConfigClasses(bases=config_bases(project))
-
-
-def add_setting(classes: ConfigClasses[ast.expr], setting: Setting) -> None:
-    """Record a config-class attribute (settings elsewhere are not class values)."""
-    if setting.owner is not None:
-        classes.add_value(setting.owner, setting.key, setting.value)
 
 
 # --- env files, Dockerfiles, compose files ----------------------------------------------------
@@ -676,7 +760,6 @@ def _is_reference(value: str) -> bool:
 # --- password hashing -------------------------------------------------------------------------
 
 
-_PASSWORD_NEEDLE = re.compile(r"passw|pwd|passphrase|\bpw|_pw", re.IGNORECASE)
 _NOT_A_PASSWORD = ("hash", "digest", "token", "reset", "salt", "policy", "length", "min_",
                    "max_", "forgot", "field", "regex", "pattern", "rule", "strength")
 _FAST_HASHES = frozenset({
@@ -763,10 +846,8 @@ def handles_passwords(project: Project) -> Finding:
     `<input type="password">` in a template. Settings (`MAIL_PASSWORD`) and test files do not
     count. Used as `applies_when` of security.password-hashing."""
     places: list[tuple[str, int]] = []
-    modules = [m for m in project.modules() if not is_test_path(m.path)]
-    for module, lines in module_facts(project, "security.password-places", _password_places,
-                                      modules):
-        places += [(module.path, line) for line in lines]
+    for path, lines in project.module_fact(_PASSWORD_PLACES).items():
+        places += [(path, line) for line in lines]
     for path in files_of_kind(project, "template"):
         text = project.text(path)
         if text is not None and not is_test_path(path):
@@ -781,8 +862,10 @@ def handles_passwords(project: Project) -> Finding:
                   "parameter or password input was found")
 
 
-def _password_places(module: ModuleIndex) -> tuple[int, ...]:
-    """Lines of a module that handle passwords (see handles_passwords)."""
+def _password_places(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+    """Lines of a module that handle passwords (see handles_passwords); none in tests."""
+    if is_test_path(module.path):
+        return ()
     lines: list[int] = []
     for assignment in module.assignments:
         last = assignment.target.rpartition(".")[2]
@@ -800,8 +883,17 @@ def _password_places(module: ModuleIndex) -> tuple[int, ...]:
     return tuple(lines)
 
 
-def _hasher_lines(module: ModuleIndex) -> tuple[int, ...]:
+_PASSWORD_PLACES = module_fact(f"security.password-places.{FACTS_VERSION}", _password_places)
+
+
+def _hasher_lines(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+    """Lines of a module that call a password hasher; none in tests."""
+    if is_test_path(module.path):
+        return ()
     return tuple(call.line for call in module.calls if _is_hasher(call.name))
+
+
+_HASHERS = module_fact(f"security.hashers.{FACTS_VERSION}", _hasher_lines)
 
 
 def _is_hasher(name: str) -> bool:
@@ -813,11 +905,30 @@ def _is_hasher(name: str) -> bool:
         "hash", "encrypt", "using", "verify"}
 
 
-@dataclass
-class _PasswordFacts:
-    hashers: list[tuple[str, int]] = field(default_factory=list)
-    violations: list[tuple[str, int, str, bool]] = field(default_factory=list)
-    """(path, line, what, certain)."""
+@dataclass(frozen=True, slots=True)
+class _PasswordSite(Packed):
+    """A place in one module where a password is mishandled, or is unless the project says
+    otherwise (see `applies`)."""
+
+    line: int
+    what: str
+    certain: bool
+    model: str = ""
+    """When set, only when this class is a model of the project without its own `__init__`
+    (a model built with the password as typed)."""
+    attributes: tuple[str, ...] = ()
+    """When set, only when one of these attributes runs no code on assignment (is not a
+    password setter)."""
+    otherwise: tuple[str, bool] | None = None
+    """(what, certain) of the same call when the conditions above do not hold."""
+
+    def applies(self, setters: set[str], models: set[str]) -> tuple[str, bool] | None:
+        """(what, certain) of this place given the project's password setters and models."""
+        if self.model and (self.model not in models or f"{self.model}()" in setters):
+            return self.otherwise
+        if self.attributes and all(a in setters for a in self.attributes):
+            return self.otherwise
+        return self.what, self.certain
 
 
 @detector("password_hashing")
@@ -838,37 +949,24 @@ def password_hashing(project: Project) -> Finding:
     (`@password.setter`, `synonym(..., descriptor=property(...))`, `@validates("password")`, a
     custom `__init__`) are trusted to hash. Fails with medium confidence when passwords are
     handled but no hashing is found. Test files are not read."""
-    facts = _PasswordFacts()
-    setters = _password_setters(project)
-    models = _model_classes(project)
-    modules = [m for m in project.modules() if not is_test_path(m.path)]
-    for module, lines in module_facts(project, "security.hashers", _hasher_lines, modules):
-        facts.hashers += [(module.path, line) for line in lines]
-    # A module's violations depend on its content and on the project's password setters and
-    # model classes: those are in the kind, so a change to them computes every module again.
-    inputs = hashlib.sha1(repr((sorted(setters), sorted(models))).encode(),
-                          usedforsecurity=False).hexdigest()
-    found = parsed_facts(
-        project, _PASSWORD_NEEDLE, f"security.password-violations:{inputs}",
-        partial(_module_password_violations, setters=frozenset(setters),
-                models=frozenset(models)),
-        wanted=lambda m: _password_candidate(project, m))
-    for path, violations in found:
-        facts.violations += [(path, line, what, certain) for line, what, certain in violations]
-    if facts.violations:
-        facts.violations.sort()
-        certain = any(v[3] for v in facts.violations)
-        kinds = ", ".join(dict.fromkeys(v[2] for v in facts.violations))
-        places = [(p, n) for p, n, _, _ in facts.violations]
+    hashers: list[tuple[str, int]] = []
+    for path, lines in project.module_fact(_HASHERS).items():
+        hashers += [(path, line) for line in lines]
+    violations = _password_violations(project)
+    if violations:
+        violations.sort()
+        certain = any(v[3] for v in violations)
+        kinds = ", ".join(dict.fromkeys(v[2] for v in violations))
+        places = [(p, n) for p, n, _, _ in violations]
         return failed(f"passwords are not (only) stored as salted slow hashes: {kinds} at "
                       f"{_where(places)}; use werkzeug.security.generate_password_hash or "
                       "bcrypt/argon2 and compare with check_password_hash",
                       *_evidence(project, places),
                       confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
-    if facts.hashers:
-        facts.hashers.sort()
+    if hashers:
+        hashers.sort()
         return passed(f"passwords are hashed with a salted password hash at "
-                      f"{_where(facts.hashers)}", *_evidence(project, facts.hashers, 5))
+                      f"{_where(hashers)}", *_evidence(project, hashers, 5))
     extension = _hashing_extension(project)
     if extension is not None:
         path, line, name = extension
@@ -880,46 +978,51 @@ def password_hashing(project: Project) -> Finding:
                   f"{len(project.python_files)} Python files", confidence=Confidence.MEDIUM)
 
 
-_PASSWORD_COMPARED = re.compile(r"pass(?:word|wd)\w*(?:[\"']\])?\s*[!=]=|"
-                                r"[!=]=\s*[\w.]*pass(?:word|wd)|compare_digest", re.IGNORECASE)
+def _password_violations(project: Project) -> list[tuple[str, int, str, bool]]:
+    """(path, line, what, certain) for each password violation of the project. The project's
+    password setters and model classes are only gathered when a place depends on them."""
+    sites = [(path, site) for path, found in project.module_fact(_PASSWORD_SITES).items()
+             for site in found]
+    setters: set[str] = set()
+    models: set[str] = set()
+    if any(site.model or site.attributes for _path, site in sites):
+        setters = _password_setters(project)
+        if any(site.model for _path, site in sites):
+            models = _model_classes(project)
+    result = []
+    for path, site in sites:
+        found = site.applies(setters, models)
+        if found is not None:
+            result.append((path, site.line, *found))
+    return result
 
 
-def _password_candidate(project: Project, module: ModuleIndex) -> bool:
-    """Whether a module may hold a password violation, from its index and two text checks,
-    before it is parsed again."""
-    for call in module.calls:
-        if call.name in _FAST_HASHES or call.name.endswith("generate_password_hash"):
-            return True
-        if any(is_password_name(key) or _stored_password_name(key)
-               for key, _value in call.keywords):
-            return True
-    for assignment in module.assignments:
-        if "." in assignment.target and \
-                _stored_password_name(assignment.target.rpartition(".")[2]):
-            return True
-    if text_matches(project, module.path, _PASSWORD_COMPARED) or \
-            text_matches(project, module.path, _PASSWORD_WRITE):
-        return True
-    return text_matches(project, module.path, _SQL_WHERE) and \
-        text_matches(project, module.path, _PASSWORD_EQUALS)
+def _hashing_extension_import(module: ModuleIndex, tree: ast.Module | None
+                              ) -> tuple[int, str] | None:
+    """(line, package) of the module's first import of an extension that hashes passwords
+    itself (test modules too)."""
+    for imported in module.imports:
+        top = imported.module.partition(".")[0]
+        if top in _HASHING_EXTENSIONS:
+            return imported.line, top
+    return None
+
+
+_HASHING_EXTENSION = module_fact(f"security.hashing-extension.{FACTS_VERSION}",
+                                 _hashing_extension_import)
 
 
 def _hashing_extension(project: Project) -> tuple[str, int, str] | None:
-    for module in project.modules():
-        for imported in module.imports:
-            top = imported.module.partition(".")[0]
-            if top in _HASHING_EXTENSIONS:
-                return module.path, imported.line, top
+    for path, found in project.module_fact(_HASHING_EXTENSION).items():
+        if found is not None:
+            return path, found[0], found[1]
     return None
 
 
 def _model_classes(project: Project) -> set[str]:
     """Names of the project's ORM model classes (`db.Model`, `Base`, `DeclarativeBase`, and
     their subclasses)."""
-    bases: dict[str, set[str]] = {}
-    for module in project.modules():
-        for cls in module.classes:
-            bases.setdefault(cls.name, set()).update(b.rpartition(".")[2] for b in cls.bases)
+    bases = config_bases(project)
     models = {name for name, parents in bases.items()
               if parents & {"Model", "DeclarativeBase", "Document", "Base", "BaseModel"}}
     changed = True
@@ -932,39 +1035,47 @@ def _model_classes(project: Project) -> set[str]:
     return models
 
 
-def _password_setters(project: Project) -> set[str]:
+def _setters_of(module: ModuleIndex, tree: ast.Module | None) -> tuple[str, ...]:
     """Attribute names whose assignment runs code: `@password.setter`, `@validates("password")`,
-    and class names with their own `__init__`."""
+    descriptors (`password = synonym(...)`), and `Name()` for classes with their own
+    `__init__` (test modules too)."""
+    result: list[str] = []
+    for function in module.functions:
+        for decorator_name in function.decorators:
+            if decorator_name.endswith(".setter"):
+                result.append(decorator_name.rpartition(".")[0].rpartition(".")[2])
+        if function.name == "__init__" and function.class_name:
+            result.append(function.class_name.rpartition(".")[2] + "()")
+    for assignment in module.assignments:
+        if assignment.class_name and assignment.value.kind is ValueKind.CALL and \
+                assignment.value.name.rpartition(".")[2] in _DESCRIPTORS:
+            result.append(assignment.target)
+    for decorator in module.decorators:
+        if decorator.name.endswith("validates") and decorator.call is not None:
+            for value in decorator.call.args:
+                if value.is_constant_text:
+                    result.append(str(value.const))
+    return tuple(result)
+
+
+_PASSWORD_SETTERS = module_fact(f"security.password-setters.{FACTS_VERSION}", _setters_of)
+
+
+def _password_setters(project: Project) -> set[str]:
+    """Attribute names whose assignment runs code, and class names with their own `__init__`
+    (see `_setters_of`)."""
     result: set[str] = set()
-    for module in project.modules():
-        for function in module.functions:
-            for decorator_name in function.decorators:
-                if decorator_name.endswith(".setter"):
-                    result.add(decorator_name.rpartition(".")[0].rpartition(".")[2])
-            if function.name == "__init__" and function.class_name:
-                result.add(function.class_name.rpartition(".")[2] + "()")
-        for assignment in module.assignments:
-            if assignment.class_name and assignment.value.kind is ValueKind.CALL and \
-                    assignment.value.name.rpartition(".")[2] in _DESCRIPTORS:
-                result.add(assignment.target)
-        for decorator in module.decorators:
-            if decorator.name.endswith("validates") and decorator.call is not None:
-                for value in decorator.call.args:
-                    if value.is_constant_text:
-                        result.add(str(value.const))
+    for names in project.module_fact(_PASSWORD_SETTERS).values():
+        result.update(names)
     return result
 
 
-def _module_password_violations(parsed: Parsed, setters: frozenset[str],
-                                models: frozenset[str]) -> tuple[tuple[int, str, bool], ...]:
-    """(line, what, certain) for each password violation of one module."""
-    facts = _PasswordFacts()
-    _password_violations(parsed, set(setters), set(models), facts)
-    return tuple((line, what, certain) for _path, line, what, certain in facts.violations)
-
-
-def _password_violations(parsed: Parsed, setters: set[str], models: set[str],
-                         facts: _PasswordFacts) -> None:
+def _password_sites(index: ModuleIndex, tree: ast.Module | None) -> tuple[_PasswordSite, ...]:
+    """The places of one module where a password is mishandled (see `_PasswordSite`); none in
+    tests, or when no name or text of the module is about passwords."""
+    parsed = _app_tree(index, tree)
+    if parsed is None or not parsed.says(_PASSWORD_NEEDLE):
+        return ()
     hash_objects: set[tuple[str | None, str]] = set()
     for node, context in parsed.nodes():
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
@@ -972,34 +1083,63 @@ def _password_violations(parsed: Parsed, setters: set[str], models: set[str],
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     hash_objects.add((context.function, target.id))
+    result = []
     for node, context in parsed.nodes():
-        found = _password_violation(parsed, node, context, setters, models, hash_objects)
+        found = _password_violation(parsed, node, context, hash_objects)
         if found is not None:
-            facts.violations.append((parsed.path, getattr(node, "lineno", 1), *found))
+            result.append(replace(found, line=getattr(node, "lineno", 1)))
+    return tuple(result)
 
 
-def _password_violation(parsed: Parsed, node: ast.AST, context: Context, setters: set[str],
-                        models: set[str], hash_objects: set[tuple[str | None, str]]
-                        ) -> tuple[str, bool] | None:
+_PASSWORD_NEEDLE = re.compile(r"passw|pwd|passphrase|\bpw|_pw", re.IGNORECASE)
+"""What a module's words must mention to be read for password violations."""
+_PASSWORD_SITES = module_fact(f"security.password-sites.{FACTS_VERSION}", _password_sites)
+
+
+def _password_violation(parsed: Parsed, node: ast.AST, context: Context,
+                        hash_objects: set[tuple[str | None, str]]) -> _PasswordSite | None:
+    """The password violation at a node (its line is set by the caller)."""
     if isinstance(node, ast.Call):
-        return _password_call(parsed, node, context, setters, models, hash_objects)
+        return _password_call(parsed, node, context, hash_objects)
     if isinstance(node, ast.Compare):
-        return _password_compare(node)
+        return _site(_password_compare(node))
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
             _password_in_sql(node.value):
-        return "password looked up in SQL (stored in clear or unsalted)", True
+        return _PasswordSite(0, "password looked up in SQL (stored in clear or unsalted)", True)
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target = node.targets[0]
         if isinstance(target, ast.Attribute) and _stored_password_name(target.attr) and \
-                "hash" not in target.attr.lower() and target.attr not in setters and \
+                "hash" not in target.attr.lower() and \
                 _from_user_input(parsed, node.value, context):
-            return "password stored as typed", False
+            return _PasswordSite(0, "password stored as typed", False,
+                                 attributes=(target.attr,))
     return None
 
 
-def _password_call(parsed: Parsed, node: ast.Call, context: Context, setters: set[str],
-                   models: set[str], hash_objects: set[tuple[str | None, str]]
-                   ) -> tuple[str, bool] | None:
+def _site(found: tuple[str, bool] | None) -> _PasswordSite | None:
+    return _PasswordSite(0, *found) if found is not None else None
+
+
+def _password_call(parsed: Parsed, node: ast.Call, context: Context,
+                   hash_objects: set[tuple[str | None, str]]) -> _PasswordSite | None:
+    found = _password_call_kind(parsed, node, context, hash_objects)
+    if found is not None:
+        return _site(found)
+    written = _password_written(parsed, node, context)
+    name = parsed.name(node.func)
+    last = name.rpartition(".")[2]
+    typed = [k.arg for k in node.keywords
+             if k.arg and _stored_password_name(k.arg) and "hash" not in k.arg.lower() and
+             _from_user_input(parsed, k.value, context)]
+    if last and typed:
+        return _PasswordSite(0, "password stored as typed", False, model=last,
+                             attributes=tuple(typed), otherwise=written)
+    return _site(written)
+
+
+def _password_call_kind(parsed: Parsed, node: ast.Call, context: Context,
+                        hash_objects: set[tuple[str | None, str]]) -> tuple[str, bool] | None:
+    """What a call does wrong with a password, whatever the project's models."""
     name = parsed.name(node.func)
     if name in _FAST_HASHES and any(_mentions_password(a) for a in
                                     (*node.args, *(k.value for k in node.keywords))):
@@ -1024,13 +1164,13 @@ def _password_call(parsed: Parsed, node: ast.Call, context: Context, setters: se
     if name.rpartition(".")[2] == "compare_digest" and any(
             _stored_password(a) for a in node.args):
         return "stored password compared in clear", False
-    last = name.rpartition(".")[2]
-    if last in models and f"{last}()" not in setters:
-        for keyword in node.keywords:
-            if keyword.arg and _stored_password_name(keyword.arg) and \
-                    "hash" not in keyword.arg.lower() and keyword.arg not in setters and \
-                    _from_user_input(parsed, keyword.value, context):
-                return "password stored as typed", False
+    return None
+
+
+def _password_written(parsed: Parsed, node: ast.Call, context: Context
+                      ) -> tuple[str, bool] | None:
+    """`execute("INSERT ... password ...", (request.form["password"],))`."""
+    func = node.func
     if isinstance(func, ast.Attribute) and func.attr in {"execute", "executemany"} and \
             len(node.args) >= 2:
         sql = _literal_text(node.args[0])
@@ -1140,13 +1280,24 @@ _CSRF_CLASSES = frozenset({
 _FLASK_FORMS = frozenset({"flask_wtf.FlaskForm", "flask_wtf.Form", "flask_wtf.form.FlaskForm",
                           "flask_wtf.form.Form"})
 _CSRF_NEEDLE = re.compile(r"WTF_CSRF|\bcsrf\s*=|[\"']csrf[\"']|\.exempt\b|\.protect\(")
+"""What a Python `.cfg` file must say to be read for CSRF switches."""
+_CSRF_WORDS = frozenset({"csrf", "protect", "exempt"})
+_CSRF_SWITCH_WORD = re.compile("WTF_CSRF")
+"""A module is read for CSRF switches, exemptions and protect() calls when it has one of these
+names or texts, or one with WTF_CSRF in it (`_CSRF_NEEDLE` in words)."""
 _FORM_NEEDLE = re.compile(r"request|POST|methods|MethodView", re.IGNORECASE)
+"""What a module's words must mention to be read for form reads and routes."""
+_FORM_WORDS = frozenset({"form", "files", "values", "methods", "post", "put", "patch",
+                         "delete"})
+_METHOD_VIEW = re.compile("MethodView")
+"""A module reads forms or has routes that accept writes only with one of these names, or a
+MethodView."""
 _FORM_POST = re.compile(r"<form\b[^>]{0,400}?\bmethod\s*=\s*[\"']?post", re.IGNORECASE)
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
-class _Instance:
+class _Instance(Packed):
     """A module-level object made by a constructor: `csrf = CSRFProtect()` in app/ext.py."""
 
     module: str
@@ -1156,26 +1307,50 @@ class _Instance:
     initialised: bool
 
 
-def _instances(project: Project, classes: frozenset[str]) -> list[_Instance]:
-    """Objects of `classes` created anywhere; `initialised` when the app is passed directly."""
-    result: list[_Instance] = []
-    for module in project.modules():
-        if is_test_path(module.path):
+def _csrf_instances(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Instance, ...]:
+    """CSRFProtect (or SeaSurf) objects the module creates; `initialised` when the app is
+    passed directly. None in tests."""
+    if is_test_path(index.path):
+        return ()
+    targets = {(a.line, a.value.name): a.target for a in index.assignments
+               if a.value.kind is ValueKind.CALL}
+    result = []
+    for call in index.calls:
+        if call.name not in _CSRF_CLASSES:
             continue
-        targets = {(a.line, a.value.name): a.target for a in module.assignments
-                   if a.value.kind is ValueKind.CALL}
-        for call in module.calls:
-            if call.name not in classes:
-                continue
-            initialised = bool(call.args) or call.keyword("app") is not None
-            target = targets.get((call.line, call.name), "")
-            result.append(_Instance(module.module, target, module.path, call.line, initialised))
-    return result
+        initialised = bool(call.args) or call.keyword("app") is not None
+        target = targets.get((call.line, call.name), "")
+        result.append(_Instance(index.module, target, index.path, call.line, initialised))
+    return tuple(result)
 
 
-def _init_app_calls(project: Project, instances: list[_Instance],
-                    classes: frozenset[str]) -> list[tuple[str, int]]:
-    """`x.init_app(app)` calls on one of `instances` (resolved through imports)."""
+_CSRF_INSTANCES = module_fact(f"security.csrf-instances.{FACTS_VERSION}", _csrf_instances)
+
+
+def _init_app_receivers(index: ModuleIndex, tree: ast.Module | None
+                        ) -> tuple[tuple[str, int, bool], ...]:
+    """(receiver, line, direct) of each `x.init_app(...)` call of the module; `direct` when the
+    receiver is a CSRF class or a name it is imported as (`CSRFProtect().init_app(app)`).
+    None in tests."""
+    if is_test_path(index.path):
+        return ()
+    aliases = {i.alias for i in index.imports if i.qualified in _CSRF_CLASSES}
+    result = []
+    for call in index.calls:
+        if not call.name.endswith(".init_app"):
+            continue
+        receiver = call.name[: -len(".init_app")]
+        bare = receiver.removesuffix("()")
+        result.append((receiver, call.line, bare in aliases or bare in _CSRF_CLASSES))
+    return tuple(result)
+
+
+_INIT_APP_CALLS = module_fact(f"security.init-app-calls.{FACTS_VERSION}", _init_app_receivers)
+
+
+def _init_app_calls(project: Project, instances: list[_Instance]) -> list[tuple[str, int]]:
+    """`x.init_app(app)` calls on one of `instances` (resolved through imports), or on a CSRF
+    class directly."""
     keys_by_module: dict[str, set[str]] = {}
     qualified: set[str] = set()
     for instance in instances:
@@ -1184,31 +1359,43 @@ def _init_app_calls(project: Project, instances: list[_Instance],
             qualified.add(f"{instance.module}.{instance.name}")
     names = {i.name for i in instances if i.name and "." not in i.name}
     found: list[tuple[str, int]] = []
-    for module in project.modules():
-        if is_test_path(module.path):
+    for path, calls in project.module_fact(_INIT_APP_CALLS).items():
+        if not calls:
             continue
-        local = keys_by_module.get(module.module, set())
-        aliases = {i.alias for i in module.imports if i.qualified in classes}
-        for call in module.calls:
-            if not call.name.endswith(".init_app"):
-                continue
-            receiver = call.name[: -len(".init_app")]
-            if receiver in local or receiver in qualified or receiver.rpartition(".")[2] in \
-                    names or receiver.removesuffix("()") in aliases or \
-                    receiver.removesuffix("()") in classes:
-                found.append((module.path, call.line))
+        local = keys_by_module.get(module_name(path), set()) if keys_by_module else set()
+        for receiver, line, direct in calls:
+            if direct or receiver in local or receiver in qualified or \
+                    receiver.rpartition(".")[2] in names:
+                found.append((path, line))
     return found
 
 
+def _form_classes_of(index: ModuleIndex, tree: ast.Module | None) -> tuple[tuple[int, str], ...]:
+    """(line, name) of the module's classes built on FlaskForm; none in tests."""
+    if is_test_path(index.path):
+        return ()
+    return tuple((cls.line, cls.name) for cls in index.classes
+                 if any(b in _FLASK_FORMS for b in cls.bases))
+
+
+_FLASK_FORM_CLASSES = module_fact(f"security.flask-form-classes.{FACTS_VERSION}",
+                                  _form_classes_of)
+
+
 def _flask_form_classes(project: Project) -> list[tuple[str, int, str]]:
-    result = []
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for cls in module.classes:
-            if any(b in _FLASK_FORMS for b in cls.bases):
-                result.append((module.path, cls.line, cls.name))
-    return result
+    return [(path, line, name) for path, classes in project.module_fact(_FLASK_FORM_CLASSES)
+            .items() for line, name in classes]
+
+
+def _form_library_import(index: ModuleIndex, tree: ast.Module | None) -> int | None:
+    """The line of the module's first import of Flask-WTF (else of WTForms); none in tests."""
+    if is_test_path(index.path):
+        return None
+    imported = index.imports_module("flask_wtf") or index.imports_module("wtforms")
+    return imported.line if imported is not None else None
+
+
+_FORM_LIBRARY = module_fact(f"security.form-library.{FACTS_VERSION}", _form_library_import)
 
 
 @detector("handles_forms")
@@ -1221,17 +1408,15 @@ def handles_forms(project: Project) -> Finding:
     Used as `applies_when` of security.csrf. Test files do not count."""
     places: list[tuple[str, int]] = []
     writes: list[tuple[str, int]] = []
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        imported = module.imports_module("flask_wtf") or module.imports_module("wtforms")
-        if imported is not None:
-            places.append((module.path, imported.line))
+    for path, line in project.module_fact(_FORM_LIBRARY).items():
+        if line is not None:
+            places.append((path, line))
     if not places:
-        for parsed in parsed_modules(project, _FORM_NEEDLE):
-            forms, routes = _form_places(parsed)
-            places += forms
-            writes += routes
+        for path, found in project.module_fact(_FORM_PLACES).items():
+            if found is None:
+                continue
+            places += [(path, line) for line in found.reads]
+            writes += [(path, line) for line in found.writes]
             if places:
                 break
     if not places:
@@ -1257,44 +1442,75 @@ def handles_forms(project: Project) -> Finding:
 _COOKIE_AUTH = ("flask_login", "flask_security", "flask_user", "flask_session")
 
 
-def _cookie_auth(project: Project) -> tuple[str, int] | None:
-    """Where the app keeps users in cookies: `flask.session`, Flask-Login, Flask-Security."""
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for imported in module.imports:
-            if imported.qualified == "flask.session" or \
-                    imported.module.partition(".")[0] in _COOKIE_AUTH:
-                return module.path, imported.line
+def _cookie_auth_import(index: ModuleIndex, tree: ast.Module | None) -> int | None:
+    """The line of the module's first import that keeps users in cookies (`flask.session`,
+    Flask-Login, Flask-Security); none in tests."""
+    if is_test_path(index.path):
+        return None
+    for imported in index.imports:
+        if imported.qualified == "flask.session" or \
+                imported.module.partition(".")[0] in _COOKIE_AUTH:
+            return imported.line
     return None
 
 
-def _form_places(parsed: Parsed) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """Form reads (`request.form`), and routes that accept writes."""
-    forms: list[tuple[str, int]] = []
-    writes: list[tuple[str, int]] = []
+_COOKIE_AUTH_IMPORT = module_fact(f"security.cookie-auth.{FACTS_VERSION}", _cookie_auth_import)
+
+
+def _cookie_auth(project: Project) -> tuple[str, int] | None:
+    """Where the app keeps users in cookies: `flask.session`, Flask-Login, Flask-Security."""
+    for path, line in project.module_fact(_COOKIE_AUTH_IMPORT).items():
+        if line is not None:
+            return path, line
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _FormPlaces(Packed):
+    """Where one module reads forms and accepts writes."""
+
+    reads: tuple[int, ...]
+    """Lines reading `request.form`, `request.files` or `request.values`, in walk order."""
+    writes: tuple[int, ...]
+    """Lines of routes that accept POST, PUT, PATCH or DELETE, in walk order."""
+
+
+def _form_places(index: ModuleIndex, tree: ast.Module | None) -> _FormPlaces | None:
+    """Form reads (`request.form`) and routes that accept writes; None when the module has
+    neither, and in tests."""
+    parsed = _app_tree(index, tree)
+    if parsed is None or not parsed.says(_FORM_NEEDLE) or (
+            parsed.words().names.isdisjoint(_FORM_WORDS) and not parsed.says(_METHOD_VIEW)):
+        return None
+    reads: list[int] = []
+    writes: list[int] = []
     for node, _context in parsed.nodes():
         if isinstance(node, ast.Attribute) and node.attr in {"form", "files", "values"} and \
                 parsed.name(node.value) == "flask.request":
-            forms.append((parsed.path, node.lineno))
-        elif isinstance(node, ast.Call) and _accepts_writes(parsed, node):
-            writes.append((parsed.path, node.lineno))
+            reads.append(node.lineno)
+        elif isinstance(node, ast.Call) and _accepts_writes(node):
+            writes.append(node.lineno)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for decorator in node.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if isinstance(target, ast.Attribute) and target.attr in {
                         "post", "put", "patch", "delete"} and isinstance(decorator, ast.Call):
-                    writes.append((parsed.path, decorator.lineno))
+                    writes.append(decorator.lineno)
         elif isinstance(node, ast.ClassDef) and any(
                 parsed.name(b).endswith("MethodView") for b in node.bases):
             for statement in node.body:
                 if isinstance(statement, ast.FunctionDef) and statement.name in {
                         "post", "put", "patch", "delete"}:
-                    writes.append((parsed.path, statement.lineno))
-    return forms, writes
+                    writes.append(statement.lineno)
+    if not reads and not writes:
+        return None
+    return _FormPlaces(tuple(reads), tuple(writes))
 
 
-def _accepts_writes(parsed: Parsed, node: ast.Call) -> bool:
+_FORM_PLACES = module_fact(f"security.form-places.{FACTS_VERSION}", _form_places)
+
+
+def _accepts_writes(node: ast.Call) -> bool:
     """`route(..., methods=["POST"])` or `add_url_rule(..., methods=(...))`."""
     if not isinstance(node.func, ast.Attribute) or node.func.attr not in {"route",
                                                                            "add_url_rule"}:
@@ -1319,10 +1535,9 @@ def csrf_protection(project: Project) -> Finding:
     `meta={"csrf": False}` on a form. Testing config classes, test files and code under
     `if app.testing:` are fine; development-only settings fail with medium confidence.
     `csrf.exempt` uses are listed in the message and the evidence."""
-    protect = _instances(project, _CSRF_CLASSES)
+    protect = [i for found in project.module_fact(_CSRF_INSTANCES).values() for i in found]
     initialised = [(i.path, i.line) for i in protect if i.initialised]
-    initialised += _init_app_calls(project, [i for i in protect if not i.initialised],
-                                   _CSRF_CLASSES)
+    initialised += _init_app_calls(project, [i for i in protect if not i.initialised])
     forms = _flask_form_classes(project)
     violations, exempt, protect_calls = _csrf_settings(project)
     if protect_calls:
@@ -1376,8 +1591,8 @@ _CSRF_SWITCHES = frozenset({"WTF_CSRF_ENABLED", "WTF_CSRF_CHECK_DEFAULT"})
 
 
 @dataclass(frozen=True, slots=True)
-class _CsrfModule:
-    """What one module says about CSRF switches (kept per module content)."""
+class _CsrfModule(Packed):
+    """What one module says about CSRF switches."""
 
     class_values: tuple[tuple[str, str, bool], ...]
     """(config class, switch, whether the value is true) for switches set in class bodies."""
@@ -1390,10 +1605,22 @@ class _CsrfModule:
     protect_calls: bool
 
 
-def _csrf_module(parsed: Parsed) -> _CsrfModule:
+def _csrf_fact(index: ModuleIndex, tree: ast.Module | None) -> _CsrfModule | None:
+    """What the module says about CSRF switches; None when nothing, and in tests."""
+    parsed = _app_tree(index, tree)
+    if parsed is None:
+        return None
+    words = parsed.words()
+    if words.names.isdisjoint(_CSRF_WORDS) and words.texts.isdisjoint(_CSRF_WORDS) and \
+            not parsed.says(_CSRF_SWITCH_WORD):
+        return None
+    return _csrf_module(parsed)
+
+
+def _csrf_module(parsed: Parsed) -> _CsrfModule | None:
     class_values: list[tuple[str, str, bool]] = []
     switched_off: list[tuple[int, str, str | None, bool]] = []
-    for setting in settings(parsed):
+    for setting in parsed.config_settings():
         if setting.key not in _CSRF_SWITCHES:
             continue
         if setting.owner is not None:
@@ -1429,16 +1656,24 @@ def _csrf_module(parsed: Parsed) -> _CsrfModule:
                 if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
                         "csrf" in _chain(decorator.value).lower():
                     exempt.append(decorator.lineno)
+    if not (class_values or switched_off or form_meta or exempt or protect_calls):
+        return None
     return _CsrfModule(tuple(class_values), tuple(switched_off), tuple(form_meta),
                        tuple(exempt), protect_calls)
+
+
+_CSRF_MODULES = module_fact(f"security.csrf-module.{FACTS_VERSION}", _csrf_fact)
 
 
 def _csrf_settings(project: Project) -> tuple[list[tuple[str, int, str, bool]],
                                               list[tuple[str, int]], bool]:
     """CSRF turned off (path, line, what, certain), exempt uses, and csrf.protect() calls."""
-    facts = parsed_facts(project, _CSRF_NEEDLE, "security.csrf-module", _csrf_module,
-                         include_cfg=True)
-    classes: ConfigClasses[bool] = ConfigClasses(bases=config_bases(project))
+    facts = [(path, fact) for path, fact in project.module_fact(_CSRF_MODULES).items()
+             if fact is not None]
+    facts += config_files(project, _CSRF_NEEDLE, "security.csrf-config-file", _csrf_module)
+    classes: ConfigClasses[bool] = ConfigClasses()
+    if any(owner for _path, fact in facts for _line, _key, owner, _certain in fact.switched_off):
+        classes.bases = config_bases(project)
     for _path, fact in facts:
         for config_class, switch, truthy in fact.class_values:
             classes.add_value(config_class, switch, truthy)
@@ -1456,22 +1691,23 @@ def _csrf_settings(project: Project) -> tuple[list[tuple[str, int, str, bool]],
     return violations, sorted(set(exempt)), protect_calls
 
 
-_SESSION_READ = re.compile(r"session(?:\[|\.get\()")
-
-
 def _custom_csrf_checks(project: Project) -> list[tuple[str, int]]:
     """`if session["nonce"] != request.form.get("nonce"): abort(403)` and
     `compare_digest(session[...], request.headers[...])`: a token kept in the session compared
     with one sent in the request."""
-    found = parsed_facts(project, _SESSION_READ, "security.custom-csrf-checks", _token_checks,
-                         wanted=lambda m: m.imports_module("flask") is not None)
-    return sorted({(path, line) for path, lines in found for line in lines})
+    return sorted({(path, line) for path, lines in project.module_fact(_TOKEN_CHECKS).items()
+                   for line in lines})
 
 
-def _token_checks(parsed: Parsed) -> tuple[int, ...]:
-    """Lines of one module comparing a session value with a request value."""
+def _token_checks(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+    """Lines of one module comparing a session value with a request value; none in tests and
+    in modules that do not import both from flask."""
+    parsed = _app_tree(index, tree)
+    if parsed is None or index.imports_module("flask") is None or \
+            not {"session", "request"} <= parsed.words().names:
+        return ()
     lines: list[int] = []
-    for node, _context in parsed.nodes():
+    for node in ast.walk(parsed.tree):
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
                 isinstance(node.ops[0], ast.Eq | ast.NotEq):
             sides = [node.left, node.comparators[0]]
@@ -1486,6 +1722,9 @@ def _token_checks(parsed: Parsed) -> tuple[int, ...]:
     return tuple(lines)
 
 
+_TOKEN_CHECKS = module_fact(f"security.token-checks.{FACTS_VERSION}", _token_checks)
+
+
 def _source(parsed: Parsed, node: ast.expr) -> str:
     """`flask.session` or `flask.request` when the expression reads one of them."""
     for sub in ast.walk(node):
@@ -1498,17 +1737,9 @@ def _source(parsed: Parsed, node: ast.expr) -> str:
 
 
 def _raw_form_reads(project: Project) -> list[tuple[str, int]]:
-    found = parsed_facts(project, _RAW_FORM_NEEDLE, "security.raw-form-reads", _raw_form_lines)
-    return sorted({(path, line) for path, lines in found for line in lines})
-
-
-_RAW_FORM_NEEDLE = re.compile(r"request\.(form|values|files)")
-
-
-def _raw_form_lines(parsed: Parsed) -> tuple[int, ...]:
-    return tuple(node.lineno for node, _context in parsed.nodes()
-                 if isinstance(node, ast.Attribute) and node.attr in {"form", "values", "files"}
-                 and parsed.name(node.value) == "flask.request")
+    """Where `request.form`, `request.files` or `request.values` is read (not in tests)."""
+    return sorted({(path, line) for path, found in project.module_fact(_FORM_PLACES).items()
+                   if found is not None for line in found.reads})
 
 
 # --- SQL injection --------------------------------------------------------------------------
@@ -1535,20 +1766,31 @@ def uses_sql_database(project: Project) -> Finding:
     """Passes when the project uses an SQL database: a database driver or ORM (sqlite3,
     SQLAlchemy, Flask-SQLAlchemy, psycopg, PyMySQL, peewee, ...) is imported or declared as a
     dependency. Used as `applies_when` of security.no-sql-injection."""
-    for module in project.modules():
-        for imported in module.imports:
-            top = imported.module.partition(".")[0]
-            if top in _SQL_LIBRARIES and (top not in {"flaskext", "pony"}
-                                          or imported.qualified.startswith(("flaskext.mysql",
-                                                                            "pony.orm"))):
-                return passed(f"{module.path} imports {imported.qualified}",
-                              at_line(project, module.path, imported.line))
+    for path, found in project.module_fact(_SQL_IMPORT).items():
+        if found is not None:
+            qualified, line = found
+            return passed(f"{path} imports {qualified}", at_line(project, path, line))
     for dependency in project.dependencies():
         if dependency.name in _SQL_DEPENDENCIES:
             return passed(f"{dependency.name} is declared in {dependency.path}",
                           at_line(project, dependency.path, dependency.line))
     return failed("no SQL database library is imported or declared (sqlite3, SQLAlchemy, "
                   "psycopg, PyMySQL, peewee, ...)")
+
+
+def _sql_import(index: ModuleIndex, tree: ast.Module | None) -> tuple[str, int] | None:
+    """(qualified name, line) of the module's first import of an SQL driver or ORM (test
+    modules too)."""
+    for imported in index.imports:
+        top = imported.module.partition(".")[0]
+        if top in _SQL_LIBRARIES and (top not in {"flaskext", "pony"}
+                                      or imported.qualified.startswith(("flaskext.mysql",
+                                                                        "pony.orm"))):
+            return imported.qualified, imported.line
+    return None
+
+
+_SQL_IMPORT = module_fact(f"security.sql-import.{FACTS_VERSION}", _sql_import)
 
 
 _BUILT_VALUES = {ValueKind.FSTRING: "f-string", ValueKind.CONCAT: "concatenation",
@@ -1577,32 +1819,25 @@ def no_sql_injection(project: Project) -> Finding:
     wrappers: dict[str, tuple[int, str, str]] = {}
     built: set[tuple[str, int, int]] = set()
     checked = 0
-    for module in project.modules():
-        for site in module.sql_sites:
-            if site.kind is SiteKind.PARAMETER and site.function:
-                wrappers[f"{module.module}.{site.function}"] = (
-                    site.parameter_index, site.parameter, site.sink)
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for call in module.calls:
-            if call.name.rpartition(".")[2] in _SQL_CALL_NAMES:
-                checked += 1
+    facts = [(path, fact) for path, fact in project.module_fact(_SQL_MODULES).items()
+             if fact is not None]
+    for _path, fact in facts:
+        for function, position, parameter, sink in fact.wrappers:
+            wrappers[function] = (position, parameter, sink)
+    for path, fact in facts:
+        checked += fact.checked
+        for call in fact.calls:
             wrapper = wrappers.get(call.name)
-            if wrapper is None or call.name.startswith(module.module + "."):
+            if wrapper is None:
                 continue
-            position, parameter, sink = wrapper
-            value = call.args[position] if position < len(call.args) else \
-                call.keyword(parameter)
-            if value is not None and value.kind in _BUILT_VALUES:
-                sites.append((module.path, call.line, call.name, _BUILT_VALUES[value.kind],
-                              False))
-        for site in module.sql_sites:
-            if site.kind is SiteKind.BUILT:
-                sites.append((module.path, site.line, site.sink, site.construction,
-                              site.request_data))
-                if site.built_line and site.built_line != site.line:
-                    built.add((module.path, site.line, site.built_line))
+            position, parameter, _sink = wrapper
+            construction = call.built_at(position, parameter)
+            if construction is not None:
+                sites.append((path, call.line, call.name, construction, False))
+        for line, sink, construction, request_data, built_line in fact.sites:
+            sites.append((path, line, sink, construction, request_data))
+            if built_line and built_line != line:
+                built.add((path, line, built_line))
     if sites:
         sites.sort()
         places = [(p, n) for p, n, _, _, _ in sites]
@@ -1618,6 +1853,74 @@ def no_sql_injection(project: Project) -> Finding:
     return passed(f"no SQL built by concatenation, %-formatting, .format() or f-strings reaches "
                   f"the database: {checked} SQL call(s) checked in "
                   f"{len(project.python_files)} Python files (test files skipped)")
+
+
+@dataclass(frozen=True, slots=True)
+class _BuiltArguments(Packed):
+    """A call that passes text built by formatting: it builds SQL when the function it calls
+    passes that argument to the database (a wrapper, see `_SqlModule.wrappers`)."""
+
+    name: str
+    line: int
+    positional: int
+    """How many positional arguments the call passes."""
+    built: tuple[tuple[int, str], ...]
+    """(position, construction) of each positional argument built by formatting."""
+    built_keywords: tuple[tuple[str, str], ...]
+    """(name, construction) of each keyword argument built by formatting."""
+
+    def built_at(self, position: int, parameter: str) -> str | None:
+        """How the argument for a parameter (at `position`, or named) is built, if it is."""
+        if position < self.positional:
+            return dict(self.built).get(position)
+        return dict(self.built_keywords).get(parameter)
+
+
+@dataclass(frozen=True, slots=True)
+class _SqlModule(Packed):
+    """What one module holds about SQL."""
+
+    wrappers: tuple[tuple[str, int, str, str], ...]
+    """(function, parameter position, parameter, sink) of functions that pass a parameter to
+    the database as SQL (test modules too)."""
+    checked: int
+    """How many SQL calls the module makes."""
+    sites: tuple[tuple[int, str, str, bool, int], ...]
+    """(line, sink, construction, request data, line where built) of SQL built by formatting
+    that reaches the database."""
+    calls: tuple[_BuiltArguments, ...]
+    """Calls to other modules' functions that pass text built by formatting."""
+
+
+def _sql_module(index: ModuleIndex, tree: ast.Module | None) -> _SqlModule | None:
+    """See `_SqlModule`; in tests only the wrappers. None when the module has nothing."""
+    wrappers = tuple((f"{index.module}.{site.function}", site.parameter_index, site.parameter,
+                      site.sink) for site in index.sql_sites
+                     if site.kind is SiteKind.PARAMETER and site.function)
+    checked = 0
+    sites: list[tuple[int, str, str, bool, int]] = []
+    calls: list[_BuiltArguments] = []
+    if not is_test_path(index.path):
+        for call in index.calls:
+            if call.name.rpartition(".")[2] in _SQL_CALL_NAMES:
+                checked += 1
+            if call.name.startswith(index.module + "."):
+                continue
+            built = tuple((n, _BUILT_VALUES[v.kind]) for n, v in enumerate(call.args)
+                          if v.kind in _BUILT_VALUES)
+            keywords = tuple((k, _BUILT_VALUES[v.kind]) for k, v in call.keywords
+                             if v.kind in _BUILT_VALUES)
+            if built or keywords:
+                calls.append(_BuiltArguments(call.name, call.line, len(call.args), built,
+                                             keywords))
+        sites = [(site.line, site.sink, site.construction, site.request_data, site.built_line)
+                 for site in index.sql_sites if site.kind is SiteKind.BUILT]
+    if not (wrappers or checked or sites or calls):
+        return None
+    return _SqlModule(wrappers, checked, tuple(sites), tuple(calls))
+
+
+_SQL_MODULES = module_fact(f"security.sql-module.{FACTS_VERSION}", _sql_module)
 
 
 # --- HTTPS ------------------------------------------------------------------------------------
@@ -1693,17 +1996,12 @@ def https_configured(project: Project) -> Finding:
     repository (a load balancer, a platform), so the item can be answered by hand."""
     certain: list[tuple[str, int, str]] = []
     likely: list[tuple[str, int, str]] = []
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for call in module.calls:
-            what = _HTTPS_CALLS.get(call.name)
-            if what is not None:
-                force = call.keyword("force_https")
-                weak = force is not None and force.kind is ValueKind.CONST and not force.const
-                (likely if weak else certain).append((module.path, call.line, what))
-    for parsed in parsed_modules(project, _HTTPS_NEEDLE, include_cfg=True):
-        _https_python(parsed, certain, likely)
+    found_in_python = [*project.module_fact(_HTTPS_PLACES).items(),
+                       *config_files(project, _HTTPS_NEEDLE, "security.https-config-file",
+                                     _https_settings)]
+    for path, in_module in found_in_python:
+        for line, what, sure in in_module:
+            (certain if sure else likely).append((path, line, what))
     for path in project.files:
         if path.endswith(".py") or is_test_path(path):
             continue
@@ -1732,33 +2030,60 @@ def https_configured(project: Project) -> Finding:
                   "so this can be answered by hand", confidence=Confidence.MEDIUM)
 
 
-def _https_python(parsed: Parsed, certain: list[tuple[str, int, str]],
-                  likely: list[tuple[str, int, str]]) -> None:
-    for setting in settings(parsed):
+def _https_places(index: ModuleIndex, tree: ast.Module | None
+                  ) -> tuple[tuple[int, str, bool], ...]:
+    """(line, what, certain) where the module shows HTTPS is served: Flask-Talisman or
+    Flask-SSLify (not certain with `force_https=False`), and what `_https_settings` finds when
+    its words mention HTTPS settings. None in tests."""
+    if is_test_path(index.path):
+        return ()
+    result: list[tuple[int, str, bool]] = []
+    for call in index.calls:
+        what = _HTTPS_CALLS.get(call.name)
+        if what is not None:
+            force = call.keyword("force_https")
+            weak = force is not None and force.kind is ValueKind.CONST and not force.const
+            result.append((call.line, what, not weak))
+    parsed = _app_tree(index, tree)
+    if parsed is not None and parsed.says(_HTTPS_NEEDLE):
+        result += _https_settings(parsed)
+    return tuple(result)
+
+
+def _https_settings(parsed: Parsed) -> tuple[tuple[int, str, bool], ...]:
+    """(line, what, certain) for secure cookies, an https URL scheme, a gunicorn certificate, an
+    HSTS header and a development server with `ssl_context`, outside development and
+    testing."""
+    result: list[tuple[int, str, bool]] = []
+    for setting in parsed.config_settings():
         if setting.context.not_production:
             continue
         if setting.key in {"SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"} and \
                 _truthy(setting.value):
-            certain.append((parsed.path, setting.line, f"{setting.key} = True"))
+            result.append((setting.line, f"{setting.key} = True", True))
         elif setting.key == "PREFERRED_URL_SCHEME" and \
                 (_literal_text(setting.value) or "").lower() == "https":
-            likely.append((parsed.path, setting.line, "PREFERRED_URL_SCHEME = 'https'"))
+            result.append((setting.line, "PREFERRED_URL_SCHEME = 'https'", False))
     gunicorn = "gunicorn" in PurePosixPath(parsed.path).name.lower()
     for node, context in parsed.nodes():
         if context.testing:
             continue
         if gunicorn and context.module_level and isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "certfile" for t in node.targets):
-            certain.append((parsed.path, node.lineno, "gunicorn is given a TLS certificate"))
+            result.append((node.lineno, "gunicorn is given a TLS certificate", True))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
                 node.value.strip().lower() == _HSTS:
-            certain.append((parsed.path, node.lineno, "an HSTS header is set"))
+            result.append((node.lineno, "an HSTS header is set", True))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr in {"run", "run_simple"}:
             ssl = _keyword(node, "ssl_context")
             if ssl is not None and not _falsy(ssl):
-                likely.append((parsed.path, node.lineno,
-                               "the development server runs with ssl_context"))
+                result.append((node.lineno, "the development server runs with ssl_context",
+                               False))
+    return tuple(result)
+
+
+_HTTPS_PLACES = module_fact(f"security.https-places.{FACTS_VERSION}", _https_places)
 
 
 # --- debug mode -----------------------------------------------------------------------------
@@ -1769,6 +2094,11 @@ _DEBUG_NEEDLE = re.compile(r"(?<![\w.])DEBUG\b|FLASK_DEBUG|\.debug\s*=|\bdebug\s
 _COMMAND_TOKEN = re.compile(r"[^\s\"',\[\]]+")
 MAX_COMMAND_LINE = 2000
 _NOT_FLASK_RUN = ("asyncio.", "uvicorn.", "subprocess.", "trio.", "anyio.")
+_DEBUG_WORDS = re.compile(r"(?<![\w.])DEBUG\b|FLASK_DEBUG|use_debugger|DebuggedApplication|"
+                          r"FLASK_ENV")
+"""A module is read for debug mode when its names or texts mention one of these, or it has the
+name `debug` or the text "default" (`_DEBUG_NEEDLE` in words)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Violation:
@@ -1804,21 +2134,36 @@ def debug_off(project: Project) -> Finding:
     fails only when a production Dockerfile/Procfile/compose file serves the app with
     `flask run`, or when the env file is named for production (`.env.production`). Passes when
     none of this is found."""
+    modules = [(path, fact) for path, fact in project.module_fact(_DEBUG_MODULES).items()
+               if fact is not None]
+    modules += config_files(project, _DEBUG_NEEDLE, "security.debug-config-file",
+                            _debug_module)
+    classes: ConfigClasses[_Switch] = ConfigClasses()
+    if any(s.overridable for _path, fact in modules for s in fact.settings):
+        classes.bases = config_bases(project)
+    for _path, fact in modules:
+        for owner, key, switch in fact.class_values:
+            classes.add_value(owner, key, switch)
     violations: list[_Violation] = []
-    classes = config_classes(project)
-    parsed_all = list(parsed_modules(project, _DEBUG_NEEDLE, include_cfg=True))
-    all_settings = [(parsed, s) for parsed in parsed_all for s in settings(parsed)]
-    for _parsed, setting in all_settings:
-        add_setting(classes, setting)
-    deploy = _deploy_text(project)
-    for parsed, setting in all_settings:
-        violation = _debug_setting(parsed, setting, classes)
-        if violation is not None:
-            violations.append(violation)
-    for parsed in parsed_all:
-        violations += _debug_calls(parsed, deploy)
-        violations += _default_dev_config(parsed, classes)
-    flask_run = _deploy_line(deploy, _runs_flask_run)
+    for path, fact in modules:
+        for setting in fact.settings:
+            if setting.overridable and classes.overridden(setting.owner, setting.key,
+                                                          _Switch.is_off):
+                continue
+            violations.append(_Violation(path, setting.line, setting.what, setting.certain))
+    deploy: list[tuple[str, str]] | None = None
+    for path, fact in modules:
+        for call in fact.calls:
+            if not call.main_guarded:
+                violations.append(_Violation(path, call.line, call.what, call.certain))
+                continue
+            if deploy is None:
+                deploy = _deploy_text(project)
+            violations += _guarded_run(path, call, deploy)
+        for line, target in fact.defaults:
+            if any(v.on for v in classes.values.get((target, "DEBUG"), [])):
+                violations.append(_Violation(path, line, f"the default config is {target}, "
+                                             "which has DEBUG on", False))
     for entry in env_entries(project):
         if not _debug_entry(entry) or entry.not_production and \
                 PurePosixPath(entry.path).name != ".flaskenv":
@@ -1828,7 +2173,11 @@ def debug_off(project: Project) -> Finding:
                 words(entry.path.rpartition("/")[2].replace(".", " ")) & {"prod", "production"}:
             violations.append(_Violation(entry.path, entry.line, f"{entry.key}={entry.value}",
                                          certain))
-        elif flask_run is not None:
+            continue
+        if deploy is None:
+            deploy = _deploy_text(project)
+        flask_run = _deploy_line(deploy, _runs_flask_run)
+        if flask_run is not None:
             violations.append(_Violation(entry.path, entry.line,
                                          f"{entry.key}={entry.value} while {flask_run[0]}:"
                                          f"{flask_run[1]} serves the app with flask run",
@@ -1843,7 +2192,7 @@ def debug_off(project: Project) -> Finding:
                       "development (FLASK_DEBUG=1 in your shell, a DevelopmentConfig)",
                       *_evidence(project, places),
                       confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
-    local = _local_runners(parsed_all)
+    local = [(path, line) for path, fact in modules for line in fact.local_runners]
     if local:
         return passed(f"no code turns debug mode on where others can reach it; "
                       f"development runners call app.run(debug=True) bound to this machine only "
@@ -1859,25 +2208,114 @@ def _debug_entry(entry: EnvEntry) -> bool:
     return entry.key == "FLASK_ENV" and entry.value.lower() == "development"
 
 
-def _debug_setting(parsed: Parsed, setting: Setting, classes: ConfigClasses[ast.expr]
-                   ) -> _Violation | None:
+@dataclass(frozen=True, slots=True)
+class _Switch(Packed):
+    """What a DEBUG-like value set in a config class body is."""
+
+    on: bool
+    off: bool
+    """Explicitly false (`False`, `0`, `None`, `"false"`); a value can be neither on nor off."""
+
+    def is_off(self) -> bool:
+        return self.off
+
+
+@dataclass(frozen=True, slots=True)
+class _DebugSetting(Packed):
+    """A setting that turns debug mode on."""
+
+    line: int
+    what: str
+    certain: bool
+    key: str
+    owner: str = ""
+    """The config class, when the setting is dropped if every production subclass turns
+    `key` off."""
+
+    @property
+    def overridable(self) -> bool:
+        return bool(self.owner)
+
+
+@dataclass(frozen=True, slots=True)
+class _DebugCall(Packed):
+    """`app.run(debug=True)`, `run_simple(use_debugger=True)` or `DebuggedApplication(app)`."""
+
+    line: int
+    what: str
+    certain: bool
+    main_guarded: bool
+    """Under `if __name__ == "__main__":` (see `_guarded_run`; `certain` does not apply)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _DebugModule(Packed):
+    """What one module says about debug mode."""
+
+    class_values: tuple[tuple[str, str, _Switch], ...]
+    """(config class, key, value) for DEBUG and FLASK_DEBUG set in class bodies."""
+    settings: tuple[_DebugSetting, ...]
+    calls: tuple[_DebugCall, ...]
+    defaults: tuple[tuple[int, str], ...]
+    """(line, class) where a config mapping's "default" is a development config class, which
+    fails when that class turns DEBUG on."""
+    local_runners: tuple[int, ...]
+    """Lines of development runners bound to this machine (`app.run(debug=True,
+    host="127.0.0.1")`)."""
+
+
+def _debug_fact(index: ModuleIndex, tree: ast.Module | None) -> _DebugModule | None:
+    """What the module says about debug mode; None when nothing, and in tests."""
+    parsed = _app_tree(index, tree)
+    if parsed is None:
+        return None
+    words = parsed.words()
+    if "debug" not in words.names and "default" not in words.texts and \
+            not parsed.says(_DEBUG_WORDS):
+        return None
+    return _debug_module(parsed)
+
+
+def _debug_module(parsed: Parsed) -> _DebugModule | None:
+    class_values: list[tuple[str, str, _Switch]] = []
+    found: list[_DebugSetting] = []
+    for setting in parsed.config_settings():
+        if setting.key not in {"DEBUG", "FLASK_DEBUG"}:
+            continue
+        if setting.owner is not None:
+            class_values.append((setting.owner.rpartition(".")[2], setting.key,
+                                 _Switch(_truthy(setting.value), _falsy(setting.value))))
+        made = _debug_setting(parsed, setting)
+        if made is not None:
+            found.append(made)
+    calls = _debug_calls(parsed)
+    defaults = _default_dev_configs(parsed)
+    local = _local_runners(parsed)
+    if not (class_values or found or calls or defaults or local):
+        return None
+    return _DebugModule(tuple(class_values), tuple(found), calls, defaults, local)
+
+
+_DEBUG_MODULES = module_fact(f"security.debug-module.{FACTS_VERSION}", _debug_fact)
+
+
+def _debug_setting(parsed: Parsed, setting: Setting) -> _DebugSetting | None:
     if setting.key not in {"DEBUG", "FLASK_DEBUG"} or setting.context.not_production:
         return None
     if setting.form == "local name":
         return None
     value = setting.value
+    key = setting.key
     if _truthy(value):
-        if setting.owner and classes.overridden(setting.owner.rpartition(".")[2],
-                                                setting.key, _falsy):
-            return None
         if setting.form == "module constant" and not _looks_like_config(parsed):
-            return _Violation(parsed.path, setting.line, f"{setting.key} = True", False)
+            return _DebugSetting(setting.line, f"{key} = True", False, key)
         where = f"in {setting.owner}" if setting.owner else f"({setting.form})"
-        return _Violation(parsed.path, setting.line, f"{setting.key} = True {where}", True)
+        return _DebugSetting(setting.line, f"{key} = True {where}", True, key,
+                             setting.owner.rpartition(".")[2] if setting.owner else "")
     default = _env_default(value)
     if default is not None and _truthy(default):
-        return _Violation(parsed.path, setting.line,
-                          f"{setting.key} defaults to on when the variable is unset", False)
+        return _DebugSetting(setting.line, f"{key} defaults to on when the variable is unset",
+                             False, key)
     return None
 
 
@@ -1985,15 +2423,15 @@ def _deploy_line(deploy: list[tuple[str, str]], wanted: Callable[[list[str]], bo
     return None
 
 
-def _debug_calls(parsed: Parsed, deploy: list[tuple[str, str]]) -> list[_Violation]:
-    result: list[_Violation] = []
+def _debug_calls(parsed: Parsed) -> tuple[_DebugCall, ...]:
+    result: list[_DebugCall] = []
     for node, context in parsed.nodes():
         if not isinstance(node, ast.Call) or context.not_production:
             continue
         name = parsed.name(node.func)
         last = name.rpartition(".")[2]
         if name in {"werkzeug.debug.DebuggedApplication", "werkzeug.DebuggedApplication"}:
-            result.append(_Violation(parsed.path, node.lineno, "DebuggedApplication", True))
+            result.append(_DebugCall(node.lineno, "DebuggedApplication", True, False))
             continue
         if last not in {"run", "run_simple"} or name.startswith(_NOT_FLASK_RUN):
             continue
@@ -2010,33 +2448,33 @@ def _debug_calls(parsed: Parsed, deploy: list[tuple[str, str]]) -> list[_Violati
             shown = f"{last}(debug=...) defaults to on when the variable is unset"
         if _local_only(node):
             continue  # a development runner bound to this machine: see `_local_runners`
-        if context.main_guarded:
-            started = _started_by_deploy(parsed.path, deploy)
-            if started is not None:
-                result.append(_Violation(parsed.path, node.lineno,
-                                         f"{shown} in a file that {started[0]}:{started[1]} "
-                                         "starts with python", True))
-                result.append(_Violation(started[0], started[1],
-                                         f"{started[0]} starts {parsed.path} with python", True))
-            else:
-                result.append(_Violation(parsed.path, node.lineno,
-                                         f"{shown} under if __name__ == '__main__'", False))
-        else:
-            result.append(_Violation(parsed.path, node.lineno, shown,
-                                     context.module_level and on))
-    return result
+        result.append(_DebugCall(node.lineno, shown, context.module_level and on,
+                                 context.main_guarded))
+    return tuple(result)
 
 
-def _local_runners(parsed_all: list[Parsed]) -> list[tuple[str, int]]:
+def _guarded_run(path: str, call: _DebugCall, deploy: list[tuple[str, str]]
+                 ) -> list[_Violation]:
+    """A debug runner under `if __name__ == "__main__":`: certain when a deployment file starts
+    the file with python (that line is a violation too), else not."""
+    started = _started_by_deploy(path, deploy)
+    if started is None:
+        return [_Violation(path, call.line, f"{call.what} under if __name__ == '__main__'",
+                           False)]
+    return [_Violation(path, call.line, f"{call.what} in a file that {started[0]}:{started[1]} "
+                       "starts with python", True),
+            _Violation(started[0], started[1], f"{started[0]} starts {path} with python", True)]
+
+
+def _local_runners(parsed: Parsed) -> tuple[int, ...]:
     """`app.run(debug=True, host="127.0.0.1")`: development runners only this machine reaches."""
-    places = []
-    for parsed in parsed_all:
-        for node, context in parsed.nodes():
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    node.func.attr == "run" and not context.not_production and \
-                    _truthy(_keyword(node, "debug") or ast.Constant(None)) and _local_only(node):
-                places.append((parsed.path, node.lineno))
-    return places
+    lines = []
+    for node, context in parsed.nodes():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == "run" and not context.not_production and \
+                _truthy(_keyword(node, "debug") or ast.Constant(None)) and _local_only(node):
+            lines.append(node.lineno)
+    return tuple(lines)
 
 
 def _local_only(node: ast.Call) -> bool:
@@ -2045,10 +2483,11 @@ def _local_only(node: ast.Call) -> bool:
     return host is not None and _literal_text(host) in {"127.0.0.1", "localhost", "::1"}
 
 
-def _default_dev_config(parsed: Parsed, classes: ConfigClasses[ast.expr]) -> list[_Violation]:
-    """`config = {"development": DevelopmentConfig, ..., "default": DevelopmentConfig}` where
-    that class turns DEBUG on: the app runs in debug mode when no config name is given."""
-    result: list[_Violation] = []
+def _default_dev_configs(parsed: Parsed) -> tuple[tuple[int, str], ...]:
+    """`config = {"development": DevelopmentConfig, ..., "default": DevelopmentConfig}`:
+    (line, class) where the default config is a development class; the app runs in debug mode
+    when no config name is given if that class turns DEBUG on."""
+    result: list[tuple[int, str]] = []
     for node, context in parsed.nodes():
         if not isinstance(node, ast.Dict) or context.testing:
             continue
@@ -2057,12 +2496,9 @@ def _default_dev_config(parsed: Parsed, classes: ConfigClasses[ast.expr]) -> lis
                 continue
             target = parsed.name(value).rpartition(".")[2] if isinstance(
                 value, ast.Name | ast.Attribute) else ""
-            if target and _kinds_of(target) - {TESTING} and any(
-                    _truthy(v) for v in classes.values.get((target, "DEBUG"), [])):
-                result.append(_Violation(parsed.path, key.lineno,
-                                         f"the default config is {target}, which has DEBUG on",
-                                         False))
-    return result
+            if target and _kinds_of(target) - {TESTING}:
+                result.append((key.lineno, target))
+    return tuple(result)
 
 
 # --- SECRET_KEY -------------------------------------------------------------------------------
@@ -2099,20 +2535,20 @@ def secret_key_not_hardcoded(project: Project) -> Finding:
     SECRET_KEY is set in the code at all."""
     findings: list[_SecretFinding] = []
     good: list[tuple[str, int]] = []
-    constants = _module_constants(project)
-    overrides = False
-    for parsed in parsed_modules(project, _SECRET_NEEDLE, include_cfg=True):
-        later = _instance_config_lines(parsed)
-        overrides = overrides or bool(later)
-        for setting in settings(parsed):
-            if not _SECRET_KEYS.match(setting.key) or setting.context.testing:
-                continue
-            if setting.form == "local name":
-                continue
-            finding = _secret_setting(parsed, setting, constants, later)
+    modules = [(path, fact) for path, fact in project.module_fact(_SECRET_MODULES).items()
+               if fact is not None]
+    modules += config_files(project, _SECRET_NEEDLE, "security.secret-config-file",
+                            _secret_module)
+    overrides = any(fact.overrides for _path, fact in modules)
+    constants = _module_constants(project, {lookup.constant for _path, fact in modules
+                                            for setting in fact.settings
+                                            for lookup in setting.lookups if lookup.constant})
+    for path, fact in modules:
+        for setting in fact.settings:
+            finding = setting.finding(path, constants)
             if finding is None:
-                if not isinstance(setting.value, ast.Constant):
-                    good.append((parsed.path, setting.line))
+                if not setting.constant:
+                    good.append((path, setting.line))
             else:
                 findings.append(finding)
     for entry in env_entries(project):
@@ -2142,6 +2578,98 @@ def secret_key_not_hardcoded(project: Project) -> Finding:
                   confidence=Confidence.MEDIUM)
 
 
+@dataclass(frozen=True, slots=True)
+class _Literal(Packed):
+    """The literal text an expression is or names, once the project's module constants are
+    known (see `_literal_behind`)."""
+
+    text: str | None
+    """The literal found in the module (None when none)."""
+    constant: str = ""
+    """A module constant (`app.settings.KEY`) the expression names: its text when the project
+    has it, else `text`."""
+
+    def resolve(self, constants: dict[str, str]) -> str | None:
+        return constants.get(self.constant, self.text) if self.constant else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class _SecretSetting(Packed):
+    """A SECRET_KEY-like setting of one module, outside testing."""
+
+    line: int
+    key: str
+    where: str
+    """The config class, or how it is set (`app.config[...]`)."""
+    production: bool
+    """Neither development-only, nor followed by instance config in the same function."""
+    constant: bool
+    """The value is a constant (`None`, a literal): not read from anywhere."""
+    value: _Literal
+    branches: tuple[_Literal, ...]
+    """The literals of `a if c else b`."""
+    fallback: str | None
+    """The literal fallback of `os.environ.get("SECRET_KEY", fallback)` and the like."""
+
+    @property
+    def lookups(self) -> tuple[_Literal, ...]:
+        return (self.value, *self.branches)
+
+    def finding(self, path: str, constants: dict[str, str]) -> _SecretFinding | None:
+        """The hard-coded secret this setting makes, if any."""
+        literal = self.value.resolve(constants)
+        if literal is not None and literal.strip():
+            return _SecretFinding(path, self.line,
+                                  f"{self.key} is the literal {_shown(literal)} ({self.where})",
+                                  self.production)
+        for branch in self.branches:
+            literal = branch.resolve(constants)
+            if literal is not None and literal.strip():
+                return _SecretFinding(path, self.line,
+                                      f"{self.key} is the literal {_shown(literal)} in one "
+                                      f"branch ({self.where})", False)
+        if self.fallback is not None and self.fallback.strip():
+            return _SecretFinding(path, self.line,
+                                  f"{self.key} falls back to the hard-coded secret "
+                                  f"{_shown(self.fallback)} when the environment variable is "
+                                  f"unset ({self.where})", self.production)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _SecretModule(Packed):
+    """What one module says about SECRET_KEY."""
+
+    overrides: bool
+    """The module loads instance config (`app.config.from_pyfile`) outside testing."""
+    settings: tuple[_SecretSetting, ...]
+
+
+def _secret_fact(index: ModuleIndex, tree: ast.Module | None) -> _SecretModule | None:
+    """What the module says about SECRET_KEY; None when nothing, and in tests."""
+    parsed = _app_tree(index, tree)
+    if parsed is None or not parsed.says(_SECRET_NEEDLE):
+        return None
+    return _secret_module(parsed)
+
+
+def _secret_module(parsed: Parsed) -> _SecretModule | None:
+    later = _instance_config_lines(parsed)
+    found: list[_SecretSetting] = []
+    for setting in parsed.config_settings():
+        if not _SECRET_KEYS.match(setting.key) or setting.context.testing:
+            continue
+        if setting.form == "local name":
+            continue
+        found.append(_secret_setting(parsed, setting, later))
+    if not later and not found:
+        return None
+    return _SecretModule(bool(later), tuple(found))
+
+
+_SECRET_MODULES = module_fact(f"security.secret-module.{FACTS_VERSION}", _secret_fact)
+
+
 def _instance_config_lines(parsed: Parsed) -> dict[str | None, int]:
     """Per function, the first line that loads instance config (`app.config.from_pyfile`)."""
     result: dict[str | None, int] = {}
@@ -2154,35 +2682,52 @@ def _instance_config_lines(parsed: Parsed) -> dict[str | None, int]:
     return result
 
 
-def _module_constants(project: Project) -> dict[str, str]:
-    """`module.NAME` -> literal text, for module-level names assigned a string literal."""
+def _constants_of(index: ModuleIndex, tree: ast.Module | None) -> tuple[tuple[str, str], ...]:
+    """(`module.NAME`, literal text) for the module's top-level names assigned a string
+    literal (test modules too)."""
+    return tuple((f"{index.module}.{a.target}", str(a.value.const)) for a in index.assignments
+                 if a.function is None and a.class_name is None and
+                 a.value.is_constant_text and "." not in a.target)
+
+
+_MODULE_CONSTANTS = module_fact(f"security.module-constants.{FACTS_VERSION}", _constants_of)
+
+
+def _module_constants(project: Project, wanted: set[str]) -> dict[str, str]:
+    """`module.NAME` -> literal text, for the module-level names in `wanted` that are assigned
+    a string literal (the last assignment in path order)."""
     result: dict[str, str] = {}
-    for module in project.modules():
-        for assignment in module.assignments:
-            if assignment.function is None and assignment.class_name is None and \
-                    assignment.value.is_constant_text and "." not in assignment.target:
-                result[f"{module.module}.{assignment.target}"] = str(assignment.value.const)
+    if not wanted:
+        return result
+    for constants in project.module_fact(_MODULE_CONSTANTS).values():
+        for name, text in constants:
+            if name in wanted:
+                result[name] = text
     return result
 
 
-def _literal_behind(parsed: Parsed, node: ast.expr, context: Context,
-                    constants: dict[str, str]) -> str | None:
+def _literal_behind(parsed: Parsed, node: ast.expr, context: Context) -> _Literal:
     """The literal an expression is or names (a module constant, here or imported)."""
     text = _literal_text(node)
     if text is not None:
-        return text
+        return _Literal(text)
     if isinstance(node, ast.Name) and context.function is not None:
         for assignment in parsed.index.assignments:
             if assignment.target == node.id and assignment.function == context.function and \
                     assignment.value.is_constant_text:
-                return str(assignment.value.const)
+                return _Literal(str(assignment.value.const))
+    constant = ""
     if isinstance(node, ast.Name | ast.Attribute):
-        name = parsed.name(node)
-        if "." not in name:
-            name = f"{parsed.index.module}.{name}"
-        found = constants.get(name)
-        if found is not None or isinstance(node, ast.Attribute):
-            return found
+        constant = parsed.name(node)
+        if "." not in constant:
+            constant = f"{parsed.index.module}.{constant}"
+        if isinstance(node, ast.Attribute):
+            return _Literal(None, constant)
+    return _Literal(_built_literal(parsed, node), constant)
+
+
+def _built_literal(parsed: Parsed, node: ast.expr) -> str | None:
+    """The text a name, concatenation, f-string or call always makes from constants."""
     if isinstance(node, ast.Name | ast.BinOp | ast.JoinedStr | ast.Call):
         try:
             flow = parsed.flow()
@@ -2195,33 +2740,21 @@ def _literal_behind(parsed: Parsed, node: ast.expr, context: Context,
     return None
 
 
-def _secret_setting(parsed: Parsed, setting: Setting, constants: dict[str, str],
-                    later: dict[str | None, int]) -> _SecretFinding | None:
+def _secret_setting(parsed: Parsed, setting: Setting, later: dict[str | None, int]
+                    ) -> _SecretSetting:
     value = setting.value
-    literal = _literal_behind(parsed, value, setting.context, constants)
-    where = setting.owner or setting.form
-    dev = setting.context.not_production
     overridden = setting.context.function in later and \
         later[setting.context.function] > setting.line
-    if literal is not None and literal.strip():
-        return _SecretFinding(parsed.path, setting.line,
-                              f"{setting.key} is the literal {_shown(literal)} ({where})",
-                              not dev and not overridden)
+    branches: tuple[_Literal, ...] = ()
     if isinstance(value, ast.IfExp):
-        for branch in (value.body, value.orelse):
-            literal = _literal_behind(parsed, branch, setting.context, constants)
-            if literal is not None and literal.strip():
-                return _SecretFinding(parsed.path, setting.line,
-                                      f"{setting.key} is the literal {_shown(literal)} in one "
-                                      f"branch ({where})", False)
+        branches = (_literal_behind(parsed, value.body, setting.context),
+                    _literal_behind(parsed, value.orelse, setting.context))
     default = _env_default(value)
-    fallback = _literal_text(default) if default is not None else None
-    if fallback is not None and fallback.strip():
-        return _SecretFinding(parsed.path, setting.line,
-                              f"{setting.key} falls back to the hard-coded secret "
-                              f"{_shown(fallback)} when the environment variable is unset "
-                              f"({where})", not dev and not overridden)
-    return None
+    return _SecretSetting(
+        setting.line, setting.key, setting.owner or setting.form,
+        not setting.context.not_production and not overridden,
+        isinstance(value, ast.Constant), _literal_behind(parsed, value, setting.context),
+        branches, _literal_text(default) if default is not None else None)
 
 
 def _shown(secret: str) -> str:
@@ -2268,22 +2801,12 @@ def jinja_autoescape(project: Project) -> Finding:
     when the item otherwise passes, they are listed as evidence to review and the pass has medium
     confidence. Test files are not read."""
     violations: list[_Violation] = []
-    for module in project.modules():
-        if is_test_path(module.path):
-            continue
-        for call in module.calls:
-            found = _environment_violation(module.path, call.name, call)
-            if found and not _renders_only_text(module, call):
-                violations += found
-        for assignment in module.assignments:
-            target = assignment.target
-            if (target.endswith("jinja_env.autoescape") or
-                    target.endswith("jinja_options[autoescape]")) and \
-                    assignment.value.kind is ValueKind.CONST and not assignment.value.const:
-                violations.append(_Violation(module.path, assignment.line,
-                                             f"{target} = False", True))
-    for parsed in parsed_modules(project, _JINJA_NEEDLE, wanted=_calls_template_sink):
-        violations += _template_string_violations(parsed)
+    rendered: list[tuple[str, int, str]] = []
+    for path, fact in project.module_fact(_JINJA_MODULES).items():
+        if fact is not None:
+            violations += [_Violation(path, line, what, certain)
+                           for line, what, certain in fact.violations]
+            rendered += [(path, line, name) for line, name in fact.rendered]
     safe_uses: list[tuple[str, int]] = []
     templates = [p for p in files_of_kind(project, "template") if not is_test_path(p)]
     for path in templates:
@@ -2300,7 +2823,7 @@ def jinja_autoescape(project: Project) -> Finding:
                                                  True))
                 else:
                     safe_uses.append((path, number))
-    violations += _unescaped_template_names(project)
+    violations += _unescaped_template_names(project, rendered)
     if violations:
         violations.sort(key=lambda v: (v.path, v.line))
         places = [(v.path, v.line) for v in violations]
@@ -2317,6 +2840,46 @@ def jinja_autoescape(project: Project) -> Finding:
     return passed(f"autoescape is not turned off: no jinja2.Environment without autoescape, no "
                   f"render_template_string or Markup over built text, and no "
                   f"{{% autoescape false %}} or |safe in {len(templates)} templates")
+
+
+@dataclass(frozen=True, slots=True)
+class _JinjaModule(Packed):
+    """What one module does that bypasses Jinja autoescaping."""
+
+    violations: tuple[tuple[int, str, bool], ...]
+    """(line, what, certain) in the order `jinja_autoescape` reports them."""
+    rendered: tuple[tuple[int, str], ...]
+    """(line, template name) of `render_template("x.jinja2")` calls whose template name Flask
+    does not autoescape (a violation when that template is HTML)."""
+
+
+def _jinja_module(index: ModuleIndex, tree: ast.Module | None) -> _JinjaModule | None:
+    """See `_JinjaModule`; None when nothing, and in tests. Template strings are followed only in
+    modules whose words mention a template sink and that call one."""
+    if is_test_path(index.path):
+        return None
+    violations: list[_Violation] = []
+    for call in index.calls:
+        found = _environment_violation(index.path, call.name, call)
+        if found and not _renders_only_text(index, call):
+            violations += found
+    for assignment in index.assignments:
+        target = assignment.target
+        if (target.endswith("jinja_env.autoescape") or
+                target.endswith("jinja_options[autoescape]")) and \
+                assignment.value.kind is ValueKind.CONST and not assignment.value.const:
+            violations.append(_Violation(index.path, assignment.line, f"{target} = False", True))
+    if tree is not None and _calls_template_sink(index):
+        parsed = parsed_module(index, tree)
+        if parsed.says(_JINJA_NEEDLE):
+            violations += _template_string_violations(parsed)
+    rendered = tuple(_unescaped_names(index))
+    if not violations and not rendered:
+        return None
+    return _JinjaModule(tuple((v.line, v.what, v.certain) for v in violations), rendered)
+
+
+_JINJA_MODULES = module_fact(f"security.jinja-module.{FACTS_VERSION}", _jinja_module)
 
 
 def _renders_only_text(module: ModuleIndex, call: Call) -> bool:
@@ -2476,25 +3039,29 @@ def _template_text_violation(path: str, line: int, name: str, text: Text) -> _Vi
     return _Violation(path, line, f"{short}() with a non-constant template", False)
 
 
-def _unescaped_template_names(project: Project) -> list[_Violation]:
-    """`render_template("x.jinja2")`: Flask only autoescapes .html/.htm/.xml/.xhtml/.svg."""
-    result: list[_Violation] = []
-    for module in project.modules():
-        if is_test_path(module.path):
+def _unescaped_names(index: ModuleIndex) -> Iterator[tuple[int, str]]:
+    """(line, name) of `render_template("x.jinja2")` calls: Flask only autoescapes templates
+    named .html/.htm/.xml/.xhtml/.svg."""
+    for call in index.calls:
+        if call.name not in _RENDER_TEMPLATE or not call.args or \
+                not call.args[0].is_constant_text:
             continue
-        for call in module.calls:
-            if call.name not in _RENDER_TEMPLATE or not call.args or \
-                    not call.args[0].is_constant_text:
-                continue
-            name = str(call.args[0].const)
-            if name.lower().endswith(_AUTOESCAPED):
-                continue
-            for path in [p for p in project.files if p.endswith(f"templates/{name}")]:
-                text = project.text(path)
-                if text is not None and _HTML_TAG.search(text) and "{{" in text:
-                    result.append(_Violation(module.path, call.line,
-                                             f"render_template({name!r}) is HTML but not "
-                                             "autoescaped (Flask autoescapes only .html, .htm, "
-                                             ".xml, .xhtml and .svg)", False))
-                    break
+        name = str(call.args[0].const)
+        if not name.lower().endswith(_AUTOESCAPED):
+            yield call.line, name
+
+
+def _unescaped_template_names(project: Project, rendered: list[tuple[str, int, str]]
+                              ) -> list[_Violation]:
+    """The `render_template` calls of `rendered` (path, line, name) whose template is HTML."""
+    result: list[_Violation] = []
+    for module_path, line, name in rendered:
+        for path in [p for p in project.files if p.endswith(f"templates/{name}")]:
+            text = project.text(path)
+            if text is not None and _HTML_TAG.search(text) and "{{" in text:
+                result.append(_Violation(module_path, line,
+                                         f"render_template({name!r}) is HTML but not "
+                                         "autoescaped (Flask autoescapes only .html, .htm, "
+                                         ".xml, .xhtml and .svg)", False))
+                break
     return result

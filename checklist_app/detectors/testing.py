@@ -7,14 +7,17 @@ Tests are found by path (`test_*.py`, `*_test.py`, `tests.py`, `conftest.py`, an
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     APP_CLASSES,
+    FACTS_VERSION,
     Library,
     find_libraries,
     is_test_path,
@@ -23,11 +26,13 @@ from checklist_app.detectors.organization import (
     not_found,
     qualify,
     subclasses_of,
+    with_own_names,
 )
-from checklist_app.detectors.registry import detector
+from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.pyindex import Call, Function, ValueKind
+from checklist_app.project.packing import Packed
+from checklist_app.project.pyindex import Call, Class, Function, ValueKind
 
 MAX_EVIDENCE = 5
 
@@ -82,46 +87,168 @@ def _is_case_base(base: str, case_names: frozenset[str]) -> bool:
     return base.endswith("TestCase") or base.rsplit(".", 1)[-1] in case_names
 
 
+# --- what one test module holds (computed while indexing) ----------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
-class Suite:
-    """The test suite: its parsed modules and the names of its TestCase classes (also those
-    deriving from a TestCase through a base class of the project's tests)."""
+class SuiteClass(Packed):
+    """A class of a test module."""
 
-    modules: tuple[ModuleIndex, ...]
-    case_names: frozenset[str]
-    driving_fixtures: frozenset[str] = frozenset()
-    """pytest fixtures that go through a client, runner or browser, however indirectly
-    (`auth(client)` wrapping the test client)."""
-    app_fixtures: frozenset[str] = frozenset()
-    """pytest fixtures that give an application, an app context or a database."""
-
-    def tests(self, module: ModuleIndex) -> list[Function]:
-        """The test functions pytest or unittest would collect in a module (conftest.py and
-        fixtures are not tests)."""
-        if module.path.rsplit("/", 1)[-1] == "conftest.py":
-            return []
-        classes = {c.qualname for c in module.classes if c.name.startswith("Test")
-                   or any(_is_case_base(b, self.case_names) for b in c.bases)}
-        return [f for f in module.functions if f.name.startswith("test")
-                and _FIXTURE_DECORATORS.isdisjoint(f.decorators)
-                and ((f.class_name is None and f.qualname == f.name) or f.class_name in classes)]
+    name: str
+    qualname: str
+    line: int
+    bases: tuple[str, ...]
+    """As the index resolves them."""
+    qualified_bases: tuple[str, ...]
+    """Project-wide names (see organization.qualify)."""
+    needs_app: bool
+    """Its tests run with an app, a client or a database by its own doing: a Flask-Testing
+    base class, @pytest.mark.usefixtures, or its setUp."""
 
 
-def suite(project: Project) -> Suite:
-    modules = tuple(m for m in project.modules()
-                    if m.syntax_error is None and is_test_path(m.path))
-    names: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for module in modules:
-            for cls in module.classes:
-                if cls.name not in names and any(_is_case_base(b, frozenset(names))
-                                                 for b in cls.bases):
-                    names.add(cls.name)
-                    changed = True
-    driving, with_app = _fixtures(modules, subclasses_of(project, APP_CLASSES))
-    return Suite(modules, frozenset(names), driving, with_app)
+@dataclass(frozen=True, slots=True)
+class SuiteFunction(Packed):
+    """A function named `test*` (not a fixture) at module level or in a class: a test when it
+    is at module level or its class is a test class."""
+
+    qualname: str
+    line: int
+    class_name: str | None
+    params: tuple[str, ...]
+    drives: bool
+    """Its fixture names, usefixtures or calls go through a client, runner or browser."""
+    needs_app: bool
+    """Its fixture names, usefixtures or calls give it an app, a context or a database."""
+    calls_code: bool
+    """Calls something besides assertions, test helpers and builtins."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteFixture(Packed):
+    """A pytest fixture."""
+
+    name: str
+    """The name it is requested by."""
+    line: int
+    asks: tuple[str, ...]
+    """The fixtures it requests."""
+    drives: bool
+    """By its name or calls, it goes through a client, runner or browser."""
+    needs_app: bool
+    """By its name or calls, it gives an app, a context or a database."""
+    stores_data: bool
+    """It puts model data into a database session."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteModule(Packed):
+    """What the testing detectors need of a test module (or of a populate/seed module)."""
+
+    module: str
+    """The module's dotted name."""
+    classes: tuple[SuiteClass, ...]
+    functions: tuple[SuiteFunction, ...]
+    fixtures: tuple[SuiteFixture, ...]
+    app_lines: tuple[int, ...]
+    """Uses of a test client or an app context, then Flask-Testing test cases."""
+    db_lines: tuple[int, ...]
+    """Uses of a database session."""
+    generators: tuple[tuple[str, int, bool], ...]
+    """Functions named like test data generators that store data: (qualified name, line,
+    whether its name lacks a test-data word)."""
+
+
+def _suite_module(makers: frozenset[str], index: ModuleIndex, tree: ast.Module | None
+                  ) -> SuiteModule | None:
+    """The SuiteModule of a test module or of a populate/seed module; None for the others.
+    `makers` are the classes whose call builds an application."""
+    stem = index.path.rsplit("/", 1)[-1][:-3]
+    if tree is None or not (is_test_path(index.path) or stem in _DATA_MODULES):
+        return None
+    calls = _Calls(index)
+    local = local_names(index)
+    classes = tuple(_suite_class(index, local, cls, calls, makers) for cls in index.classes)
+    functions = tuple(_suite_function(index, f, calls, makers) for f in index.functions
+                      if f.name.startswith("test") and _FIXTURE_DECORATORS.isdisjoint(f.decorators)
+                      and (f.class_name is not None or f.qualname == f.name))
+    fixtures = tuple(_suite_fixture(index, f, calls, makers) for f in index.functions
+                     if not _FIXTURE_DECORATORS.isdisjoint(f.decorators))
+    app_lines: list[int] = []
+    db_lines: list[int] = []
+    for call in index.calls:
+        if call.name.rsplit(".", 1)[-1] in _APP_CALLS or call.name in _CLIENT_CLASSES:
+            app_lines.append(call.line)
+        elif _DB_CALL.search(call.name):
+            db_lines.append(call.line)
+    app_lines.extend(c.line for c in index.classes if any(b in _APP_TEST_BASES for b in c.bases))
+    return SuiteModule(index.module, classes, functions, fixtures, tuple(app_lines),
+                       tuple(db_lines), _generators(index, calls))
+
+
+class _Calls:
+    """The calls of a module by enclosing function."""
+
+    def __init__(self, index: ModuleIndex) -> None:
+        self.by_function: dict[str, list[Call]] = {}
+        for call in index.calls:
+            if call.function is not None:
+                self.by_function.setdefault(call.function, []).append(call)
+
+    def within(self, qualname: str) -> list[Call]:
+        """The calls in a function, nested functions included."""
+        prefix = qualname + "."
+        return [call for function, calls in self.by_function.items()
+                if function == qualname or function.startswith(prefix) for call in calls]
+
+
+def _suite_class(index: ModuleIndex, local: frozenset[str], cls: Class, calls: _Calls,
+                 makers: frozenset[str]) -> SuiteClass:
+    needs = any(b in _APP_TEST_BASES for b in cls.bases) or bool(
+        _fixture_words(index, cls.qualname) & (_CONTEXT_WORDS | _DRIVER_WORDS)) or any(
+        method.class_name == cls.qualname and method.name in _SETUP_METHODS and any(
+            _drives(c) or _needs_app(c, makers) for c in calls.within(method.qualname))
+        for method in index.functions)
+    return SuiteClass(cls.name, cls.qualname, cls.line, cls.bases,
+                      tuple(qualify(index, b, local) for b in cls.bases), needs)
+
+
+def _suite_function(index: ModuleIndex, function: Function, calls: _Calls,
+                    makers: frozenset[str]) -> SuiteFunction:
+    words = set().union(*(_words(p) for p in function.params if p not in ("self", "cls")))
+    words |= _fixture_words(index, function.qualname)
+    called = calls.within(function.qualname)
+    drives = bool(words & _DRIVER_WORDS) or any(_drives(c) for c in called)
+    needs_app = bool(words & _CONTEXT_WORDS) or any(_needs_app(c, makers) for c in called)
+    calls_code = any(not _NOT_CODE_CALLS.match(c.name) for c in called)
+    return SuiteFunction(function.qualname, function.line, function.class_name, function.params,
+                         drives, needs_app, calls_code)
+
+
+def _suite_fixture(index: ModuleIndex, function: Function, calls: _Calls,
+                   makers: frozenset[str]) -> SuiteFixture:
+    name = _fixture_name(index, function)
+    words = _words(name)
+    called = calls.within(function.qualname)
+    return SuiteFixture(
+        name, function.line, tuple(p for p in function.params if p not in ("self", "cls",
+                                                                           "request")),
+        bool(words & _DRIVER_WORDS) or any(_drives(c) for c in called),
+        bool(words & _CONTEXT_WORDS) or any(_needs_app(c, makers) for c in called),
+        any(_DATA_CALL.search(c.name) for c in called))
+
+
+def _generators(index: ModuleIndex, calls: _Calls) -> tuple[tuple[str, int, bool], ...]:
+    """Helper functions that build and store test data (`gen_user`, `generate_posts`,
+    `create_test_data`)."""
+    found = []
+    for function in index.functions:
+        if not _GENERATOR_NAME.match(function.name) or _words(function.name) & _NOT_DATA_WORDS:
+            continue
+        if any(_PERSIST_CALL.search(c.name) and not _list_insert(c)
+               for c in calls.within(function.qualname)):
+            found.append((function.qualname, function.line,
+                          not _words(function.name) & _TEST_DATA_WORDS))
+    return tuple(found)
 
 
 def _fixture_name(module: ModuleIndex, function: Function) -> str:
@@ -135,46 +262,16 @@ def _fixture_name(module: ModuleIndex, function: Function) -> str:
     return function.name
 
 
-def _fixtures(modules: tuple[ModuleIndex, ...], makers: frozenset[str]
-              ) -> tuple[frozenset[str], frozenset[str]]:
-    """The fixtures of the suite that drive the app, and those that give it an app or a
-    database: by their own name and calls, or through the fixtures they ask for. A name
-    defined more than once counts as driving when any definition does."""
-    requests: dict[str, set[str]] = {}
-    driving: set[str] = set()
-    with_app: set[str] = set()
-    for module in modules:
-        for function in module.functions:
-            if _FIXTURE_DECORATORS.isdisjoint(function.decorators):
-                continue
-            name = _fixture_name(module, function)
-            params = [p for p in function.params if p not in ("self", "cls", "request")]
-            requests.setdefault(name, set()).update(params)
-            words = _words(name)
-            calls = list(_calls_in(module, function.qualname))
-            if words & _DRIVER_WORDS or any(_drives(c) for c in calls):
-                driving.add(name)
-            if words & _CONTEXT_WORDS or any(_needs_app(c, makers) for c in calls):
-                with_app.add(name)
-    changed = True
-    while changed:
-        changed = False
-        for name, asked in requests.items():
-            words = set().union(*(_words(p) for p in asked)) if asked else set()
-            if name not in driving and (asked & driving or words & _DRIVER_WORDS):
-                driving.add(name)
-                changed = True
-            if name not in with_app and (asked & (with_app | driving)
-                                         or words & (_CONTEXT_WORDS | _DRIVER_WORDS)):
-                with_app.add(name)
-                changed = True
-    return frozenset(driving), frozenset(with_app | driving)
-
-
-def _calls_in(module: ModuleIndex, qualname: str) -> Iterator[Call]:
-    prefix = qualname + "."
-    return (c for c in module.calls
-            if c.function is not None and (c.function == qualname or c.function.startswith(prefix)))
+def _fixture_words(module: ModuleIndex, target: str) -> set[str]:
+    """Words of the fixtures a test or class asks for with @pytest.mark.usefixtures."""
+    words: set[str] = set()
+    for decorator in module.decorators:
+        if decorator.target == target and decorator.name == "pytest.mark.usefixtures" \
+                and decorator.call is not None:
+            for value in decorator.call.args:
+                if value.is_constant_text:
+                    words |= _words(str(value.const))
+    return words
 
 
 def _drives(call: Call) -> bool:
@@ -191,10 +288,104 @@ def _needs_app(call: Call, makers: frozenset[str]) -> bool:
             or bool(_FACTORY_NAME.search(call.name)) or bool(_DB_CALL.search(call.name)))
 
 
+_FACTORY_NAME = re.compile(r"(^|[._])(create|make|build|get|init)_?app(lication)?$")
+
+_SUITE = module_fact(f"testing.suite-module.1.{FACTS_VERSION}",
+                     partial(_suite_module, APP_CLASSES))
+"""Per module: the SuiteModule of a test or populate/seed module, or None. Calls to the
+project's own subclasses of Flask are not known while indexing (see suite_modules)."""
+
+
+def suite_modules(project: Project) -> dict[str, SuiteModule]:
+    """The SuiteModule of every test and populate/seed module that parsed, by path. Calls to
+    the app classes and the project's subclasses of them build an application."""
+    makers = subclasses_of(project, APP_CLASSES)
+    values = with_own_names(project, _SUITE, makers - APP_CLASSES,
+                            partial(_suite_module, makers))
+    return {path: module for path, module in values.items() if module is not None}
+
+
+# --- the test suite ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
+class Suite:
+    """The test suite: its parsed modules and the names of its TestCase classes (also those
+    deriving from a TestCase through a base class of the project's tests)."""
+
+    modules: dict[str, SuiteModule]
+    """The test modules by path."""
+    case_names: frozenset[str]
+    driving_fixtures: frozenset[str] = frozenset()
+    """pytest fixtures that go through a client, runner or browser, however indirectly
+    (`auth(client)` wrapping the test client)."""
+    app_fixtures: frozenset[str] = frozenset()
+    """pytest fixtures that give an application, an app context or a database."""
+
+    def tests(self, path: str, module: SuiteModule) -> list[SuiteFunction]:
+        """The test functions pytest or unittest would collect in a module (conftest.py and
+        fixtures are not tests)."""
+        if path.rsplit("/", 1)[-1] == "conftest.py":
+            return []
+        classes = {c.qualname for c in module.classes if c.name.startswith("Test")
+                   or any(_is_case_base(b, self.case_names) for b in c.bases)}
+        return [f for f in module.functions if f.class_name is None or f.class_name in classes]
+
+
+def suite(project: Project, modules: dict[str, SuiteModule] | None = None) -> Suite:
+    """The test suite, from `modules` (suite_modules) when already read."""
+    modules = suite_modules(project) if modules is None else modules
+    tests = {path: module for path, module in modules.items() if is_test_path(path)}
+    names: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for module in tests.values():
+            for cls in module.classes:
+                if cls.name not in names and any(_is_case_base(b, frozenset(names))
+                                                 for b in cls.bases):
+                    names.add(cls.name)
+                    changed = True
+    driving, with_app = _fixtures(tests)
+    return Suite(tests, frozenset(names), driving, with_app)
+
+
+def _fixtures(modules: dict[str, SuiteModule]) -> tuple[frozenset[str], frozenset[str]]:
+    """The fixtures of the suite that drive the app, and those that give it an app or a
+    database: by their own name and calls, or through the fixtures they ask for. A name
+    defined more than once counts as driving when any definition does."""
+    requests: dict[str, set[str]] = {}
+    driving: set[str] = set()
+    with_app: set[str] = set()
+    for module in modules.values():
+        for fixture in module.fixtures:
+            requests.setdefault(fixture.name, set()).update(fixture.asks)
+            if fixture.drives:
+                driving.add(fixture.name)
+            if fixture.needs_app:
+                with_app.add(fixture.name)
+    changed = True
+    while changed:
+        changed = False
+        for name, asked in requests.items():
+            words = set().union(*(_words(p) for p in asked)) if asked else set()
+            if name not in driving and (asked & driving or words & _DRIVER_WORDS):
+                driving.add(name)
+                changed = True
+            if name not in with_app and (asked & (with_app | driving)
+                                         or words & (_CONTEXT_WORDS | _DRIVER_WORDS)):
+                with_app.add(name)
+                changed = True
+    return frozenset(driving), frozenset(with_app | driving)
+
+
+@dataclass(slots=True)
 class SuiteTest:
-    module: ModuleIndex
-    function: Function
+    """A test with how it reaches the code under test (not frozen: one is made for every test
+    on every scan, and frozen dataclasses are slow to make)."""
+
+    path: str
+    function: SuiteFunction
     drives: bool
     """Goes through a test client, CLI runner, live server or browser."""
     needs_app: bool
@@ -208,47 +399,24 @@ class SuiteTest:
         return self.calls_code and not self.drives
 
 
-def _fixture_words(module: ModuleIndex, target: str) -> set[str]:
-    """Words of the fixtures a test or class asks for with @pytest.mark.usefixtures."""
-    words: set[str] = set()
-    for decorator in module.decorators:
-        if decorator.target == target and decorator.name == "pytest.mark.usefixtures" \
-                and decorator.call is not None:
-            for value in decorator.call.args:
-                if value.is_constant_text:
-                    words |= _words(str(value.const))
-    return words
-
-
-def _class_key(module: ModuleIndex, qualname: str) -> str:
+def _class_key(module: SuiteModule, qualname: str) -> str:
     return f"{module.module}.{qualname}" if module.module else qualname
 
 
-def _classes_needing_app(
-    modules: tuple[ModuleIndex, ...], makers: frozenset[str]
-) -> set[str]:
+def _classes_needing_app(modules: dict[str, SuiteModule]) -> set[str]:
     """Test classes (by project-wide name) whose tests run with an app, a client or a
     database: from their base class (Flask-Testing), their usefixtures, their setUp, or a
     base class of the project's tests that does so."""
     needs: set[str] = set()
-    bases: dict[str, list[str]] = {}
+    bases: dict[str, tuple[str, ...]] = {}
     by_name: dict[str, list[str]] = {}
-    for module in modules:
-        local = local_names(module)
+    for module in modules.values():
         for cls in module.classes:
             key = _class_key(module, cls.qualname)
-            bases[key] = [qualify(module, b, local) for b in cls.bases]
+            bases[key] = cls.qualified_bases
             by_name.setdefault(cls.name, []).append(key)
-            if any(b in _APP_TEST_BASES for b in cls.bases) or _fixture_words(
-                    module, cls.qualname) & (_CONTEXT_WORDS | _DRIVER_WORDS):
+            if cls.needs_app:
                 needs.add(key)
-                continue
-            for method in module.functions:
-                if method.class_name == cls.qualname and method.name in _SETUP_METHODS and any(
-                        _drives(c) or _needs_app(c, makers)
-                        for c in _calls_in(module, method.qualname)):
-                    needs.add(key)
-                    break
 
     def resolve(base: str) -> str | None:
         if base in bases:
@@ -266,36 +434,19 @@ def _classes_needing_app(
     return needs
 
 
-def classify(
-    tests: Suite, module: ModuleIndex, makers: frozenset[str], classes_needing_app: set[str]
-) -> list[SuiteTest]:
+def classify(tests: Suite, path: str, module: SuiteModule, classes_needing_app: set[str]
+             ) -> list[SuiteTest]:
     """Each test function of the module with how it reaches the code under test. Only the
     test's own fixtures and calls make it drive the app (a client made in setUp may be used
     by some tests of the class and not others); the class's setUp gives it an app."""
     result = []
-    for function in tests.tests(module):
-        words = set().union(*(_words(p) for p in function.params if p not in ("self", "cls")))
-        words |= _fixture_words(module, function.qualname)
-        calls = list(_calls_in(module, function.qualname))
-        in_app_class = function.class_name is not None and _class_key(
-            module, function.class_name) in classes_needing_app
-        params = set(function.params)
-        drives = bool(words & _DRIVER_WORDS) or bool(params & tests.driving_fixtures) or any(
-            _drives(c) for c in calls)
-        needs_app = in_app_class or bool(words & _CONTEXT_WORDS) or drives or bool(
-            params & tests.app_fixtures) or any(_needs_app(c, makers) for c in calls)
-        calls_code = any(not _NOT_CODE_CALLS.match(c.name) for c in calls)
-        result.append(SuiteTest(module, function, drives, needs_app, calls_code))
+    for function in tests.tests(path, module):
+        drives = function.drives or not tests.driving_fixtures.isdisjoint(function.params)
+        needs_app = function.needs_app or drives or not tests.app_fixtures.isdisjoint(
+            function.params) or (function.class_name is not None and _class_key(
+                module, function.class_name) in classes_needing_app)
+        result.append(SuiteTest(path, function, drives, needs_app, function.calls_code))
     return result
-
-
-_FACTORY_NAME = re.compile(r"(^|[._])(create|make|build|get|init)_?app(lication)?$")
-
-
-def _makers(project: Project) -> frozenset[str]:
-    """Names whose call builds an application: the app classes (and their subclasses); a
-    factory is recognised by its usual name (create_app, make_app...) in `_needs_app`."""
-    return subclasses_of(project, APP_CLASSES)
 
 
 def _no_tests_message(project: Project) -> str:
@@ -316,9 +467,8 @@ def unit_tests(project: Project) -> Finding:
     there are no tests, or when every test drives the app from outside.
     """
     found = suite(project)
-    makers = _makers(project)
-    with_app = _classes_needing_app(found.modules, makers)
-    tests = [t for m in found.modules for t in classify(found, m, makers, with_app)]
+    with_app = _classes_needing_app(found.modules)
+    tests = [t for path, m in found.modules.items() for t in classify(found, path, m, with_app)]
     if not tests:
         return not_found(project, _no_tests_message(project), in_tests=True)
     units = [t for t in tests if t.is_unit]
@@ -330,15 +480,15 @@ def unit_tests(project: Project) -> Finding:
                          in_tests=True)
     isolated = [t for t in units if not t.needs_app]
     chosen = isolated or units
-    files = list(dict.fromkeys(t.module.path for t in units))
+    files = list(dict.fromkeys(t.path for t in units))
     if isolated:
         return passed(f"{len(units)} unit test functions in {len(files)} test modules, "
                       f"{len(isolated)} of them without an app or database (for example "
-                      f"{isolated[0].module.path}:{isolated[0].function.line})",
+                      f"{isolated[0].path}:{isolated[0].function.line})",
                       *_test_evidence(project, chosen))
     return passed(f"{len(units)} test functions in {len(files)} test modules call the code "
                   "directly, all within an app context or with a database (for example "
-                  f"{units[0].module.path}:{units[0].function.line})",
+                  f"{units[0].path}:{units[0].function.line})",
                   *_test_evidence(project, chosen), confidence=Confidence.MEDIUM)
 
 
@@ -346,9 +496,9 @@ def _test_evidence(project: Project, tests: list[SuiteTest]) -> list[Evidence]:
     """One test per module first, so the evidence shows several modules."""
     first: dict[str, SuiteTest] = {}
     for test in tests:
-        first.setdefault(test.module.path, test)
+        first.setdefault(test.path, test)
     chosen = list(first.values())[:MAX_EVIDENCE]
-    return [at_line(project, t.module.path, t.function.line) for t in chosen]
+    return [at_line(project, t.path, t.function.line) for t in chosen]
 
 
 # --- testing.integration-tests -------------------------------------------------------------------
@@ -364,30 +514,22 @@ def integration_tests(project: Project) -> Finding:
     """
     found = suite(project)
     modules = found.modules
-    app_sites: list[Evidence] = []
-    db_sites: list[Evidence] = []
-    for module in modules:
-        for call in module.calls:
-            last = call.name.rsplit(".", 1)[-1]
-            if last in _APP_CALLS or call.name in _CLIENT_CLASSES:
-                app_sites.append(at_line(project, module.path, call.line))
-            elif _DB_CALL.search(call.name):
-                db_sites.append(at_line(project, module.path, call.line))
-        for cls in module.classes:
-            if any(b in _APP_TEST_BASES for b in cls.bases):
-                app_sites.append(at_line(project, module.path, cls.line))
+    app_sites = [at_line(project, path, line) for path, module in modules.items()
+                 for line in module.app_lines]
+    db_sites = [at_line(project, path, line) for path, module in modules.items()
+                for line in module.db_lines]
     if not app_sites and project.dependency("pytest-flask") is not None:
-        for module in modules:
-            for function in found.tests(module):
+        for path, module in modules.items():
+            for function in found.tests(path, module):
                 if "client" in function.params:
-                    app_sites.append(at_line(project, module.path, function.line))
+                    app_sites.append(at_line(project, path, function.line))
     if app_sites:
         return passed(f"tests use the Flask test client or an app context "
                       f"({app_sites[0].location})", *_spread(app_sites))
     if db_sites:
         return passed(f"tests use a database session ({db_sites[0].location}); no test client "
                       "use was found", *_spread(db_sites), confidence=Confidence.MEDIUM)
-    if not any(found.tests(m) for m in modules):
+    if not any(found.tests(path, m) for path, m in modules.items()):
         return not_found(project, _no_tests_message(project), in_tests=True)
     return not_found(project,
                      "no test uses the Flask test client (app.test_client(), pytest-flask's client "
@@ -499,10 +641,10 @@ def _browser_fixtures(project: Project) -> list[Evidence]:
     wanted = _BROWSER_FIXTURES if plugin is not None else frozenset({"live_server"})
     found = []
     tests = suite(project)
-    for module in tests.modules:
-        for function in tests.tests(module):
+    for path, module in tests.modules.items():
+        for function in tests.tests(path, module):
             if wanted.intersection(function.params):
-                found.append(at_line(project, module.path, function.line))
+                found.append(at_line(project, path, function.line))
     return found
 
 
@@ -539,25 +681,16 @@ _DATA_MODULES = frozenset({"populate", "seed", "seeds", "seeder", "fake", "fakes
                            "factories", "sample_data", "demo_data", "testdata", "test_data"})
 
 
-def _generator_functions(project: Project) -> list[Evidence]:
+def _generator_functions(project: Project, modules: dict[str, SuiteModule], whole: Suite
+                         ) -> list[Evidence]:
     """Helper functions that build and store test data (`gen_user`, `generate_posts`,
     `create_test_data`), in the tests or in populate/seed modules."""
     found: list[tuple[bool, Evidence]] = []
-    whole = suite(project)
-    for module in project.modules():
-        stem = module.path.rsplit("/", 1)[-1][:-3]
-        if module.syntax_error or not (is_test_path(module.path) or stem in _DATA_MODULES):
-            continue
-        tests = {f.qualname for f in whole.tests(module)}
-        for function in module.functions:
-            if function.qualname in tests or not _GENERATOR_NAME.match(function.name):
-                continue
-            if _words(function.name) & _NOT_DATA_WORDS:
-                continue
-            if any(_PERSIST_CALL.search(c.name) and not _list_insert(c)
-                   for c in _calls_in(module, function.qualname)):
-                found.append((not _words(function.name) & _TEST_DATA_WORDS,
-                              at_line(project, module.path, function.line)))
+    for path, module in modules.items():
+        tests = {f.qualname for f in whole.tests(path, module)}
+        for qualname, line, no_test_words in module.generators:
+            if qualname not in tests:
+                found.append((no_test_words, at_line(project, path, line)))
     found.sort(key=lambda entry: entry[0])  # stable: test data first, then path order
     return [evidence for _, evidence in found]
 
@@ -568,18 +701,11 @@ def _list_insert(call: Call) -> bool:
         call.args[0].kind is ValueKind.CONST and isinstance(call.args[0].const, int)
 
 
-def _data_fixtures(project: Project) -> list[Evidence]:
+def _data_fixtures(project: Project, whole: Suite) -> list[Evidence]:
     """pytest fixtures in the tests that put model data into a database session."""
-    found = []
-    for module in suite(project).modules:
-        for function in module.functions:
-            if _FIXTURE_DECORATORS.isdisjoint(function.decorators):
-                continue
-            for call in _calls_in(module, function.qualname):
-                if _DATA_CALL.search(call.name):
-                    found.append(at_line(project, module.path, function.line))
-                    break
-    return found
+    return [at_line(project, path, fixture.line)
+            for path, module in whole.modules.items()
+            for fixture in module.fixtures if fixture.stores_data]
 
 
 @detector("fixture_data")
@@ -602,12 +728,14 @@ def fixture_data(project: Project) -> Finding:
         return passed(f"test data library declared but not imported: "
                       f"{', '.join(u.how for u in uses)}",
                       *(u.evidence for u in uses[:MAX_EVIDENCE]), confidence=Confidence.MEDIUM)
-    generators = _generator_functions(project)
+    modules = suite_modules(project)
+    whole = suite(project, modules)
+    generators = _generator_functions(project, modules, whole)
     if generators:
         return passed(f"helper functions generate test data ({generators[0].location}); no "
                       "factory library (Factory Boy, Faker) is used", *generators[:MAX_EVIDENCE],
                       confidence=Confidence.MEDIUM)
-    fixtures = _data_fixtures(project)
+    fixtures = _data_fixtures(project, whole)
     if fixtures:
         return passed(f"pytest fixtures create model data ({fixtures[0].location}); no factory "
                       "library (Factory Boy, Faker) is used", *fixtures[:MAX_EVIDENCE],
@@ -668,6 +796,8 @@ class CiFile:
 def ci_files(project: Project) -> list[CiFile]:
     found = []
     for path in project.files:
+        if "/" in path and not path.startswith("."):
+            continue  # CI files are at the top or under a dot folder (.github/workflows)
         for pattern, service in _CI_FILES:
             if pattern.match(path):
                 found.append(CiFile(path, service))

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from checklist_app.project import Project
 from checklist_app.project.cache import FactsCache
 from checklist_app.project.dependencies import is_dependency_file
+from checklist_app.project.module_facts import IMPORTS
 
 MAX_WATCHED_PATHS = 4000
 """inotify watches are a shared, limited resource: a huge project is watched partly."""
@@ -29,7 +30,9 @@ def is_flask_project(project: Project) -> bool:
     for dependency in project.dependencies():
         if dependency.name == "flask" or dependency.name.startswith("flask-"):
             return True
-    return any(module.imports_module("flask") is not None for module in project.modules())
+    return any(qualified == "flask" or qualified.startswith("flask.")
+               for imports in project.module_fact(IMPORTS).values()
+               for qualified, _ in imports)
 
 
 def watch_paths(root: Path, files: tuple[str, ...], git_dir: bool) -> tuple[list[str], bool]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from checklist_app.checklists import Checklists
+from checklist_app.detectors import registered
 from checklist_app.findings import Confidence, Outcome
+from checklist_app.project import Project
+from checklist_app.scan import facts_for
 from tests.detectors.expect import MakeRepo, RunDetector, check, src
 
 PASS, FAIL = Outcome.PASS, Outcome.FAIL
@@ -177,6 +181,21 @@ CLI_CASES = [
         def probe():
             pass
         """)}, FAIL, HIGH, [], id="commands-only-in-tests"),
+    pytest.param({
+        "app/groups.py": src("""
+            from flask.cli import AppGroup
+
+            class UserGroup(AppGroup):
+                pass
+
+            admins = UserGroup("admins")
+            """),
+        "manage.py": src("""
+            from app.groups import UserGroup
+
+            users = UserGroup("users")
+            """),
+    }, PASS, HIGH, ["app/groups.py:6", "manage.py:3"], id="project-group-class"),
 ]
 
 
@@ -185,6 +204,25 @@ def test_cli_commands(make_repo: MakeRepo, run_detector: RunDetector, files: dic
                       outcome: Outcome, confidence: Confidence, evidence: list[str]) -> None:
     repo = make_repo(files, git=False)
     check(run_detector("cli_commands", repo.root), outcome, confidence, evidence)
+
+
+def test_advanced_detectors_read_only_facts_computed_while_indexing(
+        make_repo: MakeRepo, rules: Checklists) -> None:
+    repo = make_repo({"app/groups.py": src("""
+        from flask.cli import AppGroup
+
+        class UserGroup(AppGroup):
+            pass
+        """), "manage.py": "from app.groups import UserGroup\nusers = UserGroup('u')\n",
+        "views.py": "import asyncio\nasync def view():\n    await asyncio.sleep(0)\n"},
+        git=False)
+    project = Project(repo.root, None, facts_for(rules))
+    try:
+        for name in ("async_support", "websockets", "cli_commands"):
+            assert registered()[name].run(project, {}).outcome is not Outcome.ERROR
+        assert project.late_work == []
+    finally:
+        project.close()
 
 
 @pytest.mark.parametrize("name", ["async_support", "websockets", "cli_commands"])

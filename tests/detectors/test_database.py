@@ -161,6 +161,20 @@ MIGRATION_CASES = [
         alembic = Alembic(run_mkdir=False)
         """), "migrations/0001_init.py": REVISION_SCRIPT}, PASS, HIGH,
         ["app/ext.py:8", "migrations/0001_init.py:1"], id="subclass-of-flask-alembic"),
+    pytest.param({"app/ext.py": src("""
+        from flask_migrate import Migrate
+
+
+        class AppMigrate(Migrate):
+            pass
+        """), "app/__init__.py": src("""
+        from app.ext import AppMigrate
+
+
+        def create_app(app, db):
+            AppMigrate(app, db)
+        """), **MIGRATIONS_FOLDER}, PASS, HIGH, ["app/__init__.py:5", "migrations/env.py:2"],
+        id="subclass-of-migrate-called-from-another-module"),
     pytest.param({"app/migrations/2015_init.py": src("""
         revision = "8ad96e49dc6"
         down_revision = None

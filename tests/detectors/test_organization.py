@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from checklist_app.checklists import Checklists
 from checklist_app.detectors import registered
 from checklist_app.detectors.organization import is_test_path
 from checklist_app.findings import Confidence, Outcome
 from checklist_app.project import Project
+from checklist_app.scan import facts_for
 from tests.detectors.expect import MakeRepo, RunDetector, check, src
 
 PASS, FAIL, UNKNOWN = Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN
@@ -153,6 +155,58 @@ APP_FACTORY_CASES = [
 
         app = Flask()
         """)}, UNKNOWN, LOW, [], id="local-class-named-flask"),
+    pytest.param({
+        "app/core.py": src("""
+            from flask import Flask
+
+            class MyFlask(Flask):
+                pass
+            """),
+        "wsgi.py": src("""
+            from app.core import MyFlask
+            application = MyFlask(__name__)
+            """),
+    }, FAIL, HIGH, ["wsgi.py:2"], id="imported-project-subclass-at-module-level"),
+    pytest.param({
+        "app/core.py": src("""
+            import flask
+
+            class Base(flask.Flask):
+                pass
+            """),
+        "app/more.py": src("""
+            from app import core
+
+            class MyFlask(core.Base):
+                pass
+            """),
+        "app/__init__.py": src("""
+            import app.more
+
+            def create_app():
+                application = app.more.MyFlask(__name__)
+                return application
+            """),
+    }, PASS, HIGH, ["app/__init__.py:3"], id="subclass-of-a-subclass-through-a-module"),
+    pytest.param({"app.py": src("""
+        from flask import Flask
+
+        def create_app():
+            if (app := Flask(__name__)) is not None:
+                return app
+            return None
+        """)}, PASS, HIGH, ["app.py:3"], id="assigned-with-walrus"),
+    pytest.param({"app.py": src("""
+        from flask import Flask
+
+        def create_app():
+            app = Flask(__name__)
+
+            def helper():
+                return None
+
+            return app
+        """)}, PASS, HIGH, ["app.py:3"], id="nested-helper-in-factory"),
 ]
 
 
@@ -269,6 +323,46 @@ BLUEPRINT_CASES = [
     }, FAIL, HIGH, [], id="blueprints-only-in-tests"),
     pytest.param({"app.py": SINGLE_MODULE, "views.py": "def broken(:\n    pass\n"}, FAIL, LOW,
                  ["app.py:5", "app.py:9", "app.py:16"], id="a-module-could-not-be-parsed"),
+    pytest.param({
+        "shop/base.py": src("""
+            from flask import Blueprint
+
+            class ShopBlueprint(Blueprint):
+                pass
+            """),
+        "shop/views.py": src("""
+            from shop.base import ShopBlueprint
+
+            bp = ShopBlueprint("shop", __name__)
+            """),
+        "shop/__init__.py": src("""
+            from flask import Flask
+            from shop.views import bp
+
+            def create_app():
+                app = Flask(__name__)
+                app.register_blueprint(bp)
+                return app
+            """),
+    }, PASS, HIGH, ["shop/views.py:3", "shop/__init__.py:6"],
+        id="imported-project-blueprint-class"),
+    pytest.param({
+        "serve.py": src("""
+            from factory import make
+
+            app = make()
+
+            @app.route("/")
+            def index():
+                return "index"
+            """),
+        "factory.py": src("""
+            from flask import Flask
+
+            def make():
+                return Flask(__name__)
+            """),
+    }, FAIL, HIGH, ["serve.py:5"], id="routes-on-an-app-from-a-factory"),
 ]
 
 
@@ -462,6 +556,19 @@ def test_pinned_dependencies_lists_the_unpinned(make_repo: MakeRepo,
                      git=False)
     found = run_detector("pinned_dependencies", repo.root)
     assert found.message.endswith("flask (no version), requests (>=2.0)")
+
+
+def test_organization_detectors_read_only_facts_computed_while_indexing(
+        make_repo: MakeRepo, rules: Checklists) -> None:
+    repo = make_repo({"app.py": SINGLE_MODULE, "config.py": CONFIG_CLASSES,
+                      "requirements.txt": "flask==3.0.0\n"}, git=False)
+    project = Project(repo.root, None, facts_for(rules))
+    try:
+        for name in ("app_factory", "blueprints", "env_configs", "pinned_dependencies"):
+            assert registered()[name].run(project, {}).outcome is not Outcome.ERROR
+        assert project.late_work == []
+    finally:
+        project.close()
 
 
 def test_factory_in_a_git_repository(make_repo: MakeRepo) -> None:

@@ -86,6 +86,32 @@ CACHING_CASES = [
         def scores():
             return cache.get("scores")
         """)}, PASS, HIGH, ["app/cache.py:9"], id="cache-subclass-used-directly"),
+    pytest.param({"app/caches.py": src("""
+        from flask_caching import Cache
+
+        class AppCache(Cache):
+            pass
+        """), "app/extensions.py": src("""
+        from app.caches import AppCache
+
+        store = AppCache()
+        """), "app/views.py": src("""
+        from app.extensions import store
+
+        @store.memoize(60)
+        def scores():
+            return 1
+        """)}, PASS, HIGH, ["app/views.py:3"], id="cache-subclass-created-in-another-module"),
+    pytest.param({"app/caches.py": src("""
+        from flask_caching import Cache
+
+        class AppCache(Cache):
+            pass
+        """), "app/extensions.py": src("""
+        from app.caches import AppCache
+
+        store = AppCache()
+        """)}, FAIL, MEDIUM, ["app/extensions.py:3"], id="cache-subclass-created-not-used"),
     pytest.param({"app/extensions.py": EXTENSIONS, "app/jinja.py": src("""
         import jinja2
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from checklist_app.checklists import BUILTIN_RULES_DIR, load_checklists
+from checklist_app.checklists import BUILTIN_RULES_DIR, Checklists, load_checklists
 from checklist_app.detectors import registered
 from checklist_app.findings import Confidence, Finding, Outcome
 from checklist_app.project import Project
 from checklist_app.project.cache import FactsCache
 from checklist_app.project.pyindex import index_module
 from checklist_app.project.sql_flow import SiteKind
+from checklist_app.scan import facts_for
 from tests.repos import Repo
 
 MakeRepo = Callable[..., Repo]
@@ -1090,6 +1091,112 @@ def test_hostile_inputs_end_quickly_and_raise_nothing(make_repo: MakeRepo) -> No
              "secret_key_not_hardcoded", "jinja_autoescape"]
     outcomes = [detect(repo.root, name).outcome for name in names]
     assert outcomes == [PASS, FAIL, PASS, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL, PASS]
+
+
+SECURITY_DETECTORS = ("handles_passwords", "password_hashing", "handles_forms", "csrf_protection",
+                      "uses_sql_database", "no_sql_injection", "https_configured", "debug_off",
+                      "secret_key_not_hardcoded", "jinja_autoescape")
+
+EVERY_FACT = {
+    "app/__init__.py": src("""
+        from flask import Flask, render_template, request, session
+        from flask_wtf.csrf import CSRFProtect
+        from flask_talisman import Talisman
+        from markupsafe import Markup
+
+        csrf = CSRFProtect()
+
+        def create_app():
+            app = Flask(__name__)
+            app.config.from_object("app.config.ProductionConfig")
+            app.config.from_pyfile("settings.cfg")
+            csrf.init_app(app)
+            Talisman(app)
+            return app
+
+        def page():
+            if session["nonce"] != request.form["nonce"]:
+                return "no"
+            return Markup("<b>%s</b>" % request.args["name"])
+
+        def other():
+            return render_template("page.jinja2")
+
+        if __name__ == "__main__":
+            create_app().run(debug=True)
+    """),
+    "app/config.py": src("""
+        import os
+
+        KEY = "constant-secret"
+
+        class Config:
+            DEBUG = True
+            SECRET_KEY = os.environ.get("SECRET_KEY", "fallback-secret")
+            WTF_CSRF_ENABLED = False
+
+        class ProductionConfig(Config):
+            DEBUG = False
+            WTF_CSRF_ENABLED = True
+            SESSION_COOKIE_SECURE = True
+
+        class DevelopmentConfig(Config):
+            DEBUG = True
+
+        config = {"development": DevelopmentConfig, "default": DevelopmentConfig}
+    """),
+    "app/models.py": src("""
+        import hashlib
+        from app import db
+        from app.config import KEY
+
+        class User(db.Model):
+            password = db.Column(db.String(64))
+
+            def set_password(self, password):
+                self.password = hashlib.md5(password.encode()).hexdigest()
+
+        def make(form):
+            return User(password=form.password.data)
+    """),
+    "app/db.py": src("""
+        import sqlite3
+
+        def query(sql):
+            return sqlite3.connect("x").execute(sql).fetchall()
+
+        def find(name):
+            return sqlite3.connect("x").execute(f"SELECT * FROM t WHERE n = '{name}'")
+    """),
+    "app/views.py": "from app.db import query\n\ndef v(x):\n    return query('SELECT ' + x)\n",
+    "app/jwt.py": "from app.config import KEY\n\ndef setup(app):\n"
+                  "    app.config['JWT_SECRET_KEY'] = KEY\n",
+    "app/forms.py": "from flask_wtf import FlaskForm\n\nclass F(FlaskForm):\n"
+                    "    class Meta:\n        csrf = False\n",
+    "app/templates/page.jinja2": "<p>{{ name }}</p>\n",
+    "settings.cfg": "SECRET_KEY = 'cfg-secret'\nDEBUG = True\n",
+    "tests/test_app.py": "SECRET_KEY = 'test'\nDEBUG = True\n",
+}
+
+
+def test_security_detectors_read_only_facts_computed_while_indexing(
+        make_repo: MakeRepo, rules: Checklists) -> None:
+    """With the facts the scan declares, nothing is computed late; the findings are those of a
+    project that computes every fact when it is asked for."""
+    repo = make_repo(EVERY_FACT, git=False)
+    project = Project(repo.root, None, facts_for(rules))
+    try:
+        found = [registered()[name].run(project, {}) for name in SECURITY_DETECTORS]
+        assert project.late_work == []
+    finally:
+        project.close()
+    assert Outcome.ERROR not in [f.outcome for f in found]
+    late = [detect(repo.root, name) for name in SECURITY_DETECTORS]
+    assert [(f.outcome, f.confidence, f.message, [e.location for e in f.evidence])
+            for f in found] == [(f.outcome, f.confidence, f.message,
+                                 [e.location for e in f.evidence]) for f in late]
+    assert [f.outcome for f in found] == [PASS, FAIL, PASS, FAIL, PASS, FAIL, PASS, FAIL, FAIL,
+                                          FAIL]
 
 
 # --- facts remembered across scans follow the content ---------------------------------------------

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from checklist_app.checklists import Checklists
+from checklist_app.detectors import registered
 from checklist_app.detectors.testing import ci_test_lines
 from checklist_app.findings import Confidence, Outcome
+from checklist_app.project import Project
+from checklist_app.scan import facts_for
 from tests.detectors.expect import MakeRepo, RunDetector, check, src
 
 PASS, FAIL = Outcome.PASS, Outcome.FAIL
@@ -152,6 +156,20 @@ UNIT_CASES = [
                  id="fixtures-are-not-tests"),
     pytest.param({"tests/test_old.py": "print 'python 2'\ndef test_a():\n    pass\n"},
                  FAIL, Confidence.LOW, [], id="tests-that-could-not-be-parsed"),
+    pytest.param({
+        "myapp/core.py": src("""
+            from flask import Flask
+
+            class MyFlask(Flask):
+                pass
+            """),
+        "tests/test_core.py": src("""
+            from myapp.core import MyFlask
+
+            def test_name():
+                assert MyFlask("x").name == "x"
+            """),
+    }, PASS, MEDIUM, ["tests/test_core.py:3"], id="a-test-building-a-project-app-class"),
 ]
 
 
@@ -397,3 +415,19 @@ def test_ci_runs_tests(make_repo: MakeRepo, run_detector: RunDetector, files: di
                        outcome: Outcome, confidence: Confidence, evidence: list[str]) -> None:
     repo = make_repo(files, git=False)
     check(run_detector("ci_runs_tests", repo.root), outcome, confidence, evidence)
+
+
+def test_testing_detectors_read_only_facts_computed_while_indexing(
+        make_repo: MakeRepo, rules: Checklists) -> None:
+    repo = make_repo({"tests/conftest.py": CLIENT_CONFTEST + AUTH_FIXTURES,
+                      "tests/test_auth.py": AUTH_TESTS, "tests/test_text.py": UNIT_TESTS,
+                      "tests.py": MODEL_CASE,
+                      "populate.py": "def gen_user(db):\n    db.session.add(1)\n"}, git=False)
+    project = Project(repo.root, None, facts_for(rules))
+    try:
+        for name in ("unit_tests", "integration_tests", "e2e_tests", "fixture_data",
+                     "ci_runs_tests"):
+            assert registered()[name].run(project, {}).outcome is not Outcome.ERROR
+        assert project.late_work == []
+    finally:
+        project.close()
