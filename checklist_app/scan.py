@@ -25,7 +25,7 @@ from checklist_app.checklists import (
 from checklist_app.detectors import check_params, registered, registered_facts
 from checklist_app.findings import Confidence, Finding, Outcome, ScanResult
 from checklist_app.project import ModuleFact, Project
-from checklist_app.project.cache import FactsCache
+from checklist_app.project.cache import FactsCache, collector_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,17 +186,19 @@ def scan(
     runner.start_early(ref for item in items for ref in (*item.applies_when, *item.detectors))
     findings: list[Finding] = []
     cancelled = False
-    try:
-        for position, item in enumerate(items):
-            if should_cancel is not None and should_cancel():
-                cancelled = True
-                break
-            findings.append(evaluate(item, runner))
-            if on_progress is not None:
-                on_progress(ScanProgress(position + 1, len(items), item.id))
-    finally:
-        runner.finish()
-    project.close()
+    # The detectors create few cyclic values, while a collection would walk every fact loaded.
+    with collector_paused():
+        try:
+            for position, item in enumerate(items):
+                if should_cancel is not None and should_cancel():
+                    cancelled = True
+                    break
+                findings.append(evaluate(item, runner))
+                if on_progress is not None:
+                    on_progress(ScanProgress(position + 1, len(items), item.id))
+        finally:
+            runner.finish()
+        project.close()
     return ScanResult(
         project=project.info, scanned_at=scanned_at,
         duration_s=round(time.perf_counter() - started, 3), rules_digest=checklists.digest,

@@ -77,11 +77,14 @@ class Project:
         self._cache = cache
         self._facts: dict[str, ModuleFact[Any]] = {f.kind: f for f in (IMPORTS, *facts)}
         self._parsed: dict[str, ModuleFacts] | None = None
+        self._fact_tables: dict[str, dict[str, object]] = {}
         self.late_work: list[str] = []
         """What was computed in this process after indexing because no worker did it: fact
         kinds nobody declared, and full indexes asked for by `modules()` (both slow)."""
         self._notes: list[Note] = []
         self._texts: dict[str, str | None] = {}
+        self._real_folders: dict[str, str | None] = {}
+        """Folders resolved while files are read (see files.read_bytes)."""
         self._modules: dict[str, ModuleIndex] | None = None
         self._dependencies: tuple[Dependency, ...] | None = None
         self._history: History | None = None
@@ -160,7 +163,7 @@ class Project:
             return self._texts[path]
         text: str | None = None
         if path in self._listed:
-            data = project_files.read_bytes(self.root, path)
+            data = project_files.read_bytes(self.root, path, self._real_folders)
             if data is None:
                 self._note(Note("skipped: could not be read", path))
             elif project_files.looks_binary(data):
@@ -197,8 +200,12 @@ class Project:
             return self._parsed
 
     def module_fact(self, fact: ModuleFact[_Value]) -> dict[str, _Value]:
-        """The value of `fact` for every readable Python module, by path in path order.
+        """The value of `fact` for every readable Python module, by path in path order (one
+        table per fact and scan, shared by every caller: read it, do not change it).
         Raises FactError when its computation failed on a module."""
+        known = self._fact_tables.get(fact.kind)
+        if known is not None:
+            return known  # type: ignore[return-value]
         parsed = self.parsed()
         with self._lock:
             missing = [path for path, facts in parsed.items() if fact.kind not in facts.values]
@@ -210,7 +217,9 @@ class Project:
                 facts.values.update(compute_facts(index, tree, [fact]))
                 if self._cache is not None:
                     self._cache.put_module(bytes.fromhex(self._content_keys[path]), facts)
-        return {path: value_of(facts, fact.kind) for path, facts in parsed.items()}  # type: ignore[misc]
+        table = {path: value_of(facts, fact.kind) for path, facts in parsed.items()}
+        self._fact_tables[fact.kind] = table
+        return table  # type: ignore[return-value]
 
     def _parse(self, path: str) -> tuple[ModuleIndex, ast.Module | None]:
         """Parse one module again in this process (for a fact no worker computed)."""
@@ -284,7 +293,7 @@ class Project:
         missing: list[tuple[str, bytes, str]] = []
         kinds = self._facts.keys()
         for path in self.python_files:
-            data = project_files.read_bytes(self.root, path)
+            data = project_files.read_bytes(self.root, path, self._real_folders)
             if data is None:
                 self._note(Note("skipped: could not be read", path))
                 self._texts[path] = None
@@ -467,6 +476,7 @@ class Project:
                 recent = cached.recent
         if self._cache is not None and problem is None and self._log is not None:
             self._cache.put_history(chunks[0].span, new, recent)
+            self._cache.save_history()  # now, while other threads or processes index
         if problem:
             self._note(Note(f"git log failed: {problem}"))
         if self.state.shallow:

@@ -241,7 +241,8 @@ class FactsCache:
         self._head = span.head
         self._recent = recent
 
-    def _save_history(self) -> None:
+    def save_history(self) -> None:
+        """Write the chunk of history read by this scan now (it does not change any more)."""
         if self._new_chunk is None:
             return
         span, commits = self._new_chunk
@@ -270,4 +271,4 @@ class FactsCache:
         """Write what changed: the shards that gained or lost entries, and new history."""
         self._modules.save()
         self._facts.save()
-        self._save_history()
+        self.save_history()

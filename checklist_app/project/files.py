@@ -183,12 +183,14 @@ def walk(root: Path) -> FileListing:
     return from_paths(root, candidates)
 
 
-def read_bytes(root: Path, relative: str) -> bytes | None:
+def read_bytes(root: Path, relative: str,
+               real_folders: dict[str, str | None] | None = None) -> bytes | None:
     """The file's bytes, or None when it cannot be read or has become unsafe since listing.
 
-    `root` is resolved (as `Project.root` is).
+    `root` is resolved (as `Project.root` is); `real_folders` remembers resolved folders across
+    the reads of one scan.
     """
-    if _vet(root, relative) is not None:
+    if _vet(root, relative, real_folders) is not None:
         return None
     try:
         with open(root / relative, "rb") as handle:
