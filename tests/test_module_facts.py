@@ -4,6 +4,8 @@ enough for every built-in detector, so a scan never builds full indexes in its o
 from __future__ import annotations
 
 import ast
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from checklist_app.checklists import Checklists
 from checklist_app.demo import build_demo
 from checklist_app.findings import Outcome
 from checklist_app.project import ModuleFact, ModuleIndex, Project, indexing
+from checklist_app.project import files as project_files
 from checklist_app.project.cache import FactsCache
 from checklist_app.project.module_facts import IMPORTS, FactError
 from checklist_app.scan import facts_for, scan
@@ -146,3 +149,35 @@ def test_a_rescan_computes_facts_only_for_changed_modules(
     assert third.module_fact(STATEMENTS) == {"a.py": 1, "b.py": 1}
     assert indexed == ["a.py", "b.py"]
     assert third.late_work == []
+
+
+def test_a_rescan_reads_only_the_files_whose_stamp_changed(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo({"a.py": "def a():\n    pass\n", "b.py": "def b():\n    pass\n"})
+    an_hour_ago = time.time() - 3600
+    for name in ("a.py", "b.py"):
+        os.utime(repo.root / name, (an_hour_ago, an_hour_ago))
+    cache_dir = tmp_path / "cache"
+    first = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    assert first.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("b",)}
+    first.close()
+    read: list[str] = []
+    real = project_files.read_bytes
+
+    def counting(root: Path, relative: str, *args: object) -> bytes | None:
+        read.append(relative)
+        return real(root, relative, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project_files, "read_bytes", counting)
+    (repo.root / "b.py").write_text("def c():\n    pass\n", encoding="utf-8")  # same size
+    second = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    assert second.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("c",)}
+    assert read == ["b.py"]  # a.py's stamp is unchanged; b.py's time changed
+    second.close()
+    # b.py changed just now: its stamp is not trusted yet, so the next scan reads it again.
+    read.clear()
+    third = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    assert third.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("c",)}
+    assert read == ["b.py"]

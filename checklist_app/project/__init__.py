@@ -11,6 +11,7 @@ import ast
 import fnmatch
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -51,6 +52,10 @@ _Entry = TypeVar("_Entry", Call, Decorator)
 _Fact = TypeVar("_Fact")
 _Value = TypeVar("_Value")
 
+
+STAMP_SETTLE_NS = 2_000_000_000
+"""A file changed this recently before a scan might change again within the clock's
+resolution without its stamp changing: its stamp is not kept, so the next scan reads it."""
 
 RECENT_COMMITS = 1000
 """How many of the newest commits a history keeps at hand without loading older chunks."""
@@ -116,9 +121,11 @@ class Project:
             since = self._cached.head if self._cached is not None else None
             if since != self.state.commit:
                 self._log = LogReader(self.git, since)
+        self._started_ns = time.time_ns()
         listing = self._list_files()
         self.files: tuple[str, ...] = listing.paths
         self._listed = frozenset(listing.paths)
+        self._stamps = listing.stamps
         for skipped in listing.skipped:
             self._notes.append(Note(f"skipped: {skipped.reason}", skipped.path))
         self._pool: IndexingPool | None = None
@@ -292,7 +299,19 @@ class Project:
         found: dict[str, ModuleFacts] = {}
         missing: list[tuple[str, bytes, str]] = []
         kinds = self._facts.keys()
+        settled = self._started_ns - STAMP_SETTLE_NS
         for path in self.python_files:
+            stamp = self._stamps.get(path)
+            known = self._cache.stamped_key(path, stamp) \
+                if self._cache is not None and stamp is not None else None
+            if known is not None and self._cache is not None:
+                facts = self._cache.module(bytes.fromhex(known))
+                if facts is not None and facts.values.keys() >= kinds:
+                    # Unchanged since the last scan (same size, time and inode): not read.
+                    self._content_keys[path] = known
+                    self._cache.keep_module(bytes.fromhex(known))
+                    found[path] = facts
+                    continue
             data = project_files.read_bytes(self.root, path, self._real_folders)
             if data is None:
                 self._note(Note("skipped: could not be read", path))
@@ -304,6 +323,8 @@ class Project:
                 continue
             key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
             self._content_keys[path] = key.hex()
+            if self._cache is not None and stamp is not None and stamp[1] < settled:
+                self._cache.put_stamp(path, stamp, key.hex())
             facts = self._cache.module(key) if self._cache is not None else None
             if facts is not None and facts.values.keys() >= kinds:
                 found[path] = facts

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checklist_app.project.files import FileStamp
 from checklist_app.project.git import Commit
 from checklist_app.project.history import ChunkRange
 from checklist_app.project.module_facts import ModuleFacts
@@ -160,7 +161,12 @@ class FactsCache:
         self._head: str | None = None
         self._recent: tuple[Commit, ...] = ()
         self._new_chunk: tuple[ChunkRange, tuple[Commit, ...]] | None = None
+        self._stamps: dict[str, tuple[FileStamp, str]] = {}
+        self._stamps_changed = False
         with collector_paused():
+            stamps = _read(folder / "stamps.pickle")
+            if isinstance(stamps, dict):
+                self._stamps = stamps
             self._modules.load(lambda key: _shard_of(key))
             self._facts.load(lambda key: _shard_of(_fact_digest(key)))
             self._load_history()
@@ -179,6 +185,16 @@ class FactsCache:
     def module_count(self) -> int:
         """How many modules' facts the cache holds."""
         return len(self._modules.entries)
+
+    def stamped_key(self, path: str, stamp: FileStamp) -> str | None:
+        """The content key a file had when it last had this stamp, if any."""
+        known = self._stamps.get(path)
+        return known[1] if known is not None and known[0] == stamp else None
+
+    def put_stamp(self, path: str, stamp: FileStamp, key: str) -> None:
+        if self._stamps.get(path) != (stamp, key):
+            self._stamps[path] = (stamp, key)
+            self._stamps_changed = True
 
     def keep_module(self, key: bytes) -> None:
         self._modules.used.add(key)
@@ -271,4 +287,7 @@ class FactsCache:
         """Write what changed: the shards that gained or lost entries, and new history."""
         self._modules.save()
         self._facts.save()
+        if self._stamps_changed:
+            _write(self.folder / "stamps.pickle", self._stamps)
+            self._stamps_changed = False
         self.save_history()

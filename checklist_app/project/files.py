@@ -12,7 +12,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,6 +45,13 @@ class FileListing:
     """Readable regular files, relative to the root with '/'."""
     skipped: tuple[Skipped, ...]
     """Files that exist but are not read, with the reason."""
+    stamps: dict[str, FileStamp]
+    """For each listed file that is not a link: what its size and change time were."""
+
+
+FileStamp = tuple[int, int, int]
+"""(size, modification time in ns, inode) of a file: when all three are as they were, its
+content is taken to be unchanged (as git does for its index)."""
 
 
 def _inside(root: str, target: str) -> bool:
@@ -63,13 +70,15 @@ def _real_folder(root: str, folder: str, real_folders: dict[str, str | None]) ->
 
 
 def _vet(
-    root: Path, relative: str, real_folders: dict[str, str | None] | None = None
+    root: Path, relative: str, real_folders: dict[str, str | None] | None = None,
+    stamps: dict[str, FileStamp] | None = None,
 ) -> Skipped | None:
     """None when the file can be read; otherwise why not. `root` is resolved.
 
     The whole path is resolved, not only its last part: a folder on the way that is a link out
     of the project (a tracked `lib/app.py` whose `lib` was replaced by a link) is refused too.
-    `real_folders` remembers resolved folders across the files of one listing.
+    `real_folders` remembers resolved folders across the files of one listing; `stamps` gets the
+    stamp of each regular file that is not a link.
     (Plain strings and `os` calls rather than `pathlib`: this runs for every listed file.)
     """
     base = str(root)
@@ -111,12 +120,14 @@ def _vet(
     if info.st_size > MAX_FILE_BYTES:
         return Skipped(relative, f"larger than {MAX_FILE_BYTES // 1_000_000} MB "
                                  f"({info.st_size // 1_000_000} MB)")
+    if stamps is not None and not is_link:
+        stamps[relative] = (info.st_size, info.st_mtime_ns, info.st_ino)
     return None
 
 
 def _has_skipped_part(relative: str) -> bool:
-    parts = PurePosixPath(relative).parts[:-1]
-    return any(is_skipped_dir(part) for part in parts)
+    parts = relative.split("/")[:-1]
+    return any(is_skipped_dir(part) for part in parts if part)
 
 
 def from_paths(root: Path, candidates: list[str]) -> FileListing:
@@ -125,15 +136,16 @@ def from_paths(root: Path, candidates: list[str]) -> FileListing:
     paths: list[str] = []
     skipped: list[Skipped] = []
     real_folders: dict[str, str | None] = {}
+    stamps: dict[str, FileStamp] = {}
     for relative in candidates:
         if _has_skipped_part(relative):
             continue
-        problem = _vet(root, relative, real_folders)
+        problem = _vet(root, relative, real_folders, stamps)
         if problem is None:
             paths.append(relative)
         else:
             skipped.append(problem)
-    return FileListing(tuple(sorted(paths)), tuple(skipped))
+    return FileListing(tuple(sorted(paths)), tuple(skipped), stamps)
 
 
 def walk(root: Path) -> FileListing:
@@ -193,7 +205,7 @@ def read_bytes(root: Path, relative: str,
     if _vet(root, relative, real_folders) is not None:
         return None
     try:
-        with open(root / relative, "rb") as handle:
+        with open(os.path.join(root, relative), "rb") as handle:
             return handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
     except OSError:
         return None
