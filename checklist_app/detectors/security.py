@@ -378,11 +378,14 @@ def _app_tree(index: ModuleIndex, tree: ast.Module | None) -> Parsed | None:
 def text_matches(project: Project, path: str, pattern: re.Pattern[str]) -> bool:
     """Whether the file's text matches `pattern`; remembered per file content, so a rescan only
     searches the files that changed. For files that are not Python modules (which have facts)."""
-    text = project.text(path)
-    if text is None:
-        return False
-    return project.remembered(_match_kind(pattern), content_key(project, path),
-                              lambda: pattern.search(text) is not None)
+    return bool(project.text_fact(_match_kind(pattern), path,
+                                  lambda text: pattern.search(text) is not None))
+
+
+def _first_line_matching(pattern: re.Pattern[str], text: str) -> int | None:
+    """The line where `pattern` first matches in `text`, None when it does not."""
+    match = pattern.search(text)
+    return None if match is None else text.count("\n", 0, match.start()) + 1
 
 
 def _match_kind(pattern: re.Pattern[str]) -> str:
@@ -849,11 +852,12 @@ def handles_passwords(project: Project) -> Finding:
     for path, lines in project.module_fact(_PASSWORD_PLACES).items():
         places += [(path, line) for line in lines]
     for path in files_of_kind(project, "template"):
-        text = project.text(path)
-        if text is not None and not is_test_path(path):
-            match = _PASSWORD_INPUT.search(text)
-            if match:
-                places.append((path, text.count("\n", 0, match.start()) + 1))
+        if is_test_path(path):
+            continue
+        line = project.text_fact(f"security.password-input.{FACTS_VERSION}", path,
+                                 partial(_first_line_matching, _PASSWORD_INPUT))
+        if line is not None:
+            places.append((path, line))
     if places:
         places = sorted(set(places))
         return passed(f"passwords are handled at {_where(places)}",
@@ -1421,10 +1425,10 @@ def handles_forms(project: Project) -> Finding:
                 break
     if not places:
         for path in files_of_kind(project, "template"):
-            text = project.text(path)
-            match = _FORM_POST.search(text) if text is not None else None
-            if match and text is not None:
-                places.append((path, text.count("\n", 0, match.start()) + 1))
+            line = project.text_fact(f"security.form-post.{FACTS_VERSION}", path,
+                                     partial(_first_line_matching, _FORM_POST))
+            if line is not None:
+                places.append((path, line))
                 break
     if places:
         return passed(f"the project handles form posts: {_where(places)}",
@@ -2006,17 +2010,13 @@ def https_configured(project: Project) -> Finding:
         if path.endswith(".py") or is_test_path(path):
             continue
         kinds = file_kinds(path)
-        rules = [r for r in _TEXT_RULES if kinds.intersection(r.kinds)]
-        text = project.text(path) if rules else None
-        if text is None:
+        rules = tuple(n for n, r in enumerate(_TEXT_RULES) if kinds.intersection(r.kinds))
+        if not rules:
             continue
-        for rule in rules:
-            if rule.requires is not None and not rule.requires.search(text):
-                continue
-            match = rule.pattern.search(text)
-            if match:
-                line = text.count("\n", 0, match.start()) + 1
-                (certain if rule.certain else likely).append((path, line, rule.what))
+        kind = f"security.https-text.{FACTS_VERSION}:{rules}"
+        for line, what, sure in project.text_fact(kind, path,
+                                                  partial(_https_text, rules)) or ():
+            (certain if sure else likely).append((path, line, what))
     for found, confidence in ((certain, Confidence.HIGH), (likely, Confidence.MEDIUM)):
         if found:
             found.sort()
@@ -2028,6 +2028,19 @@ def https_configured(project: Project) -> Finding:
                   "cookies, HSTS, TLS in nginx/Apache/Caddy/traefik, certbot); HTTPS is often "
                   "terminated outside the repository (a load balancer or the hosting platform), "
                   "so this can be answered by hand", confidence=Confidence.MEDIUM)
+
+
+def _https_text(rules: tuple[int, ...], text: str) -> tuple[tuple[int, str, bool], ...]:
+    """(line, what, certain) for each of the text rules (by position) that a file matches."""
+    found = []
+    for number in rules:
+        rule = _TEXT_RULES[number]
+        if rule.requires is not None and not rule.requires.search(text):
+            continue
+        match = rule.pattern.search(text)
+        if match:
+            found.append((text.count("\n", 0, match.start()) + 1, rule.what, rule.certain))
+    return tuple(found)
 
 
 def _https_places(index: ModuleIndex, tree: ast.Module | None
@@ -2810,19 +2823,13 @@ def jinja_autoescape(project: Project) -> Finding:
     safe_uses: list[tuple[str, int]] = []
     templates = [p for p in files_of_kind(project, "template") if not is_test_path(p)]
     for path in templates:
-        text = project.text(path)
-        if text is None or ("autoescape" not in text and not _SAFE_FILTER.search(text)):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if _AUTOESCAPE_FALSE.search(line):
-                violations.append(_Violation(path, number, "{% autoescape false %}", True))
-            elif _SAFE_FILTER.search(line):
-                if any(_SAFE_FILTER.search(e) and _REQUEST.search(e)
-                       for e in _EXPRESSION.findall(line)):
-                    violations.append(_Violation(path, number, "request data marked |safe",
-                                                 True))
-                else:
-                    safe_uses.append((path, number))
+        lines = project.text_fact(f"security.template-escapes.{FACTS_VERSION}", path,
+                                  _template_escapes) or ()
+        for number, what in lines:
+            if what:
+                violations.append(_Violation(path, number, what, True))
+            else:
+                safe_uses.append((path, number))
     violations += _unescaped_template_names(project, rendered)
     if violations:
         violations.sort(key=lambda v: (v.path, v.line))
@@ -3051,14 +3058,36 @@ def _unescaped_names(index: ModuleIndex) -> Iterator[tuple[int, str]]:
             yield call.line, name
 
 
+def _is_html_template(text: str) -> bool:
+    return bool(_HTML_TAG.search(text)) and "{{" in text
+
+
+def _template_escapes(text: str) -> tuple[tuple[int, str], ...]:
+    """(line, violation) where a template turns autoescape off or marks request data |safe;
+    (line, "") where it marks anything else |safe."""
+    if "autoescape" not in text and not _SAFE_FILTER.search(text):
+        return ()
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _AUTOESCAPE_FALSE.search(line):
+            found.append((number, "{% autoescape false %}"))
+        elif _SAFE_FILTER.search(line):
+            if any(_SAFE_FILTER.search(e) and _REQUEST.search(e)
+                   for e in _EXPRESSION.findall(line)):
+                found.append((number, "request data marked |safe"))
+            else:
+                found.append((number, ""))
+    return tuple(found)
+
+
 def _unescaped_template_names(project: Project, rendered: list[tuple[str, int, str]]
                               ) -> list[_Violation]:
     """The `render_template` calls of `rendered` (path, line, name) whose template is HTML."""
     result: list[_Violation] = []
     for module_path, line, name in rendered:
         for path in [p for p in project.files if p.endswith(f"templates/{name}")]:
-            text = project.text(path)
-            if text is not None and _HTML_TAG.search(text) and "{{" in text:
+            if project.text_fact(f"security.html-template.{FACTS_VERSION}", path,
+                                 _is_html_template):
                 result.append(_Violation(module_path, line,
                                          f"render_template({name!r}) is HTML but not "
                                          "autoescaped (Flask autoescapes only .html, .htm, "

@@ -362,14 +362,38 @@ class Project:
         if path.endswith(".py"):
             self.parsed()
         key = self._content_keys.get(path)
+        if key is not None:
+            return key
+        stamp = self._stamps.get(path)
+        if self._cache is not None and stamp is not None:
+            key = self._cache.stamped_key(path, stamp)
         if key is None:
             text = self.text(path)
             data = path.encode("utf-8", "surrogateescape") + b"\0"
             if text is not None:
                 data += text.encode("utf-8", "surrogateescape")
             key = hashlib.sha1(data).hexdigest()
-            self._content_keys[path] = key
+            if self._cache is not None and stamp is not None \
+                    and stamp[1] < self._started_ns - STAMP_SETTLE_NS:
+                self._cache.put_stamp(path, stamp, key)
+        self._content_keys[path] = key
         return key
+
+    def text_fact(self, kind: str, path: str, compute: Callable[[str], _Fact]) -> _Fact | None:
+        """`compute` over the text of a listed file, remembered by its content (see
+        `remembered`): a rescan reads the file only when it changed. None when it cannot be
+        read as text."""
+        if path not in self._listed:
+            return None
+
+        def read() -> tuple[bool, _Fact | None]:
+            text = self.text(path)
+            return (False, None) if text is None else (True, compute(text))
+
+        readable, value = self.remembered(kind, self.content_key(path), read)
+        if not readable:
+            self.text(path)  # says why, in a note
+        return value
 
     # --- remembered facts -----
 
