@@ -1143,6 +1143,7 @@ def _is_model_path(inner: str, model_files: frozenset[str]) -> bool:
 
 
 def _chunk_migrations(prefix: str, folders: tuple[str, ...], model_files: frozenset[str],
+                      max_commits: int,
                       commits: tuple[Commit, ...]) -> _ChunkMigrations:
     migrating = []
     changed = []
@@ -1163,7 +1164,8 @@ def _chunk_migrations(prefix: str, folders: tuple[str, ...], model_files: frozen
             migrating.append(position)
         if models:
             changed.append(_ModelChange(position, commit.sha, commit.subject, tuple(models)))
-    return _ChunkMigrations(tuple(migrating), tuple(changed))
+    # Only the newest `max_commits` are looked at, and newer chunks come first.
+    return _ChunkMigrations(tuple(migrating), tuple(changed[:max_commits]))
 
 
 _SCHEMA_MARKERS = (b"Column", b"mapped_column", b"column_property", b"Mapped", b"Table",
@@ -1285,7 +1287,8 @@ def migrations_with_models(project: Project, follow_commits: int = 3,
     kind = "migrations_with_models.chunk.v2:" + hashlib.sha1(
         repr((prefix, folders, sorted(model_files))).encode("utf-8", "surrogateescape")
     ).hexdigest()
-    chunks = project.history_facts(kind, partial(_chunk_migrations, prefix, folders, model_files))
+    chunks = project.history_facts(f"{kind}:{max_commits}", partial(
+        _chunk_migrations, prefix, folders, model_files, max_commits))
     migrating: list[int] = []
     versions: list[tuple[int, _ModelChange]] = []  # (index in the history, change), newest first
     offset = 0
