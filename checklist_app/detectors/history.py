@@ -585,6 +585,47 @@ def _versions(commits: tuple[Commit, ...]) -> list[_Version]:
     return versions
 
 
+LAST_BYTES = 64 * 1024 * 1024
+"""How much of the last version read of each path is kept to sniff the next one only where it
+changed."""
+
+
+class _LastVersions:
+    """The last version read of each path, to sniff the next version only where it differs:
+    text it shares with the version before was sniffed (and scanned) there already."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[str, bytes]] = {}
+        self._bytes = 0
+
+    def changed_region(self, written: list[_Version], content: bytes) -> bytes:
+        """The part of `content` to sniff: the lines that changed from the version it replaced
+        (with the margin `scan_blob_change` looks at), or all of it when that version was not
+        read here or the blob was written at several paths."""
+        if len(written) != 1:
+            return content
+        before = self._last.get(written[0].path)
+        if before is None or before[0] != written[0].previous:
+            return content
+        start, end = _changed_window(before[1], content)
+        if start >= end:
+            return b""  # only removed text: nothing new to find
+        low = content.rfind(b"\n", 0, max(0, start - CONTEXT_BEFORE)) + 1
+        high = content.find(b"\n", min(len(content), end + CONTEXT_AFTER))
+        return content[low:high if high >= 0 else len(content)]
+
+    def remember(self, written: list[_Version], sha: str, content: bytes) -> None:
+        for version in written:
+            old = self._last.get(version.path)
+            if old is not None:
+                self._bytes -= len(old[1])
+            if self._bytes + len(content) > LAST_BYTES:
+                self._last.pop(version.path, None)
+                continue
+            self._last[version.path] = (sha, content)
+            self._bytes += len(content)
+
+
 def _tokens_for(paths: Iterable[str]) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
     """The tokens a version found at these paths is sniffed for (the most any path needs)."""
     config = guesses = False
@@ -599,22 +640,27 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
     once and sniffed for the tokens the rules start at; those that may hold a secret are
     scanned where they differ from the version they replaced (small ones whole)."""
     versions = _versions(commits)
-    paths: dict[str, list[str]] = {}
+    of_blob: dict[str, list[_Version]] = {}
     for version in versions:
-        paths.setdefault(version.blob, []).append(version.path)
-    sizes = blob_sizes(project.git, list(paths))
+        of_blob.setdefault(version.blob, []).append(version)
+    sizes = blob_sizes(project.git, list(of_blob))
     if sizes is None:
         return _ChunkScan((), None)
     readable = {sha for sha, size in sizes.items() if 0 < size <= MAX_BLOB_BYTES}
     kept: dict[str, bytes] = {}
     suspects: set[str] = set()
     budget = KEEP_BYTES
-    for sha, content in _read(project, (sha for sha in paths if sha in readable)):
-        if _may_hold_secret(_tokens_for(paths[sha]), content):
+    last = _LastVersions()
+    for sha, content in _read(project, (sha for sha in of_blob if sha in readable)):
+        written = of_blob[sha]
+        tokens = _tokens_for(v.path for v in written)
+        region = last.changed_region(written, content)
+        if _may_hold_secret(tokens, content, region):
             suspects.add(sha)
             if len(content) <= budget:
                 kept[sha] = content
                 budget -= len(content)
+        last.remember(written, sha, content)
     # A large suspect is compared with the version it replaced, which is read now.
     again = {sha for sha in suspects if sha not in kept}
     again.update(v.previous for v in versions if v.blob in suspects
@@ -665,18 +711,18 @@ def _sniff_table() -> dict[tuple[bool, bool], tuple[tuple[bytes, ...], tuple[byt
 _SNIFF = _sniff_table()
 
 
-def _may_hold_secret(tokens: tuple[tuple[bytes, ...], tuple[bytes, ...]], content: bytes
-                     ) -> bool:
-    """Whether `scan_blob_change` can find anything in `content`, whatever it is compared with:
-    not when it is binary or holds none of the tokens the rules start at."""
-    if b"\0" in content[:BINARY_SNIFF]:
+def _may_hold_secret(tokens: tuple[tuple[bytes, ...], tuple[bytes, ...]], content: bytes,
+                     region: bytes) -> bool:
+    """Whether `scan_blob_change` can find anything new in `content`: not when it is binary
+    or when `region` (what changed) holds none of the tokens the rules start at."""
+    if not region or b"\0" in content[:BINARY_SNIFF]:
         return False
     exact, lower = tokens
-    if any(token in content for token in exact):
+    if any(token in region for token in exact):
         return True
     if not lower:
         return False
-    lowered = content.lower()
+    lowered = region.lower()
     return any(token in lowered for token in lower)
 
 
