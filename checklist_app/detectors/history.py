@@ -366,39 +366,18 @@ def _mask(line: bytes, start: int, end: int) -> str:
 
 def _changed_window(previous: bytes, current: bytes) -> tuple[int, int]:
     """The part of `current` that differs from `previous`: after the common prefix, before the
-    common suffix. Compared in growing blocks without copying."""
+    common suffix. Each side is compared as one big number: the highest bit where they differ
+    gives the first (or, read backwards, the last) differing byte."""
     limit = min(len(previous), len(current))
-    view = memoryview(previous)
-    start, step = 0, 4096
-    while start < limit:
-        end = min(limit, start + step)
-        if not current.startswith(view[start:end], start):
-            break
-        start, step = end, min(step * 2, 1 << 20)
-    low, high = start, min(limit, start + step)
-    while low < high:  # the first differing byte lies in [low, high]
-        middle = (low + high + 1) // 2
-        if current.startswith(view[low:middle], low):
-            low = middle
-        else:
-            high = middle - 1
-    prefix = low
+    ahead = int.from_bytes(previous[:limit], "big") ^ int.from_bytes(current[:limit], "big")
+    prefix = limit - (ahead.bit_length() + 7) // 8
     room = limit - prefix
-    size_p, size_c = len(previous), len(current)
-    done, step = 0, 4096
-    while done < room:
-        end = min(room, done + step)
-        if not current.endswith(view[size_p - end:size_p - done], 0, size_c - done):
-            break
-        done, step = end, min(step * 2, 1 << 20)
-    low, high = done, min(room, done + step)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if current.endswith(view[size_p - middle:size_p - low], 0, size_c - low):
-            low = middle
-        else:
-            high = middle - 1
-    return prefix, size_c - low
+    if room == 0:
+        return prefix, len(current)
+    behind = int.from_bytes(previous[len(previous) - room:], "little") ^ \
+        int.from_bytes(current[len(current) - room:], "little")
+    suffix = room - (behind.bit_length() + 7) // 8
+    return prefix, len(current) - suffix
 
 
 def scan_blob_change(path: str, previous: bytes | None, current: bytes) -> tuple[SecretHit, ...]:
@@ -574,11 +553,16 @@ class _Version:
 def _versions(commits: tuple[Commit, ...]) -> list[_Version]:
     """Each version of a scanned file the commits wrote, oldest first, each (path, blob) once."""
     seen: set[tuple[str, str]] = set()
+    scanned: dict[str, bool] = {}
     versions = []
     for commit in reversed(commits):
         for change in commit.changes:
-            if change.blob == ZERO_BLOB or (change.path, change.blob) in seen \
-                    or not content_scanned(change.path):
+            if change.blob == ZERO_BLOB or (change.path, change.blob) in seen:
+                continue
+            wanted = scanned.get(change.path)
+            if wanted is None:
+                wanted = scanned[change.path] = content_scanned(change.path)
+            if not wanted:
                 continue
             seen.add((change.path, change.blob))
             versions.append(_Version(change.path, change.old_blob, change.blob, commit.sha))
@@ -651,9 +635,16 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
     suspects: set[str] = set()
     budget = KEEP_BYTES
     last = _LastVersions()
+    tokens_of: dict[str, tuple[tuple[bytes, ...], tuple[bytes, ...]]] = {}
     for sha, content in _read(project, (sha for sha in of_blob if sha in readable)):
         written = of_blob[sha]
-        tokens = _tokens_for(v.path for v in written)
+        if len(written) == 1:
+            path = written[0].path
+            if path not in tokens_of:
+                tokens_of[path] = _tokens_for([path])
+            tokens = tokens_of[path]
+        else:
+            tokens = _tokens_for(v.path for v in written)
         region = last.changed_region(written, content)
         if _may_hold_secret(tokens, content, region):
             suspects.add(sha)
@@ -743,10 +734,13 @@ def _chunk_named_files(commits: tuple[Commit, ...]) -> tuple[tuple[str, str, str
     """(path, kind, commit) for each file whose name says it holds a secret, with the oldest
     of the commits that added or changed it."""
     first: dict[str, tuple[str, str]] = {}
+    kinds: dict[str, str | None] = {}
     for commit in commits:  # newest first: keep overwriting to end at the oldest
         for change in commit.changes:
             if change.status in "AMT":
-                kind = secret_file_kind(change.path)
+                if change.path not in kinds:
+                    kinds[change.path] = secret_file_kind(change.path)
+                kind = kinds[change.path]
                 if kind is not None:
                     first[change.path] = (kind, commit.sha)
     return tuple((path, kind, sha) for path, (kind, sha) in sorted(first.items()))

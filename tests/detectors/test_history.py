@@ -3,6 +3,7 @@ confidence and exact evidence (path, line and commit)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from textwrap import dedent
@@ -158,6 +159,30 @@ def test_excerpts_never_show_the_secret() -> None:
 ])
 def test_changed_window(previous: bytes, current: bytes, window: tuple[int, int]) -> None:
     assert _changed_window(previous, current) == window
+
+
+def test_changed_window_agrees_with_comparing_byte_by_byte() -> None:
+    def slow(previous: bytes, current: bytes) -> tuple[int, int]:
+        limit = min(len(previous), len(current))
+        prefix = 0
+        while prefix < limit and previous[prefix] == current[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < limit - prefix and previous[-1 - suffix] == current[-1 - suffix]:
+            suffix += 1
+        return prefix, len(current) - suffix
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        previous = bytes(rng.choice(b"ab\n") for _ in range(rng.randint(0, 300)))
+        current = bytearray(previous)
+        for _ in range(rng.randint(0, 3)):
+            at = rng.randint(0, len(current))
+            if rng.random() < 0.5:
+                current[at:at] = bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 4)))
+            else:
+                del current[at:at + rng.randint(1, 4)]
+        assert _changed_window(previous, bytes(current)) == slow(previous, bytes(current))
 
 
 def test_only_the_changed_part_of_a_version_is_scanned() -> None:
