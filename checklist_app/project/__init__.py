@@ -38,10 +38,11 @@ from checklist_app.project.history import (
 from checklist_app.project.indexing import PARALLEL_FROM_MODULES, IndexingPool, facts_many
 from checklist_app.project.module_facts import (
     IMPORTS,
+    FactError,
+    FactFailure,
     ModuleFact,
     ModuleFacts,
     compute_facts,
-    value_of,
 )
 from checklist_app.project.pyindex import Call, Decorator, ModuleIndex, index_module, parse_module
 
@@ -59,6 +60,23 @@ resolution without its stamp changing: its stamp is not kept, so the next scan r
 
 RECENT_COMMITS = 1000
 """How many of the newest commits a history keeps at hand without loading older chunks."""
+
+
+def _tables_by_kind(parsed: dict[str, ModuleFacts], failed: dict[str, str]
+                    ) -> dict[str, dict[str, object]]:
+    """Every fact's table (path -> value), from the facts of each module, in one pass; a
+    module that lacks a kind leaves that kind's table short (see `module_fact`). Computations
+    that failed go to `failed` (kind -> the first failure's message)."""
+    tables: dict[str, dict[str, object]] = {}
+    for path, facts in parsed.items():
+        for kind, value in facts.values.items():
+            table = tables.get(kind)
+            if table is None:
+                table = tables[kind] = {}
+            table[path] = value
+            if type(value) is FactFailure:
+                failed.setdefault(kind, value.message)
+    return tables
 
 
 def _without(commits: tuple[Commit, ...], boundary: frozenset[str]) -> tuple[Commit, ...]:
@@ -83,6 +101,8 @@ class Project:
         self._facts: dict[str, ModuleFact[Any]] = {f.kind: f for f in (IMPORTS, *facts)}
         self._parsed: dict[str, ModuleFacts] | None = None
         self._fact_tables: dict[str, dict[str, object]] = {}
+        self._failed_facts: dict[str, str] = {}
+        """Fact kind -> why its computation failed on some module (the first such module)."""
         self.late_work: list[str] = []
         """What was computed in this process after indexing because no worker did it: fact
         kinds nobody declared, and full indexes asked for by `modules()` (both slow)."""
@@ -211,22 +231,35 @@ class Project:
         table per fact and scan, shared by every caller: read it, do not change it).
         Raises FactError when its computation failed on a module."""
         known = self._fact_tables.get(fact.kind)
-        if known is not None:
-            return known  # type: ignore[return-value]
-        parsed = self.parsed()
-        with self._lock:
-            missing = [path for path, facts in parsed.items() if fact.kind not in facts.values]
-            if missing:
-                self.late_work.append(f"fact {fact.kind} ({len(missing)} modules)")
-            for path in missing:
-                facts = parsed[path]
-                index, tree = self._parse(path)
-                facts.values.update(compute_facts(index, tree, [fact]))
-                if self._cache is not None:
-                    self._cache.put_module(bytes.fromhex(self._content_keys[path]), facts)
-        table = {path: value_of(facts, fact.kind) for path, facts in parsed.items()}
-        self._fact_tables[fact.kind] = table
-        return table  # type: ignore[return-value]
+        if known is None:
+            parsed = self.parsed()
+            with self._lock:
+                if not self._fact_tables:
+                    self._fact_tables = _tables_by_kind(parsed, self._failed_facts)
+                known = self._fact_tables.get(fact.kind)
+                if known is None or len(known) < len(parsed):
+                    self._compute_late(fact, parsed)
+                    known = {path: facts.values[fact.kind] for path, facts in parsed.items()}
+                    self._fact_tables[fact.kind] = known
+        failed = self._failed_facts.get(fact.kind)
+        if failed is not None:
+            raise FactError(failed)
+        return known  # type: ignore[return-value]
+
+    def _compute_late(self, fact: ModuleFact[Any], parsed: dict[str, ModuleFacts]) -> None:
+        """Compute in this process a fact that some modules lack (no worker was asked for it)."""
+        missing = [path for path, facts in parsed.items() if fact.kind not in facts.values]
+        self.late_work.append(f"fact {fact.kind} ({len(missing)} modules)")
+        for path in missing:
+            facts = parsed[path]
+            index, tree = self._parse(path)
+            values = compute_facts(index, tree, [fact])
+            facts.values.update(values)
+            failure = values[fact.kind]
+            if isinstance(failure, FactFailure):
+                self._failed_facts.setdefault(fact.kind, failure.message)
+            if self._cache is not None:
+                self._cache.put_module(bytes.fromhex(self._content_keys[path]), facts)
 
     def _parse(self, path: str) -> tuple[ModuleIndex, ast.Module | None]:
         """Parse one module again in this process (for a fact no worker computed)."""

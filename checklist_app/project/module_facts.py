@@ -70,14 +70,6 @@ def facts_of_source(path: str, source: str, facts: Sequence[ModuleFact[Any]]) ->
     return ModuleFacts(path, index.syntax_error, compute_facts(index, tree, facts))
 
 
-def value_of(facts: ModuleFacts, kind: str) -> object:
-    """The value of fact `kind` for a module; raises FactError when its computation failed."""
-    value = facts.values[kind]
-    if isinstance(value, FactFailure):
-        raise FactError(value.message)
-    return value
-
-
 # --- facts every scan computes ----------------------------------------------------------------
 
 
