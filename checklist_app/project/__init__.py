@@ -230,9 +230,9 @@ class Project:
         """The value of `fact` for every readable Python module, by path in path order (one
         table per fact and scan, shared by every caller: read it, do not change it).
         Raises FactError when its computation failed on a module."""
+        parsed = self.parsed()
         known = self._fact_tables.get(fact.kind)
-        if known is None:
-            parsed = self.parsed()
+        if known is None or len(known) < len(parsed):
             with self._lock:
                 if not self._fact_tables:
                     self._fact_tables = _tables_by_kind(parsed, self._failed_facts)
