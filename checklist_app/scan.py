@@ -65,10 +65,15 @@ def facts_for(checklists: Checklists) -> tuple[ModuleFact[Any], ...]:
     return tuple(found.values())
 
 
+EARLY_THREADS = 2
+"""Threads for the detectors started early: one can wait for the modules while another reads
+git."""
+
+
 class _Runner:
     """Runs detector references against one project, each distinct reference once. Those that
-    read only the git history can be started early, in a thread, while the modules are being
-    indexed (in worker processes, so this process is free)."""
+    mostly read the git history can be started early, in threads, while the modules are being
+    indexed (in worker processes, so this process is free); git does much of their work."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -78,13 +83,14 @@ class _Runner:
         self._pool: ThreadPoolExecutor | None = None
 
     def start_early(self, refs: Iterable[DetectorRef]) -> None:
-        """Start the history-only detectors among `refs` in a thread."""
+        """Start the early detectors among `refs` (see registry.Detector.early) in threads."""
         for ref in dict.fromkeys(refs):
             entry = self.detectors.get(ref.name)
-            if entry is None or not entry.history_only or ref in self._early:
+            if entry is None or not entry.early or ref in self._early:
                 continue
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+                self._pool = ThreadPoolExecutor(max_workers=EARLY_THREADS,
+                                                thread_name_prefix="early")
             self._early[ref] = self._pool.submit(self._run, ref)
 
     def finish(self) -> None:

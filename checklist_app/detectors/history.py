@@ -780,7 +780,7 @@ def _scan_contents(project: Project) -> tuple[list[_Found], int] | None:
     return found, read
 
 
-@detector("committed_secrets", history_only=True)
+@detector("committed_secrets", early=True)
 def committed_secrets(project: Project) -> Finding:
     """Fails when a secret was ever committed anywhere in the history reachable from HEAD, even
     if deleted since: files such as .env (not .env.example / .env.sample), private keys
@@ -892,7 +892,7 @@ def _chunk_code_commits(prefix: str, window: int, commits: tuple[Commit, ...]) -
     return _ChunkCode(ever_tests, tuple(code_commits))
 
 
-@detector("tests_with_code", history_only=True)
+@detector("tests_with_code", early=True)
 def tests_with_code(project: Project, window: int = 200, min_share: float = 0.2) -> Finding:
     """Looks at the newest `window` commits that changed application Python code (not tests,
     migrations, docs, version files or setup.py) and fails when fewer than `min_share` of them
@@ -1302,7 +1302,7 @@ def _union(signatures: dict[str, frozenset[str] | None],
     return frozenset(parts)
 
 
-@detector("migrations_with_models")
+@detector("migrations_with_models", early=True)
 def migrations_with_models(project: Project, follow_commits: int = 3,
                            max_commits: int = 200) -> Finding:
     """Fails when a commit changed the schema its models declare (a column, a table, table

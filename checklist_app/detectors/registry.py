@@ -51,8 +51,9 @@ class Detector:
     doc: str
     parameters: tuple[Parameter, ...]
     facts: FactsFor | None = None
-    history_only: bool = False
-    """Reads only the git history: a scan starts it while the modules are being indexed."""
+    early: bool = False
+    """Mostly reads the git history (and the blobs it names): a scan starts it in a thread
+    while the modules are being indexed."""
 
     def run(self, project: Project, params: Mapping[str, object]) -> Finding:
         return self.function(project, **params)
@@ -70,11 +71,12 @@ _REGISTRY: dict[str, Detector] = {}
 
 
 def detector(
-    name: str, facts: FactsFor | None = None, *, history_only: bool = False
+    name: str, facts: FactsFor | None = None, *, early: bool = False
 ) -> Callable[[Callable[..., Finding]], Callable[..., Finding]]:
     """Register a detector under `name`; `facts` gives the module facts it reads that depend on
-    its parameters; `history_only` says it reads nothing but the git history (and the blobs it
-    names). A second registration of a name is an error."""
+    its parameters; `early` says it mostly reads the git history (and the blobs it names), so
+    a scan starts it while the modules are being indexed. A second registration of a name is
+    an error."""
 
     def register(function: Callable[..., Finding]) -> Callable[..., Finding]:
         if name in _REGISTRY:
@@ -88,7 +90,7 @@ def detector(
             parameters.append(Parameter(parameter.name, hints.get(parameter.name, object),
                                         parameter.default is inspect.Parameter.empty))
         doc = inspect.cleandoc(function.__doc__ or "")
-        _REGISTRY[name] = Detector(name, function, doc, tuple(parameters), facts, history_only)
+        _REGISTRY[name] = Detector(name, function, doc, tuple(parameters), facts, early)
         return function
 
     return register
