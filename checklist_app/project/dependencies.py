@@ -49,8 +49,8 @@ class Dependency:
 
 
 def is_dependency_file(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
-    parent = PurePosixPath(path).parent.name.lower()
+    folder, _, name = path.lower().rpartition("/")
+    parent = folder.rpartition("/")[2]
     return (
         (name.startswith("requirements") and name.endswith((".txt", ".in")))
         or (parent.startswith("requirements") and name.endswith((".txt", ".in")))
