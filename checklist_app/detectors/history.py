@@ -32,6 +32,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from checklist_app.detectors.database import find_models
 from checklist_app.detectors.evidence import excerpt, in_commit
@@ -241,7 +242,7 @@ _SKIPPED_SUFFIXES = (
     ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".avi", ".mov", ".wav", ".ogg",
     ".flac", ".so", ".dll", ".dylib", ".exe", ".bin", ".o", ".a", ".pyc", ".pyo", ".class",
     ".db", ".sqlite", ".sqlite3", ".npy", ".npz", ".pkl", ".h5", ".parquet", ".svg", ".map",
-    ".min.js", ".min.css", ".lock",
+    ".min.js", ".min.css", ".lock", ".ai", ".eps", ".mo",
 )
 _SKIPPED_NAMES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
                             "pipfile.lock", "uv.lock", "composer.lock", "cargo.lock"})
@@ -263,6 +264,22 @@ def is_documentation(path: str) -> bool:
     """Documentation (a docs/ folder, README-like text): values in it are examples to copy."""
     parts = path.lower().split("/")
     return any(p in _DOC_FOLDERS for p in parts[:-1]) or parts[-1].endswith(_DOC_SUFFIXES)
+
+
+_BUNDLE_SUFFIXES = (".js", ".mjs", ".cjs", ".css")
+MIN_BUNDLE_LINE = 500
+"""Front-end code whose lines average this many characters is minified or bundled output:
+built from sources that are scanned themselves."""
+
+
+MAX_SCRIPT_BYTES = 128 * 1024
+"""JavaScript or CSS larger than this is a bundle or a vendored library: not read at all."""
+
+
+def is_bundle(path: str, content: bytes) -> bool:
+    """Minified or bundled JavaScript or CSS (long lines on average), which is not scanned."""
+    return len(content) > SMALL_BLOB and path.lower().endswith(_BUNDLE_SUFFIXES) \
+        and len(content) > MIN_BUNDLE_LINE * (content.count(b"\n") + 1)
 
 
 def content_scanned(path: str) -> bool:
@@ -366,18 +383,31 @@ def _mask(line: bytes, start: int, end: int) -> str:
 
 def _changed_window(previous: bytes, current: bytes) -> tuple[int, int]:
     """The part of `current` that differs from `previous`: after the common prefix, before the
-    common suffix. Each side is compared as one big number: the highest bit where they differ
-    gives the first (or, read backwards, the last) differing byte."""
+    common suffix."""
     limit = min(len(previous), len(current))
-    ahead = int.from_bytes(previous[:limit], "big") ^ int.from_bytes(current[:limit], "big")
-    prefix = limit - (ahead.bit_length() + 7) // 8
-    room = limit - prefix
-    if room == 0:
-        return prefix, len(current)
-    behind = int.from_bytes(previous[len(previous) - room:], "little") ^ \
-        int.from_bytes(current[len(current) - room:], "little")
-    suffix = room - (behind.bit_length() + 7) // 8
+    prefix = _common_length(previous, current, limit, from_end=False)
+    suffix = _common_length(previous, current, limit - prefix, from_end=True)
     return prefix, len(current) - suffix
+
+
+def _common_length(first: bytes, second: bytes, limit: int, from_end: bool) -> int:
+    """How many bytes (at most `limit`) the two texts share at their start (or end). Compared
+    in growing windows, each as one big number: the highest bit where they differ gives the
+    first (or, read backwards, the last) differing byte."""
+    done, step = 0, 4096
+    order: Literal["big", "little"] = "little" if from_end else "big"
+    while done < limit:
+        size = min(step, limit - done)
+        if from_end:
+            one = first[len(first) - done - size:len(first) - done]
+            two = second[len(second) - done - size:len(second) - done]
+        else:
+            one, two = first[done:done + size], second[done:done + size]
+        differ = int.from_bytes(one, order) ^ int.from_bytes(two, order)
+        if differ:
+            return done + size - (differ.bit_length() + 7) // 8
+        done, step = done + size, step * 8
+    return limit
 
 
 def scan_blob_change(path: str, previous: bytes | None, current: bytes) -> tuple[SecretHit, ...]:
@@ -630,7 +660,9 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
     sizes = blob_sizes(project.git, list(of_blob))
     if sizes is None:
         return _ChunkScan((), None)
-    readable = {sha for sha, size in sizes.items() if 0 < size <= MAX_BLOB_BYTES}
+    readable = {sha for sha, size in sizes.items() if 0 < size <= MAX_BLOB_BYTES and not (
+        size > MAX_SCRIPT_BYTES
+        and all(v.path.lower().endswith(_BUNDLE_SUFFIXES) for v in of_blob[sha]))}
     kept: dict[str, bytes] = {}
     suspects: set[str] = set()
     budget = KEEP_BYTES
@@ -638,6 +670,8 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
     tokens_of: dict[str, tuple[tuple[bytes, ...], tuple[bytes, ...]]] = {}
     for sha, content in _read(project, (sha for sha in of_blob if sha in readable)):
         written = of_blob[sha]
+        if all(is_bundle(v.path, content) for v in written):
+            continue
         if len(written) == 1:
             path = written[0].path
             if path not in tokens_of:
@@ -725,7 +759,8 @@ def _read(project: Project, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 _CONTENT_SCAN = "committed_secrets.chunk.v4." + hashlib.sha1(repr((
     _RULES, _PLACEHOLDER_WORDS, sorted(_DEFAULT_VALUES), sorted(_PUBLISHED), MIN_GENERATED,
     MIN_ENTROPY, MAX_DEFAULT_PASSWORD, _SKIPPED_SUFFIXES, sorted(_SKIPPED_NAMES),
-    _DOC_SUFFIXES, sorted(_DOC_FOLDERS), SMALL_BLOB, MAX_BLOB_BYTES)).encode()).hexdigest()[:12]
+    _DOC_SUFFIXES, sorted(_DOC_FOLDERS), SMALL_BLOB, MAX_BLOB_BYTES, _BUNDLE_SUFFIXES,
+    MIN_BUNDLE_LINE, MAX_SCRIPT_BYTES)).encode()).hexdigest()[:12]
 """The kind of a remembered scan of one chunk of history: it names the rules, so a scan made
 with other rules is not reused (bump the version when the scanning code changes)."""
 
@@ -787,7 +822,9 @@ def committed_secrets(project: Project) -> Finding:
     (id_rsa, *.key, *.p12, *.pfx, *.pem holding PRIVATE KEY), credentials JSON; and, in any
     version of any text file of up to 512 KB, AWS access keys (AKIA...), private key blocks,
     GitHub tokens (ghp_, github_pat_), Slack tokens (xoxb-/xoxp-), Stripe live keys, Google API
-    keys, `SECRET_KEY = "<12+ characters>"`, and in configuration files (`*.env`, `*.ini`,
+    keys, `SECRET_KEY = "<12+ characters>"` (minified or bundled JavaScript and CSS, and any
+    over 128 KB, aside: it is built from sources that are read themselves), and in
+    configuration files (`*.env`, `*.ini`,
     `*.yaml`, `*.json`, `config*.py`, ...) `password = "<literal>"` and passwords in
     connection URLs. Placeholders (changeme, your-..., xxx, <...>, ${VAR}, os.environ...) are
     not secrets. Evidence names the commit that added the secret, the path and the line; the

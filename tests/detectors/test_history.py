@@ -239,6 +239,18 @@ def test_secrets_outside_a_subfolder_project_are_shown_from_the_top(
     assert located(found) == [(":/ops/id_rsa", None, added), (":/ops/id_rsa", 1, added)]
 
 
+def test_minified_bundles_are_not_read_for_secrets_but_their_sources_are(
+        make_repo: MakeRepo, run_detector: RunDetector) -> None:
+    bundle = "var a=1;" * 2000 + f'var t="{GITHUB_TOKEN}";' + "var b=2;" * 2000
+    source = "const a = 1;\n" * 2000 + f'const t = "{GITHUB_TOKEN}";\n'
+    repo = make_repo({"static/dist/app.js": bundle})
+    assert run_detector("committed_secrets", repo.root).outcome is PASS
+    repo.commit({"static/src/app.js": source}, "the source")
+    found = run_detector("committed_secrets", repo.root)
+    assert found.outcome is FAIL
+    assert [e.path for e in found.evidence] == ["static/src/app.js"]
+
+
 def test_a_rescan_reads_only_new_blobs_and_finds_the_same(
         make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_repo({"app/config.py": "DEBUG = False\n"})
