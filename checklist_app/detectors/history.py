@@ -1024,7 +1024,8 @@ class _Segments:
         return f"{name}({','.join(parts)})"
 
 
-def schema_signature(source: str) -> frozenset[str] | None:
+def schema_signature(source: str, memo: dict[str, frozenset[str] | None] | None = None
+                     ) -> frozenset[str] | None:
     """What the tables declared in a module look like: for each top-level class with columns or
     `__tablename__`, its table name (or class name) with each column's declaration, and each
     module-level `Table(...)`. Relationships and Python-side defaults are left out: they need
@@ -1032,8 +1033,9 @@ def schema_signature(source: str) -> frozenset[str] | None:
 
     Only the class-level statements that mention a column or a table are parsed, one by one;
     when one of them does not parse on its own, the whole module is parsed instead (same
-    result, slower)."""
-    quick = _quick_signature(source)
+    result, slower). `memo` keeps the signature of each piece across the versions of a file.
+    """
+    quick = _quick_signature(source, {} if memo is None else memo)
     return quick if quick is not None else _parsed_signature(source)
 
 
@@ -1090,7 +1092,8 @@ def _statement_end(source: str, start: int, indent: int) -> int:
     return len(source)
 
 
-def _quick_signature(source: str) -> frozenset[str] | None:
+def _quick_signature(source: str, memo: dict[str, frozenset[str] | None]
+                     ) -> frozenset[str] | None:
     """The signature read from a shortened module: each top-level class with only its
     class-level statements that mention a column or a table on their first line, and the
     module-level `x = Table(...)` statements. None when that text does not parse.
@@ -1114,7 +1117,8 @@ def _quick_signature(source: str) -> frozenset[str] | None:
             body = _BODY_LINE.search(source, owner)
             bodies[owner] = len(body.group(1).expandtabs(8)) if body is not None else -1
             headers[owner] = header.group(1)
-        line = source[start:source.find("\n", start) if "\n" in source[start:] else None]
+        line_end = source.find("\n", start)
+        line = source[start:line_end if line_end >= 0 else len(source)]
         indent = len(line) - len(line.lstrip(" \t"))
         if len(line[:indent].expandtabs(8)) != bodies[owner]:
             continue
@@ -1123,13 +1127,19 @@ def _quick_signature(source: str) -> frozenset[str] | None:
         if text and text[0].lstrip().startswith(("def ", "async def ", "@", "class ")):
             continue
         classes.setdefault(owner, []).extend("    " + row[indent:] for row in text)
-    kept: list[str] = []
-    for owner in sorted(classes):
-        kept.append(f"class {headers[owner]}:")
-        kept.extend(classes[owner])
-    for match in _TABLE_LINE.finditer(source):
-        kept.extend(source[match.start():_statement_end(source, match.start(), 0)].splitlines())
-    return _parsed_signature("\n".join(kept) + "\n")
+    pieces = ["\n".join([f"class {headers[owner]}:", *classes[owner]]) + "\n"
+              for owner in sorted(classes)]
+    pieces += [source[match.start():_statement_end(source, match.start(), 0)].rstrip() + "\n"
+               for match in _TABLE_LINE.finditer(source)]
+    parts: set[str] = set()
+    for piece in pieces:  # each class on its own: most are the same in the next version
+        if piece not in memo:
+            memo[piece] = _parsed_signature(piece)
+        signature = memo[piece]
+        if signature is None:
+            return None
+        parts |= signature
+    return frozenset(parts)
 
 
 def _is_mapped(annotation: ast.expr) -> bool:
@@ -1290,13 +1300,30 @@ tuple when the change cannot touch the schema). Change it whenever `schema_signa
 _Signed = tuple[tuple[str, frozenset[str] | None], ...]
 
 
-def _pair_signatures(old: str, new: str, before: bytes, after: bytes) -> _Signed:
-    """(blob, schema) of each version of a change that may touch the schema; () otherwise."""
-    if old != _ZERO and new != _ZERO and before and after \
-            and not may_change_schema(before, after):
-        return ()
-    return tuple((sha, schema_signature(content.decode("utf-8", "replace")) if content else None)
-                 for sha, content in ((old, before), (new, after)) if sha != _ZERO)
+class _SchemaReader:
+    """The schema of file versions, each version read once, and each class in it parsed once
+    for all the versions that share it."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[str, frozenset[str] | None] = {}
+        self._versions: dict[str, frozenset[str] | None] = {}
+
+    def signature(self, sha: str, content: bytes) -> frozenset[str] | None:
+        if not content:
+            return None
+        if sha not in self._versions:
+            self._versions[sha] = schema_signature(content.decode("utf-8", "replace"),
+                                                   self._pieces)
+        return self._versions[sha]
+
+    def pair(self, old: str, new: str, before: bytes, after: bytes) -> _Signed:
+        """(blob, schema) of each version of a change that may touch the schema; () when it
+        cannot."""
+        if old != _ZERO and new != _ZERO and before and after \
+                and not may_change_schema(before, after):
+            return ()
+        return tuple((sha, self.signature(sha, content))
+                     for sha, content in ((old, before), (new, after)) if sha != _ZERO)
 
 
 def _signatures(project: Project, pairs: list[tuple[str, str]]
@@ -1313,10 +1340,11 @@ def _signatures(project: Project, pairs: list[tuple[str, str]]
     shas = sorted({sha for pair in missing for sha in pair if sha != _ZERO})
     contents = dict(_read(project, shas))
     result: dict[str, frozenset[str] | None] = {}
+    reader = _SchemaReader()
     for old, new in unique:
         signed = known.get((old, new))
         if signed is None:
-            signed = _pair_signatures(old, new, contents.get(old, b""), contents.get(new, b""))
+            signed = reader.pair(old, new, contents.get(old, b""), contents.get(new, b""))
             if all(sha in contents for sha in (old, new) if sha != _ZERO):
                 project.remembered(_PAIR_SCHEMA, old + new, partial(tuple, signed))
         for sha, signature in signed:

@@ -466,7 +466,7 @@ def test_schema_signature() -> None:
         "posts.title:Mapped[str]",
         "posts.body:=Column(sa.Text,nullable=False)",
     })
-    assert _quick_signature(SCHEMA_SOURCE) == _parsed_signature(SCHEMA_SOURCE)
+    assert _quick_signature(SCHEMA_SOURCE, {}) == _parsed_signature(SCHEMA_SOURCE)
     assert schema_signature("class A(Base):\n    id = Column(\n") is None
     assert schema_signature("def unrelated(:\n") == frozenset()
 
