@@ -35,7 +35,7 @@ from checklist_app.project.history import (
     HistoryChunk,
     LogReader,
 )
-from checklist_app.project.indexing import PARALLEL_FROM_MODULES, IndexingPool, facts_many
+from checklist_app.project.indexing import IndexingPool, facts_many, parallel_from
 from checklist_app.project.module_facts import (
     IMPORTS,
     FactError,
@@ -133,14 +133,6 @@ class Project:
                                         "repository"))
         if not self.state.is_git and self.state.problem:
             self._notes.append(Note(f"git history not available: {self.state.problem}"))
-        self._log: LogReader | None = None
-        self._cached: CachedHistory | None = None
-        if self.state.is_git and self.state.commit:
-            if cache is not None:
-                self._cached = cache.history(self.state.commit, self._is_ancestor)
-            since = self._cached.head if self._cached is not None else None
-            if since != self.state.commit:
-                self._log = LogReader(self.git, since)
         self._started_ns = time.time_ns()
         listing = self._list_files()
         self.files: tuple[str, ...] = listing.paths
@@ -150,10 +142,19 @@ class Project:
             self._notes.append(Note(f"skipped: {skipped.reason}", skipped.path))
         self._pool: IndexingPool | None = None
         python_count = sum(1 for path in self.files if path.endswith(".py"))
-        if python_count >= PARALLEL_FROM_MODULES and (
+        if python_count >= parallel_from() and (
                 cache is None or cache.module_count() < python_count // 2):
-            # Most modules will be indexed: start the workers now, while files are read.
+            # Most modules will be indexed: start the workers now, while files are read (and
+            # before any thread of this project starts, so that they can be forked).
             self._pool = IndexingPool(tuple(self._facts.values()))
+        self._log: LogReader | None = None
+        self._cached: CachedHistory | None = None
+        if self.state.is_git and self.state.commit:
+            if cache is not None:
+                self._cached = cache.history(self.state.commit, self._is_ancestor)
+            since = self._cached.head if self._cached is not None else None
+            if since != self.state.commit:
+                self._log = LogReader(self.git, since)
 
     # --- identity -----
 
