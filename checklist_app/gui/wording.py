@@ -25,8 +25,8 @@ ANSWER_WORDS = {
 }
 
 OUTCOME_WORDS = {
-    Outcome.PASS: "found",
-    Outcome.FAIL: "not found",
+    Outcome.PASS: "passes",
+    Outcome.FAIL: "fails",
     Outcome.UNKNOWN: "could not check",
     Outcome.NOT_APPLICABLE: "does not apply",
     Outcome.ERROR: "detector error",
@@ -54,7 +54,7 @@ def badge(entry: ItemProgress) -> Badge:
 
 
 def finding_text(finding: Finding | None) -> str:
-    """`found (certain)`, `not found (likely)`, `detector error`; `not scanned yet`."""
+    """`passes (certain)`, `fails (likely)`, `detector error`; `not scanned yet`."""
     if finding is None:
         return "not scanned yet"
     words = OUTCOME_WORDS[finding.outcome]

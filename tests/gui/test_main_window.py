@@ -68,7 +68,7 @@ def test_demo_scan_answer_with_justification_and_reopen(
     assert window.stack.currentWidget() is window.project_page
     assert topic_tally(window, "guitest") == Tally(total=3, met=2, unmet=1, na=0, unknown=0)
     assert cell(window, "guitest.changelog", ItemModel.COL_STATUS) == "unmet"
-    assert cell(window, "guitest.changelog", ItemModel.COL_FINDING) == "not found (certain)"
+    assert cell(window, "guitest.changelog", ItemModel.COL_FINDING) == "fails (certain)"
     overall_before = window.progress.tally if window.progress else None
     assert overall_before is not None
 

@@ -79,7 +79,7 @@ def test_item_model_columns_and_roles(qtbot: QtBot, progress: Progress) -> None:
         "A README explains the project", "A changelog is kept", "Flask is a declared dependency"]
     assert texts(model, ItemModel.COL_LEVEL) == ["should", "could", "must"]
     assert texts(model, ItemModel.COL_FINDING) == [
-        "found (certain)", "not found (certain)", "found (certain)"]
+        "passes (certain)", "fails (certain)", "passes (certain)"]
     assert texts(model, ItemModel.COL_ANSWER) == ["", "", ""]
     assert model.index(1, 0).data(ItemModel.ItemIdRole) == "guitest.changelog"
     assert model.index(1, 0).data(ItemModel.ItemRole) is progress.items[1]

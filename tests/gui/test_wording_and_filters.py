@@ -38,8 +38,8 @@ def entry(item_id: str, status: Status, *, outcome: Outcome | None = None,
 
 
 @pytest.mark.parametrize(("outcome", "expected"), [
-    (Outcome.PASS, "found (likely)"),
-    (Outcome.FAIL, "not found (likely)"),
+    (Outcome.PASS, "passes (likely)"),
+    (Outcome.FAIL, "fails (likely)"),
     (Outcome.UNKNOWN, "could not check"),
     (Outcome.NOT_APPLICABLE, "does not apply"),
     (Outcome.ERROR, "detector error"),
