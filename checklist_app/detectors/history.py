@@ -23,7 +23,6 @@ as `:/path` (git's notation for a path from the top).
 from __future__ import annotations
 
 import ast
-import bisect
 import hashlib
 import math
 import posixpath
@@ -1099,47 +1098,59 @@ def _quick_signature(source: str, memo: dict[str, frozenset[str] | None]
     module-level `x = Table(...)` statements. None when that text does not parse.
 
     The pieces are found with regular expressions, so only they are parsed; a column whose
-    first line names nothing schema-like (`x = (\\n Column(...))`) is missed."""
+    first line names nothing schema-like (`x = (\\n Column(...))`) is missed. `memo` keeps
+    each top-level statement's piece and each piece's signature, for the next versions."""
     tops = [m.start() for m in _TOP_LEVEL.finditer(source)]
-    classes: dict[int, list[str]] = {}
-    headers: dict[int, str] = {}
-    bodies: dict[int, int] = {}
-    for match in _SCHEMA_LINE.finditer(source):
-        start = match.start()
-        owner_index = bisect.bisect_right(tops, start) - 1
-        if owner_index < 0:
-            continue
-        owner = tops[owner_index]
-        header = _CLASS.match(source, owner)
-        if header is None:
-            continue
-        if owner not in bodies:
-            body = _BODY_LINE.search(source, owner)
-            bodies[owner] = len(body.group(1).expandtabs(8)) if body is not None else -1
-            headers[owner] = header.group(1)
-        line_end = source.find("\n", start)
-        line = source[start:line_end if line_end >= 0 else len(source)]
-        indent = len(line) - len(line.lstrip(" \t"))
-        if len(line[:indent].expandtabs(8)) != bodies[owner]:
-            continue
-        end = _statement_end(source, start, indent)
-        text = source[start:end].splitlines()
-        if text and text[0].lstrip().startswith(("def ", "async def ", "@", "class ")):
-            continue
-        classes.setdefault(owner, []).extend("    " + row[indent:] for row in text)
-    pieces = ["\n".join([f"class {headers[owner]}:", *classes[owner]]) + "\n"
-              for owner in sorted(classes)]
-    pieces += [source[match.start():_statement_end(source, match.start(), 0)].rstrip() + "\n"
-               for match in _TABLE_LINE.finditer(source)]
     parts: set[str] = set()
-    for piece in pieces:  # each class on its own: most are the same in the next version
-        if piece not in memo:
-            memo[piece] = _parsed_signature(piece)
-        signature = memo[piece]
+    for position, start in enumerate(tops):
+        end = tops[position + 1] if position + 1 < len(tops) else len(source)
+        block = source[start:end]
+        key = "block:" + block  # (a piece never starts so: see _schema_piece)
+        if key not in memo:
+            piece = _schema_piece(block)
+            memo[key] = frozenset() if piece is None else _piece_signature(piece, memo)
+        signature = memo[key]
         if signature is None:
-            return None
+            return None  # a piece that does not parse on its own
         parts |= signature
     return frozenset(parts)
+
+
+def _piece_signature(piece: str, memo: dict[str, frozenset[str] | None]
+                     ) -> frozenset[str] | None:
+    if piece not in memo:
+        memo[piece] = _parsed_signature(piece)
+    return memo[piece]
+
+
+def _schema_piece(block: str) -> str | None:
+    """What of one top-level statement declares a schema: a class reduced to its class-level
+    statements that mention a column or a table on their first line, or a whole
+    `x = Table(...)` statement; None for anything else."""
+    if _TABLE_LINE.match(block):
+        return block[:_statement_end(block, 0, 0)].rstrip() + "\n"
+    header = _CLASS.match(block)
+    if header is None:
+        return None
+    kept: list[str] = []
+    body_indent: int | None = None
+    for match in _SCHEMA_LINE.finditer(block):
+        start = match.start()
+        if body_indent is None:
+            body = _BODY_LINE.search(block)
+            body_indent = len(body.group(1).expandtabs(8)) if body is not None else -1
+        line_end = block.find("\n", start)
+        line = block[start:line_end if line_end >= 0 else len(block)]
+        indent = len(line) - len(line.lstrip(" \t"))
+        if len(line[:indent].expandtabs(8)) != body_indent:
+            continue
+        text = block[start:_statement_end(block, start, indent)].splitlines()
+        if text and text[0].lstrip().startswith(("def ", "async def ", "@", "class ")):
+            continue
+        kept.extend("    " + row[indent:] for row in text)
+    if not kept:
+        return None
+    return "\n".join([f"class {header.group(1)}:", *kept]) + "\n"
 
 
 def _is_mapped(annotation: ast.expr) -> bool:
