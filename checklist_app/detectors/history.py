@@ -1245,18 +1245,22 @@ def _chunk_migrations(prefix: str, folders: tuple[str, ...], model_files: frozen
                       commits: tuple[Commit, ...]) -> _ChunkMigrations:
     migrating = []
     changed = []
+    roles: dict[str, str] = {}  # path -> "migration", "model" or ""
     for position, commit in enumerate(commits):
         if commit.merge:
             continue
         models = []
         touches_migration = False
         for change in commit.changes:
-            inner = _inside(prefix, change.path)
-            if inner is None:
-                continue
-            if _is_migration(inner, folders):
+            role = roles.get(change.path)
+            if role is None:
+                inner = _inside(prefix, change.path)
+                role = roles[change.path] = "" if inner is None else "migration" \
+                    if _is_migration(inner, folders) else "model" \
+                    if _is_model_path(inner, model_files) else ""
+            if role == "migration":
                 touches_migration = True
-            elif _is_model_path(inner, model_files):
+            elif role == "model":
                 models.append((change.old_blob, change.blob, change.path))
         if touches_migration:
             migrating.append(position)
