@@ -16,12 +16,12 @@ from checklist_app.detectors.organization import (
     FACTS_VERSION,
     Library,
     LibraryUse,
+    ModuleNames,
     derived_classes,
     find_libraries,
     flask_layout,
-    is_test_path,
     labels,
-    local_names,
+    module_names,
     not_found,
     qualify,
     route_object,
@@ -77,12 +77,14 @@ class AsyncFacts(Packed):
 
 def _async_facts(index: ModuleIndex, tree: ast.Module | None) -> AsyncFacts | None:
     """The module's AsyncFacts; None for a test module and a module with none of them."""
-    if tree is None or is_test_path(index.path):
+    if tree is None:
+        return None
+    names = module_names(index)
+    if names.test:
         return None
     functions = []
-    asynchronous = [f for f in index.functions if f.is_async]
-    local = local_names(index) if asynchronous else frozenset()
-    for function in asynchronous:
+    local = names.local
+    for function in [f for f in index.functions if f.is_async]:
         owners = tuple(qualify(index, o, local) for o in map(route_object, function.decorators)
                        if o is not None)
         bases: tuple[str, ...] = ()
@@ -91,8 +93,10 @@ def _async_facts(index: ModuleIndex, tree: ast.Module | None) -> AsyncFacts | No
                           if c.qualname == function.class_name for b in c.bases)
         if owners or bases:
             functions.append((function.line, owners, bases))
-    asyncio_line = next((c.line for c in index.calls if c.name.startswith("asyncio.")), None)
-    green_lines = tuple(c.line for c in index.calls if c.name in _GREEN)
+    asyncio_line = next((c.line for c in index.calls if c.name.startswith("asyncio.")), None) \
+        if "asyncio." in names.call_text else None
+    green_lines = tuple(c.line for c in index.calls if c.name in _GREEN) \
+        if not names.calls.isdisjoint(_GREEN) else ()
     if not functions and asyncio_line is None and not green_lines:
         return None
     return AsyncFacts(tuple(functions), _is_flask_module(index), asyncio_line, green_lines)
@@ -199,7 +203,11 @@ WEBSOCKET_LIBRARIES = (
 
 def _quart_websocket_lines(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
     """`@app.websocket(...)` routes of an application module that uses Quart."""
-    if tree is None or is_test_path(index.path) or index.imports_module("quart") is None:
+    if tree is None:
+        return ()
+    names = module_names(index)
+    if "websocket" not in names.decorator_ends or names.test or \
+            index.imports_module("quart") is None:
         return ()
     return tuple(d.line for d in index.decorators if d.name.endswith(".websocket"))
 
@@ -251,20 +259,26 @@ _CLI_DECORATOR = re.compile(r".\.cli\.(command|group)$")
 _CLI_CLASSES = frozenset({"flask.cli.AppGroup", "flask.cli.FlaskGroup",
                           "flask_script.Manager", "flask_script.Command"})
 _CLI_DECORATORS = frozenset({"flask.cli.with_appcontext", "flask.cli.pass_script_info"})
+_CLI_DECORATOR_ENDS = frozenset({"command", "group",
+                                 *(name.rpartition(".")[2] for name in _CLI_DECORATORS)})
+"""The last part of the name of each decorator `_cli_sites` looks for."""
 _PACKAGING_FILES = frozenset({"pyproject.toml", "setup.py", "setup.cfg"})
 """At the top of the project; a pyproject.toml anywhere counts too."""
 _ENTRY_POINT = re.compile(r"""["']?flask\.commands["']?""")
 
 
-def _cli_sites(index: ModuleIndex, classes: frozenset[str]) -> tuple[tuple[str, int], ...]:
+def _cli_sites(names: ModuleNames, classes: frozenset[str]) -> tuple[tuple[str, int], ...]:
     """CLI decorators, then calls adding commands or making one of `classes`: (the class
     called, or "" for the others, line)."""
-    local = local_names(index)
+    index, local = names.index, names.local
     lasts = {name.rsplit(".", 1)[-1] for name in classes}
     found: list[tuple[str, int]] = []
-    for decorator in index.decorators:
-        if _CLI_DECORATOR.search(decorator.name) or decorator.name in _CLI_DECORATORS:
-            found.append(("", decorator.line))
+    if not names.decorator_ends.isdisjoint(_CLI_DECORATOR_ENDS):
+        for decorator in index.decorators:
+            if _CLI_DECORATOR.search(decorator.name) or decorator.name in _CLI_DECORATORS:
+                found.append(("", decorator.line))
+    if "add_command" not in names.call_ends and names.call_ends.isdisjoint(lasts):
+        return tuple(found)  # most modules stop here
     for call in index.calls:
         if call.name.endswith(".cli.add_command"):
             found.append(("", call.line))
@@ -279,9 +293,12 @@ def _module_cli_sites(classes: frozenset[str], index: ModuleIndex, tree: ast.Mod
                       ) -> tuple[tuple[str, int], ...]:
     """The CLI sites of an application module, with calls to `classes` and to the module's
     classes with bases (any may be a project subclass of a CLI class)."""
-    if tree is None or is_test_path(index.path):
+    if tree is None:
         return ()
-    return _cli_sites(index, classes | derived_classes(index))
+    names = module_names(index)
+    if names.test:
+        return ()
+    return _cli_sites(names, classes | derived_classes(index))
 
 
 _CLI_SITES = module_fact(f"advanced.cli-sites.1.{FACTS_VERSION}",

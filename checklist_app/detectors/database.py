@@ -21,9 +21,9 @@ from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     FACTS_VERSION,
     Library,
+    ModuleNames,
     find_libraries,
-    is_test_path,
-    local_names,
+    module_names,
     python_digest,
     qualify,
     subclasses_of,
@@ -78,6 +78,8 @@ MODEL_CLASSES = frozenset({
 })
 """Library classes whose subclasses are models."""
 _BASE_FACTORIES = frozenset({"declarative_base", "generate_base"})
+_ROOT_FACTORIES = _BASE_FACTORIES | {"SQLAlchemy"}
+"""The calls whose result is a model base, or holds one (`db.Model`)."""
 _MAPPED_DECORATORS = frozenset({"mapped", "mapped_as_dataclass"})
 """`@registry.mapped`: the decorated class is a model without a declarative base."""
 _RELATIONSHIP_CALLS = frozenset({"relationship", "relation", "dynamic_loader"})
@@ -252,18 +254,22 @@ class _ModuleModels(Packed):
 def _module_models(module: ModuleIndex, tree: ast.Module | None) -> _ModuleModels | None:
     """The model facts of an application module; None for a test module, a module that does
     not parse, and a module with no class that can be a model and no model base."""
-    if module.syntax_error is not None or is_test_path(module.path):
+    if module.syntax_error is not None:
         return None
-    local = local_names(module)
-    roots, db_names = _model_roots(module, local)
-    tablenames = {a.class_name for a in module.assignments
-                  if a.target == "__tablename__" and a.class_name}
+    names = module_names(module)
+    if names.test:
+        return None
+    local = names.local
+    roots, db_names = _model_roots(names)
     found: list[tuple[Class, bool]] = []
-    for cls in module.classes:
-        declared = cls.qualname in tablenames or any(
-            _last(d) in _MAPPED_DECORATORS for d in cls.decorators)
-        if declared or cls.bases:
-            found.append((cls, declared))
+    if module.classes:
+        tablenames = {a.class_name for a in module.assignments
+                      if a.target == "__tablename__" and a.class_name}
+        for cls in module.classes:
+            declared = cls.qualname in tablenames or bool(cls.decorators) and any(
+                _last(d) in _MAPPED_DECORATORS for d in cls.decorators)
+            if declared or cls.bases:
+                found.append((cls, declared))
     if not (roots or db_names or found):
         return None
     methods = _methods(module, {cls.qualname for cls, _ in found})
@@ -274,30 +280,31 @@ def _module_models(module: ModuleIndex, tree: ast.Module | None) -> _ModuleModel
                            tuple(_last(b) for b in bases))
         classes.append(_ClassFacts(model, bases, declared, methods.get(cls.qualname, ())))
     owners = {c.model.qualified: c.model.name for c in classes}
-    assigned = _class_calls(module, owners)
+    assigned = _class_calls(module, {cls.qualname: _qualified(module, cls.qualname)
+                                     for cls, _ in found})
     return _ModuleModels(roots, db_names, tuple(classes),
                          tuple(_relationships(module, owners, assigned)),
                          tuple(_columns(assigned)))
 
 
-def _model_roots(module: ModuleIndex, local: frozenset[str]
-                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _model_roots(names: ModuleNames) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Qualified names whose subclasses are models, and the names of SQLAlchemy() objects."""
+    module, local = names.index, names.local
     roots: list[str] = []
     db_names: list[str] = []
-    for assignment in module.assignments:
+    assignments = module.assignments if not names.call_ends.isdisjoint(_ROOT_FACTORIES) else ()
+    for assignment in assignments:
         if assignment.function is not None or assignment.class_name is not None:
             continue
         value = assignment.value
         if value.kind is not ValueKind.CALL:
             continue
         callee = _last(value.name)
-        qualified = qualify(module, assignment.target, local)
         if callee == "SQLAlchemy":
-            roots.append(qualified + ".Model")
+            roots.append(qualify(module, assignment.target, local) + ".Model")
             db_names.append(_last(assignment.target))
         elif callee in _BASE_FACTORIES:
-            roots.append(qualified)
+            roots.append(qualify(module, assignment.target, local))
     for cls in module.classes:
         bases = [qualify(module, base, local) for base in cls.bases]
         if any(base in DECLARATIVE_BASE_CLASSES for base in bases) or any(
@@ -344,26 +351,30 @@ def _method(name: str, calls: list[Call]) -> _Method:
     return _Method(name, queries, tuple(relations), tuple(own))
 
 
-def _class_calls(module: ModuleIndex, owners: Mapping[str, str]) -> list[tuple[str, Assignment]]:
-    """(qualified name of the class, assignment) for each call assigned in the body of a class
-    `owners` names."""
+def _class_calls(module: ModuleIndex, classes: Mapping[str, str]
+                 ) -> list[tuple[str, Assignment, str]]:
+    """(qualified name of the class, assignment, last part of the callee) for each call
+    assigned in the body of one of `classes` (qualified name in the module -> project-wide
+    qualified name)."""
     found = []
     for assignment in module.assignments:
-        if assignment.class_name is None or assignment.value.kind is not ValueKind.CALL:
+        class_name = assignment.class_name
+        if class_name is None:
             continue
-        key = _qualified(module, assignment.class_name)
-        if key in owners:
-            found.append((key, assignment))
+        key = classes.get(class_name)
+        value = assignment.value
+        if key is not None and value.kind is ValueKind.CALL:
+            found.append((key, assignment, value.name.rpartition(".")[2]))
     return found
 
 
 def _relationships(module: ModuleIndex, owners: Mapping[str, str],
-                   assigned: list[tuple[str, Assignment]]) -> list[tuple[str, Relationship]]:
+                   assigned: list[tuple[str, Assignment, str]]) -> list[tuple[str, Relationship]]:
     """The relationships declared in the bodies of the classes `owners` names (qualified name
     -> class name), with the qualified name of their class; `assigned` are the calls assigned
-    in those bodies."""
-    declarations = [(key, assignment) for key, assignment in assigned
-                    if _last(assignment.value.name) in _RELATIONSHIP_CALLS]
+    in those bodies (see `_class_calls`)."""
+    declarations = [(key, assignment) for key, assignment, callee in assigned
+                    if callee in _RELATIONSHIP_CALLS]
     if not declarations:
         return []
     calls: dict[int, list[Call]] = {}
@@ -398,12 +409,11 @@ def _relationships(module: ModuleIndex, owners: Mapping[str, str],
     return found
 
 
-def _columns(assigned: list[tuple[str, Assignment]]) -> list[tuple[str, tuple[str, ...]]]:
+def _columns(assigned: list[tuple[str, Assignment, str]]) -> list[tuple[str, tuple[str, ...]]]:
     """(qualified name of the class, attributes) for the columns among `assigned` (calls
-    assigned in class bodies)."""
+    assigned in class bodies, see `_class_calls`)."""
     found: dict[str, list[str]] = {}
-    for key, assignment in assigned:
-        callee = _last(assignment.value.name)
+    for key, assignment, callee in assigned:
         if callee in _COLUMN_CALLS or callee.endswith("Field"):
             found.setdefault(key, []).append(assignment.target)
     return [(key, tuple(attributes)) for key, attributes in found.items()]
@@ -572,6 +582,7 @@ _MIGRATION_NAME = re.compile("|".join(_last(name) for name in MIGRATION_CALLS))
 """`Migrate` or `Alembic` in a name: a call that may set up migrations."""
 _SQL_MIGRATION_DIRS = ("migrations", "migration", "migrate", "db_migrations", "sql_migrations")
 _TABLE_CREATION = (".create_all", ".create_tables")
+_TABLE_CREATORS = frozenset({"create_all", "create_tables"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,7 +607,6 @@ class _MigrationFacts(Packed):
     """Outside tests: the lines, in order, calling `create_all()` or `create_tables()`."""
 
 
-_NO_MIGRATION_FACTS = _MigrationFacts((), None, None, None, None, ())
 
 
 def _migration_facts(module: ModuleIndex, tree: ast.Module | None) -> _MigrationFacts | None:
@@ -604,18 +614,24 @@ def _migration_facts(module: ModuleIndex, tree: ast.Module | None) -> _Migration
     if module.syntax_error is not None:
         return None
     env = None
-    if posixpath.basename(module.path) == "env.py":
+    if module.path.rpartition("/")[2] == "env.py":
         imported = module.imports_module("alembic")
         env = imported.line if imported is not None else None
     django = None
     if "/migrations/" in "/" + module.path:
         imported = module.imports_module("django.db.migrations")
         django = imported.line if imported is not None else None
-    tool = _migration_tool(module)
-    setups, creations = _migration_calls(module)
-    facts = _MigrationFacts(setups, env, _revision_line(module), django, tool,
-                            () if is_test_path(module.path) else creations)
-    return None if facts == _NO_MIGRATION_FACTS else facts
+    names = module_names(module)
+    tool = None if names.import_tops.isdisjoint(_MIGRATION_TOOL_PACKAGES) else \
+        _migration_tool(module)
+    setups, creations = _migration_calls(names)
+    revision = _revision_line(module)
+    if names.test:
+        creations = ()
+    if not setups and env is None and revision is None and django is None and tool is None \
+            and not creations:
+        return None
+    return _MigrationFacts(setups, env, revision, django, tool, creations)
 
 
 def _migration_tool(module: ModuleIndex) -> tuple[str, int] | None:
@@ -628,12 +644,17 @@ def _migration_tool(module: ModuleIndex) -> tuple[str, int] | None:
     return None
 
 
-def _migration_calls(module: ModuleIndex
+def _migration_calls(names: ModuleNames
                      ) -> tuple[tuple[tuple[str, str, int], ...], tuple[int, ...]]:
     """The calls that may set up migrations (see `_MigrationFacts.setups`), and the lines
     calling `create_all()` or `create_tables()`, each in line order."""
+    module = names.index
     classes = {c.name for c in module.classes if c.qualname == c.name}
-    local: frozenset[str] | None = None
+    if names.call_ends.isdisjoint(_TABLE_CREATORS) and not _MIGRATION_NAME.search(
+            names.call_text) and not (classes and any(
+                name.partition(".")[0] in classes for name in names.calls)):
+        return (), ()  # most modules stop here
+    local = names.local
     setups = []
     creations = []
     for call in module.calls:
@@ -641,7 +662,6 @@ def _migration_calls(module: ModuleIndex
         if name.endswith(_TABLE_CREATION) or name == "create_all":
             creations.append(call.line)
         if _MIGRATION_NAME.search(name) or classes and name.partition(".")[0] in classes:
-            local = local_names(module) if local is None else local
             qualified = qualify(module, name, local)
             if qualified in MIGRATION_CALLS or name.partition(".")[0] in classes \
                     or _MIGRATION_NAME.search(_last(name)):
@@ -936,9 +956,13 @@ _EAGER_NAMES = tuple(sorted(EAGER_LOADERS))
 def _query_loops(module: ModuleIndex, tree: ast.Module | None) -> _QueryLoops | None:
     """The query loops of an application module; None for a test module, a module that does
     not parse, and a module with no query loop and no eager-loading option."""
-    if module.syntax_error is not None or is_test_path(module.path):
+    if module.syntax_error is not None:
         return None
-    eager = tuple(c.line for c in module.calls if c.name.endswith(_EAGER_NAMES))
+    names = module_names(module)
+    if names.test:
+        return None
+    eager = tuple(c.line for c in module.calls if c.name.endswith(_EAGER_NAMES)) \
+        if any(end.endswith(_EAGER_NAMES) for end in names.call_ends) else ()
     if not module.loop_queries and not eager:
         return None
     return _QueryLoops(module.loop_queries, eager)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
@@ -146,7 +146,7 @@ def _imports_library(qualified: str, library: Library) -> str | None:
 
 
 def _imported_tops(index: ModuleIndex, tree: ast.Module | None) -> frozenset[str]:
-    return frozenset(i.module.partition(".")[0] for i in index.imports)
+    return module_names(index).import_tops
 
 
 IMPORTED_TOPS = module_fact(f"organization.imported-tops.1.{FACTS_VERSION}", _imported_tops)
@@ -270,6 +270,81 @@ def qualify(module: ModuleIndex, name: str, local: frozenset[str]) -> str:
     return name
 
 
+class ModuleNames:
+    """The names one module's index holds, as sets, gathered once for all the facts of the
+    module (see `module_names`). Most facts look for a few names (a library's class, a method)
+    that most modules never use: they test these sets first, and read the index itself only
+    when it holds a name they look for.
+
+    `test`: the module belongs to the test suite (`is_test_path`). `calls`: the names the
+    module calls (`Call.name`; decorators are not calls). `call_ends`: the last part of each
+    of them (`init_app` for `csrf.init_app`). `decorator_ends`: the last part of each
+    decorator's name (`route` for `app.route`). The others are made when first asked for.
+    """
+
+    __slots__ = ("index", "test", "calls", "call_ends", "decorator_ends", "_local",
+                 "_call_text", "_keywords", "_import_tops")
+
+    def __init__(self, index: ModuleIndex) -> None:
+        self.index = index
+        self.test = is_test_path(index.path)
+        self.calls = frozenset([call.name for call in index.calls])
+        self.call_ends = frozenset([name.rpartition(".")[2] for name in self.calls])
+        self.decorator_ends = frozenset([d.name.rpartition(".")[2] for d in index.decorators])
+        self._local: frozenset[str] | None = None
+        self._call_text: str | None = None
+        self._keywords: frozenset[str] | None = None
+        self._import_tops: frozenset[str] | None = None
+
+    @property
+    def local(self) -> frozenset[str]:
+        """Names bound at the top level of the module (`local_names`)."""
+        if self._local is None:
+            self._local = local_names(self.index)
+        return self._local
+
+    @property
+    def call_text(self) -> str:
+        """The names called, one a line, to search with a pattern."""
+        if self._call_text is None:
+            self._call_text = "\n".join(self.calls)
+        return self._call_text
+
+    @property
+    def import_tops(self) -> frozenset[str]:
+        """The top-level names of the modules the module imports (`flask` for
+        `from flask.views import View`): a module that imports something inside `a.b` (see
+        `ModuleIndex.imports_module`) has `a` among them."""
+        if self._import_tops is None:
+            self._import_tops = frozenset([i.module.partition(".")[0] for i in self.index.imports])
+        return self._import_tops
+
+    @property
+    def keywords(self) -> frozenset[str]:
+        """The names of the keyword arguments of the calls (`**kwargs` is `**`)."""
+        if self._keywords is None:
+            self._keywords = frozenset([key for call in self.index.calls
+                                        for key, _value in call.keywords])
+        return self._keywords
+
+
+_LAST_NAMES: list[ModuleNames] = []
+"""The names of the module whose facts are being computed (see `module_names`)."""
+
+
+def module_names(index: ModuleIndex) -> ModuleNames:
+    """The ModuleNames of a module's index. The facts of one module are computed one after
+    another from the same index, so the last one is kept: it is gathered once for all of
+    them. (Kept by identity: an index is never changed, and the kept one is not freed. The
+    entry is read once, as a thread of the scan may replace it meanwhile.)"""
+    kept = _LAST_NAMES[-1:]
+    if kept and kept[0].index is index:
+        return kept[0]
+    made = ModuleNames(index)
+    _LAST_NAMES[:] = [made]
+    return made
+
+
 # --- Flask applications, blueprints and factories ------------------------------------------------
 
 APP_CLASSES = frozenset({
@@ -297,7 +372,7 @@ def _class_bases(index: ModuleIndex, tree: ast.Module | None
     """The module's classes that have bases: (qualified name, resolved base names)."""
     if not any(cls.bases for cls in index.classes):
         return ()
-    local = local_names(index)
+    local = module_names(index).local
     return tuple((f"{index.module}.{cls.qualname}" if index.module else cls.qualname,
                   tuple(_resolve_class(index, base, local) for base in cls.bases))
                  for cls in index.classes if cls.bases)
@@ -337,23 +412,6 @@ def _resolve_class(module: ModuleIndex, name: str, local: frozenset[str]) -> str
     if name in _STAR_FALLBACK and name not in local:
         return _STAR_FALLBACK[name]
     return qualify(module, name, local)
-
-
-class Names:
-    """A set of qualified names, tested quickly against the names written in a module: only a
-    name with the right last part is resolved."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.names = set(names)
-        self.lasts = {n.rsplit(".", 1)[-1] for n in self.names}
-
-    def add(self, name: str) -> None:
-        self.names.add(name)
-        self.lasts.add(name.rsplit(".", 1)[-1])
-
-    def has(self, module: ModuleIndex, name: str, local: frozenset[str]) -> bool:
-        return name.rsplit(".", 1)[-1] in self.lasts and _resolve_class(
-            module, name, local) in self.names
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,31 +480,57 @@ class ModuleLayout(Packed):
     decorator or call name, enclosing function of a call)."""
 
 
-def _module_layout(classes: frozenset[str], index: ModuleIndex, tree: ast.Module | None
+@dataclass(frozen=True, slots=True)
+class ClassNames:
+    """Qualified class names, with the last part of each: a module that calls no name ending
+    so calls none of them."""
+
+    names: frozenset[str]
+    ends: frozenset[str]
+
+    @classmethod
+    def of(cls, names: frozenset[str]) -> ClassNames:
+        return cls(names, frozenset(name.rpartition(".")[2] for name in names))
+
+
+def _module_layout(classes: ClassNames, index: ModuleIndex, tree: ast.Module | None
                    ) -> ModuleLayout | None:
     """The layout facts of an application module, with the calls to `classes` (app and
     blueprint classes) and to the module's classes with bases; None for a test module, a
     module that does not parse, and a module holding none."""
-    if tree is None or is_test_path(index.path):
+    if tree is None:
         return None
-    local = local_names(index)
-    calls = _layout_calls(index, local, Names(classes | derived_classes(index)))
-    routes = _route_sites(index, local)
-    bindings = _call_bindings(index, local, frozenset(owner for owner, *_ in routes))
-    returns = _function_returns(index, tree, local)
+    names = module_names(index)
+    if names.test:
+        return None
+    calls = _layout_calls(names, classes)
+    routes = _route_sites(names)
+    bindings = _call_bindings(index, names.local, frozenset(owner for owner, *_ in routes))
+    returns = _function_returns(index, tree, names.local)
     if not (calls or bindings or returns or routes):
         return None
     return ModuleLayout(index.module, calls, bindings, returns, routes)
 
 
-def _layout_calls(index: ModuleIndex, local: frozenset[str], classes: Names
+def _layout_calls(names: ModuleNames, classes: ClassNames
                   ) -> tuple[tuple[str, str, int, str | None], ...]:
-    """The calls to one of `classes` or to register_blueprint, in index order."""
+    """The calls to one of `classes`, to one of the module's classes with bases, or to
+    register_blueprint, in index order."""
+    index = names.index
+    ends = {c.name for c in index.classes if c.bases}  # the last part of derived_classes()
+    ends.add("register_blueprint")
+    if names.call_ends.isdisjoint(classes.ends) and names.call_ends.isdisjoint(ends):
+        return ()  # most modules stop here
+    ends.update(classes.ends)
+    derived = derived_classes(index)
     found: list[tuple[str, str, int, str | None]] = []
     for call in index.calls:
-        if classes.has(index, call.name, local) or _registers(call.name):
-            found.append((_resolve_class(index, call.name, local), call.name, call.line,
-                          call.function))
+        name = call.name
+        if name.rpartition(".")[2] not in ends:
+            continue
+        resolved = _resolve_class(index, name, names.local)
+        if resolved in classes.names or resolved in derived or _registers(name):
+            found.append((resolved, name, call.line, call.function))
     return tuple(found)
 
 
@@ -476,20 +560,22 @@ def route_object(decorator_name: str) -> str | None:
     return owner if owner and method in ROUTE_METHODS else None
 
 
-def _route_sites(index: ModuleIndex, local: frozenset[str]
-                 ) -> tuple[tuple[str, str, int, str, str | None], ...]:
+def _route_sites(names: ModuleNames) -> tuple[tuple[str, str, int, str, str | None], ...]:
     """Route decorators, then add_url_rule calls, on any object."""
+    index, local = names.index, names.local
     found: list[tuple[str, str, int, str, str | None]] = []
-    for decorator in index.decorators:
-        owner = route_object(decorator.name)
-        if owner is not None:
-            found.append((owner, qualify(index, owner, local), decorator.line, decorator.name,
-                          None))
-    for call in index.calls:
-        owner, _, method = call.name.rpartition(".")
-        if method == "add_url_rule" and owner:
-            found.append((owner, qualify(index, owner, local), call.line, call.name,
-                          call.function))
+    if not names.decorator_ends.isdisjoint(ROUTE_METHODS):
+        for decorator in index.decorators:
+            owner = route_object(decorator.name)
+            if owner is not None:
+                found.append((owner, qualify(index, owner, local), decorator.line,
+                              decorator.name, None))
+    if "add_url_rule" in names.call_ends:
+        for call in index.calls:
+            owner, _, method = call.name.rpartition(".")
+            if method == "add_url_rule" and owner:
+                found.append((owner, qualify(index, owner, local), call.line, call.name,
+                              call.function))
     return tuple(found)
 
 
@@ -498,7 +584,8 @@ def _read_flask_layout(project: Project) -> FlaskLayout:
     blueprint_classes = subclasses_of(project, BLUEPRINT_CLASSES)
     own = (app_classes - APP_CLASSES) | (blueprint_classes - BLUEPRINT_CLASSES)
     layouts = {path: layout for path, layout in with_own_names(
-        project, _LAYOUT, own, partial(_module_layout, app_classes | blueprint_classes)).items()
+        project, _LAYOUT, own,
+        partial(_module_layout, ClassNames.of(app_classes | blueprint_classes))).items()
         if layout is not None}
     creations: list[Site] = []
     blueprints: list[Site] = []
@@ -552,111 +639,122 @@ def _app_routes(
 
 
 def _function_nodes(
-    body: list[ast.stmt], prefix: str = "",
+    body: list[ast.stmt], parents: frozenset[str], prefix: str = "",
     found: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] | None = None,
 ) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
-    """Every function with its qualified name, as the index names them, outer ones first."""
+    """Every function with its qualified name, as the index names them, outer ones first.
+    `parents` are the qualified names of the functions and classes holding a function or a
+    class (see `_parents`): the body of any other holds none, and is not read."""
     found = [] if found is None else found
     for node in body:
-        if isinstance(node, _FUNCTIONS):
-            found.append((prefix + node.name, node))
-            _function_nodes(node.body, prefix + node.name + ".", found)
+        if isinstance(node, _FUNCTION_DEFS):
+            qualname = prefix + node.name
+            found.append((qualname, node))
+            if qualname in parents:
+                _function_nodes(node.body, parents, qualname + ".", found)
         elif isinstance(node, ast.ClassDef):
-            _function_nodes(node.body, prefix + node.name + ".", found)
-        elif isinstance(node, _FUNCTION_HOLDERS):
-            for block in ("body", "orelse", "finalbody"):
-                _function_nodes(getattr(node, block, []), prefix, found)
-            for handler in getattr(node, "handlers", []):
-                _function_nodes(handler.body, prefix, found)
+            qualname = prefix + node.name
+            if qualname in parents:
+                _function_nodes(node.body, parents, qualname + ".", found)
+        elif type(node) in _FUNCTION_HOLDERS:
+            for block in _BLOCKS[type(node)]:
+                _function_nodes(getattr(node, block), parents, prefix, found)
+            for handler in getattr(node, "handlers", ()):
+                _function_nodes(handler.body, parents, prefix, found)
     return found
 
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_FUNCTION_HOLDERS = (ast.If, ast.Try, ast.With, ast.For, ast.While)
+def _parents(index: ModuleIndex) -> frozenset[str]:
+    """The qualified names of the functions and classes that hold a function or a class (the
+    index finds every function and class `_function_nodes` finds, and more)."""
+    found: set[str] = set()
+    for qualname in [*(f.qualname for f in index.functions), *(c.qualname for c in index.classes)]:
+        parent = qualname.rpartition(".")[0]
+        while parent and parent not in found:
+            found.add(parent)
+            parent = parent.rpartition(".")[0]
+    return frozenset(found)
+
+
+_FUNCTION_HOLDERS = frozenset({ast.If, ast.Try, ast.With, ast.For, ast.While})
 """Statements `_function_nodes` looks into for functions (besides functions and classes)."""
-
-
-_DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
-_NESTED = (*_DEFINITIONS, ast.Lambda)
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The nodes of a function's body (contexts and operators left out), not descending into
-    nested functions or classes (but into the body of one written directly in the function's
-    body). A flat walk, as in pyindex: this runs on every function returning a variable."""
-    queue: list[object] = list(function.body)
-    top = len(queue)
-    nodes: list[ast.AST] = []
-    for position, node in enumerate(queue):  # the loop sees what is appended while it runs
-        kind = type(node)
-        if position >= top and kind in _NESTED_KINDS:
-            continue
-        if isinstance(node, ast.AST):
-            nodes.append(node)
-        for field in _CHILD_FIELDS.get(kind) or _child_fields(kind):
-            child = getattr(node, field, None)
-            if type(child) is list:
-                queue.extend(child)
-            elif child is not None:
-                queue.append(child)
-    return nodes
-
-
-_NESTED_KINDS = frozenset(_NESTED)
+_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_HOLDING = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
+"""Nodes that may bind a variable to a call's result (see `_holders`)."""
+_NESTED_KINDS = frozenset({*_DEFINITIONS, ast.Lambda})
 _NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module",
                            "level", "kind", "type_comment", "is_async", "conversion", "simple",
                            "tag", "lineno", "rest", "kwd_attrs"})
-"""Fields that hold no node `_own_nodes` looks for (names, operators, contexts)."""
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-"""Node type -> the fields `_own_nodes` follows (filled on first sight of a type)."""
+"""Fields that hold no node `_holders` looks for (names, operators, contexts)."""
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: () if kind is ast.Constant else tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
+    for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.AST)}
+"""Node class -> the fields `_holders` follows."""
 
 
-def _child_fields(kind: type) -> tuple[str, ...]:
-    fields: tuple[str, ...] = ()
-    if issubclass(kind, ast.AST) and kind is not ast.Constant:
-        fields = tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
-    _CHILD_FIELDS[kind] = fields
-    return fields
-
-
-def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Return]:
-    """The return statements among `_own_nodes(function)`, found through the statements
-    only (a return is never inside an expression)."""
+def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The return statements of a function's body, not descending into nested functions or
+    classes (but into the body of one written directly in the function's body)."""
+    found: list[ast.Return] = []
     for node in function.body:
-        if isinstance(node, _DEFINITIONS):
-            yield from _block_returns(node.body)
-        else:
-            yield from _block_returns([node])
+        _block_returns(node.body if isinstance(node, _DEFINITIONS) else [node], found)
+    return found
 
 
-def _block_returns(body: list[ast.stmt]) -> Iterator[ast.Return]:
-    """The return statements of a block, not descending into functions or classes."""
+def _block_returns(body: list[ast.stmt], found: list[ast.Return]) -> None:
+    """Add the return statements of a block to `found`, not descending into functions or
+    classes."""
     for node in body:
         if isinstance(node, ast.Return):
-            yield node
-        elif isinstance(node, _COMPOUND):
-            for block in ("body", "orelse", "finalbody"):
-                yield from _block_returns(getattr(node, block, []))
+            found.append(node)
+            continue
+        blocks = _BLOCKS.get(type(node))
+        if blocks is not None:
+            for block in blocks:
+                _block_returns(getattr(node, block), found)
             for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
-                yield from _block_returns(part.body)
+                _block_returns(part.body, found)
 
 
-_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
-             ast.TryStar, ast.Match)
-"""Statements holding blocks of statements (other than definitions)."""
+_BLOCKS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f for f in ("body", "orelse", "finalbody") if f in kind._fields)
+    for kind in (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+                 ast.TryStar, ast.Match)}
+"""Statements holding blocks of statements (other than definitions) -> the fields holding
+them, besides exception handlers and match cases."""
+
+
 
 
 def _function_returns(index: ModuleIndex, tree: ast.Module, local: frozenset[str]
                       ) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
     """Each function returning a call's result, with the resolved callees it may return."""
-    resolver = Resolver(list(index.imports))
+    calling = _calling_functions(index)
+    if not calling:
+        return ()
+    resolver: Resolver | None = None
     found: list[tuple[str, int, tuple[str, ...]]] = []
-    for qualname, node in _function_nodes(tree.body):
+    for qualname, node in _function_nodes(tree.body, _parents(index)):
+        if qualname not in calling:
+            continue  # no call in it: it returns no call's result
+        resolver = Resolver(list(index.imports)) if resolver is None else resolver
         callees = _returned_callees(node, resolver)
         if callees:
             found.append((qualname, node.lineno,
                           tuple(_resolve_class(index, name, local) for name in callees)))
     return tuple(found)
+
+
+def _calling_functions(index: ModuleIndex) -> set[str]:
+    """The qualified names of the functions holding a call, in their own body or in a function
+    or class nested in them (the index names the innermost function around each call)."""
+    found: set[str] = set()
+    for function in {call.function for call in index.calls}:
+        while function and function not in found:
+            found.add(function)
+            function = function.rpartition(".")[0]
+    return found
 
 
 def _returned_callees(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver
@@ -686,16 +784,29 @@ def _returned_callees(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver
 def _holders(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver
              ) -> dict[str, list[str]]:
     """Variables of the function assigned a call's result (`=`, annotated, `:=`) -> the
-    callees."""
+    callees, in the order of a breadth-first walk of the function's body that does not descend
+    into nested functions or classes (but into the body of one written directly in the
+    function's body)."""
     holders: dict[str, list[str]] = {}
-    for node in _own_nodes(function):
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+    queue: list[object] = list(function.body)
+    top = len(queue)
+    for position, node in enumerate(queue):  # the loop sees what is appended while it runs
+        kind = type(node)
+        if position >= top and kind in _NESTED_KINDS:
+            continue
+        if isinstance(node, _HOLDING):
             if isinstance(node.value, ast.Call):
                 callee = resolver.name(node.value.func)
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if callee and isinstance(target, ast.Name):
                         holders.setdefault(target.id, []).append(callee)
+        for field in _CHILD_FIELDS.get(kind, ()):
+            child = getattr(node, field)
+            if type(child) is list:
+                queue.extend(child)
+            elif child is not None:
+                queue.append(child)
     return holders
 
 
@@ -719,7 +830,7 @@ def _factories(layouts: dict[str, ModuleLayout], app_classes: frozenset[str]) ->
 
 
 _LAYOUT = module_fact(f"organization.module-layout.1.{FACTS_VERSION}",
-                      partial(_module_layout, APP_CLASSES | BLUEPRINT_CLASSES))
+                      partial(_module_layout, ClassNames.of(APP_CLASSES | BLUEPRINT_CLASSES)))
 """Per application module: its ModuleLayout, or None."""
 
 
@@ -876,8 +987,10 @@ def _config_classes(index: ModuleIndex) -> tuple[tuple[str, int, str], ...]:
     """Configuration classes named for an environment (DevelopmentConfig, ProdSettings...):
     (environment, line, class name)."""
     found: list[tuple[str, int, str]] = []
-    keys = {a.class_name for a in index.assignments if a.class_name and a.target.isupper()}
+    keys: set[str | None] | None = None
     for cls in index.classes:
+        if not _ENVIRONMENT_PART.search(cls.name.lower()):
+            continue  # most classes stop here
         words = _words(cls.name)
         environment = _environment(words)
         if environment is None:
@@ -887,7 +1000,10 @@ def _config_classes(index: ModuleIndex) -> tuple[tuple[str, int, str], ...]:
         base_words = {w for b in cls.bases for w in _words(b.rsplit(".", 1)[-1])}
         named_config = not _CONFIG_WORDS.isdisjoint(words) or not _CONFIG_WORDS.isdisjoint(
             base_words)
-        only_environment = set(words) <= set(_ENVIRONMENTS) and cls.qualname in keys
+        if not named_config and keys is None:
+            keys = {a.class_name for a in index.assignments
+                    if a.class_name and a.target.isupper()}
+        only_environment = set(words) <= set(_ENVIRONMENTS) and cls.qualname in (keys or ())
         if not named_config and not only_environment:
             continue
         found.append((environment, cls.line, cls.name))
@@ -956,12 +1072,16 @@ def _config_selections(index: ModuleIndex
     (description, line, name, enclosing function, the app class the callee must be for it to
     count or None)."""
     found: list[tuple[str, int, str, str | None, str | None]] = []
-    for call in index.calls:
-        what = _selection(index, call)
-        if what:
-            app_class = _resolve_class(index, call.name, local_names(index)) \
-                if what == _INSTANCE_CONFIG else None
-            found.append((what, call.line, call.name, call.function, app_class))
+    names = module_names(index)
+    if not (names.call_ends.isdisjoint(_SELECTING_METHODS)
+            and names.calls.isdisjoint(_SELECTING_CALLS)
+            and "instance_relative_config" not in names.keywords):
+        for call in index.calls:
+            what = _selection(index, call)
+            if what:
+                app_class = _resolve_class(index, call.name, names.local) \
+                    if what == _INSTANCE_CONFIG else None
+                found.append((what, call.line, call.name, call.function, app_class))
     for cls in index.classes:
         if any(base in _SETTINGS_BASES for base in cls.bases):
             found.append((_SETTINGS_CLASS, cls.line, cls.name, None, None))
@@ -1003,7 +1123,7 @@ class EnvFacts(Packed):
 
 def _env_facts(index: ModuleIndex, tree: ast.Module | None) -> EnvFacts | None:
     """The module's EnvFacts; None for a test module and a module with none."""
-    if tree is None or is_test_path(index.path):
+    if tree is None or module_names(index).test:
         return None
     classes, selections = _config_classes(index), _config_selections(index)
     return EnvFacts(classes, selections) if classes or selections else None

@@ -19,11 +19,11 @@ from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     FACTS_VERSION,
     Library,
+    ModuleNames,
     find_libraries,
     in_test_dir,
-    is_test_path,
     labels,
-    local_names,
+    module_names,
     not_found,
     qualify,
     subclasses_of,
@@ -61,6 +61,7 @@ PROFILING_LIBRARIES = (
     Library("Scout APM", ("scout_apm",), ("scout-apm",)),
     Library("Pyroscope", ("pyroscope",), ("pyroscope-io",)),
 )
+_SENTRY_CALLS = frozenset({"sentry_sdk.init", "sentry_sdk.client.Client"})
 _SENTRY_RATES = ("traces_sample_rate", "profiles_sample_rate", "traces_sampler",
                  "profiles_sampler", "enable_tracing")
 
@@ -72,11 +73,14 @@ def _is_off(value: Value) -> bool:
 def _sentry_tracing_lines(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
     """The lines of an application module's sentry_sdk.init(...) calls that switch on
     performance tracing or profiling."""
-    if module.syntax_error is not None or is_test_path(module.path):
+    if module.syntax_error is not None:
+        return ()
+    names = module_names(module)
+    if names.test or names.calls.isdisjoint(_SENTRY_CALLS):  # most modules stop here
         return ()
     found = []
     for call in module.calls:
-        if call.name not in ("sentry_sdk.init", "sentry_sdk.client.Client"):
+        if call.name not in _SENTRY_CALLS:
             continue
         if any(key in _SENTRY_RATES and not _is_off(value) for key, value in call.keywords):
             found.append(call.line)
@@ -137,6 +141,12 @@ _MEMOIZERS = frozenset({"functools.lru_cache", "functools.cache", "cachetools.ca
                         "cachetools.func.ttl_cache", "cachetools.func.lru_cache",
                         "cachetools.cachedmethod", "async_lru.alru_cache"})
 _CACHE_DECORATORS = frozenset({"cached", "memoize"})
+_CACHE_DECORATOR_ENDS = _CACHE_DECORATORS | {name.rpartition(".")[2] for name in _MEMOIZERS}
+"""The last part of each decorator name that may cache."""
+_HTTP_CACHING_CALLS = frozenset({"make_conditional", "add_etag", "set_etag", "send_file",
+                                 "send_from_directory", "add", "set", "setdefault",
+                                 "add_header"})
+"""The last part of each call name that may make a response cacheable."""
 _CACHE_CALLS = frozenset({"cached", "memoize", "get", "set", "add", "get_many", "set_many",
                           "get_dict", "delete_memoized", "inc"})
 _CACHE_CALL_ENDINGS = tuple("." + method for method in _CACHE_CALLS)
@@ -161,7 +171,7 @@ def _positive(value: Value) -> bool:
     return False
 
 
-def _http_caching_of(module: ModuleIndex
+def _http_caching_of(module: ModuleIndex, names: ModuleNames
                      ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """HTTP caching of responses (Cache-Control/ETag headers that allow caching,
     make_conditional, add_etag), and of static files (send_file max_age,
@@ -185,6 +195,8 @@ def _http_caching_of(module: ModuleIndex
             static.append(("SEND_FILE_MAX_AGE_DEFAULT", assignment.line))
         if what:
             found.append((what, assignment.line))
+    if names.call_ends.isdisjoint(_HTTP_CACHING_CALLS):  # most modules stop here
+        return found, static
     for call in module.calls:
         method = call.name.rsplit(".", 1)[-1]
         what = ""
@@ -279,41 +291,51 @@ def _may_be_cache_class(name: str, classes: frozenset[str]) -> bool:
 def _caching_facts(module: ModuleIndex, tree: ast.Module | None) -> _CachingFacts | None:
     """The caching facts of an application module; None for a test module, a module that does
     not parse, and a module with none."""
-    if module.syntax_error is not None or is_test_path(module.path):
+    if module.syntax_error is not None:
+        return None
+    names = module_names(module)
+    if names.test:
         return None
     classes = frozenset(c.name for c in module.classes)
-    local: frozenset[str] | None = None
+    # Whether a call may create a Flask-Caching cache (see `_may_be_cache_class`):
+    creates = "Cache" in names.call_text or bool(classes) and any(
+        name.partition(".")[0] in classes for name in names.calls)
+    libraries = any(prefix in names.call_text for prefix in _CACHE_LIBRARIES)
+    receivers = not names.call_ends.isdisjoint(_CACHE_CALLS)
     calls: list[_CacheCall] = []
-    for call in module.calls:
-        created = ""
-        if ("Cache" in call.name or classes) and _may_be_cache_class(call.name, classes):
-            local = local_names(module) if local is None else local
-            created = qualify(module, call.name, local)
-        library = call.name if call.name.startswith(_CACHE_LIBRARIES) \
-            and _CACHE_CLASSES.match(call.name) else ""
-        receiver = _receiver(call.name, _CACHE_CALLS) \
-            if call.name.endswith(_CACHE_CALL_ENDINGS) else None
-        if created or library or receiver is not None:
-            calls.append(_CacheCall(call.line, created, library, receiver))
+    if creates or libraries or receivers:
+        for call in module.calls:
+            name = call.name
+            created = qualify(module, name, names.local) \
+                if creates and _may_be_cache_class(name, classes) else ""
+            library = name if libraries and name.startswith(_CACHE_LIBRARIES) \
+                and _CACHE_CLASSES.match(name) else ""
+            receiver = _receiver(name, _CACHE_CALLS) \
+                if receivers and name.endswith(_CACHE_CALL_ENDINGS) else None
+            if created or library or receiver is not None:
+                calls.append(_CacheCall(call.line, created, library, receiver))
     decorators: list[_CacheDecorator] = []
-    for decorator in module.decorators:
-        memoizer = f"@{decorator.name} on {decorator.target}" \
-            if decorator.name in _MEMOIZERS else ""
-        receiver = _receiver(decorator.name, _CACHE_DECORATORS)
-        if memoizer or receiver is not None:
-            decorators.append(_CacheDecorator(decorator.line, memoizer, receiver))
+    if not names.decorator_ends.isdisjoint(_CACHE_DECORATOR_ENDS):
+        for decorator in module.decorators:
+            memoizer = f"@{decorator.name} on {decorator.target}" \
+                if decorator.name in _MEMOIZERS else ""
+            receiver = _receiver(decorator.name, _CACHE_DECORATORS)
+            if memoizer or receiver is not None:
+                decorators.append(_CacheDecorator(decorator.line, memoizer, receiver))
     assigned = tuple((a.target, a.value.name.rsplit(".", 1)[-1]) for a in module.assignments
-                     if a.value.kind is ValueKind.CALL and ("Cache" in a.value.name or classes)
-                     and _may_be_cache_class(a.value.name, classes))
-    http, static = _http_caching_of(module)
-    facts = _CachingFacts(tuple(calls), tuple(decorators), _expiring_keys(module), assigned,
-                          tuple(http), tuple(static))
-    return None if facts == _NO_CACHING else facts
+                     if a.value.kind is ValueKind.CALL
+                     and _may_be_cache_class(a.value.name, classes)) if creates else ()
+    http, static = _http_caching_of(module, names)
+    redis = _expiring_keys(module, names)
+    if not (calls or decorators or redis or assigned or http or static):
+        return None
+    return _CachingFacts(tuple(calls), tuple(decorators), redis, assigned, tuple(http),
+                         tuple(static))
 
 
-def _expiring_keys(module: ModuleIndex) -> tuple[int, ...]:
+def _expiring_keys(module: ModuleIndex, names: ModuleNames) -> tuple[int, ...]:
     """In a module that creates a redis client: the lines storing expiring keys."""
-    if not any(call.name in _REDIS_CLIENTS for call in module.calls):
+    if names.calls.isdisjoint(_REDIS_CLIENTS):
         return ()
     found = []
     for call in module.calls:
@@ -324,7 +346,6 @@ def _expiring_keys(module: ModuleIndex) -> tuple[int, ...]:
     return tuple(found)
 
 
-_NO_CACHING = _CachingFacts((), (), (), (), (), ())
 _CACHING = module_fact(f"performance.caching.{FACTS_VERSION}", _caching_facts)
 
 
@@ -536,34 +557,51 @@ class _RateLimitFacts(Packed):
 def _rate_limit_facts(module: ModuleIndex, tree: ast.Module | None) -> _RateLimitFacts | None:
     """The rate-limit facts of an application module; None for a test module, a module that
     does not parse, and a module with none."""
-    if module.syntax_error is not None or is_test_path(module.path):
+    if module.syntax_error is not None:
         return None
-    limiters = tuple(a.target.rsplit(".", 1)[-1] for a in module.assignments
-                     if a.value.kind is ValueKind.CALL and a.value.name in _LIMITERS)
+    names = module_names(module)
+    if names.test:
+        return None
+    limiters: tuple[str, ...] = ()
     calls: list[_Limit] = []
-    for call in module.calls:
-        if call.name in _LIMITERS:
-            settings = any(k in _LIMIT_SETTINGS and v.kind is not ValueKind.CONST
-                           for k, v in call.keywords)
-            calls.append(_Limit(call.line, True, settings, ""))
-        elif call.args and (found := _limit(call.line, call.name)) is not None:
-            calls.append(found)
+    creates = not names.calls.isdisjoint(_LIMITERS)
+    if creates:
+        limiters = tuple(a.target.rsplit(".", 1)[-1] for a in module.assignments
+                         if a.value.kind is ValueKind.CALL and a.value.name in _LIMITERS)
+    if creates or not names.call_ends.isdisjoint(_LIMIT_METHODS):
+        for call in module.calls:
+            if call.name in _LIMITERS:
+                settings = any(k in _LIMIT_SETTINGS and v.kind is not ValueKind.CONST
+                               for k, v in call.keywords)
+                calls.append(_Limit(call.line, True, settings, ""))
+            elif call.args and (found := _limit(call.line, call.name)) is not None:
+                calls.append(found)
     decorators = tuple(found for d in module.decorators
-                       if (found := _limit(d.line, d.name)) is not None)
+                       if (found := _limit(d.line, d.name)) is not None) \
+        if not names.decorator_ends.isdisjoint(_LIMIT_METHODS) else ()
     config = tuple(a.line for a in module.assignments
                    if "RATELIMIT_" in a.target and _LIMIT_CONFIG.search(a.target))
-    functions = tuple(f.name for f in module.functions if _is_rate_limit_name(f.name))
+    functions = tuple(f.name for f in module.functions if _is_rate_limit_name(f.name)) \
+        if _may_name_rate_limit([f.name for f in module.functions]) else ()
     own_decorators = tuple((d.name.rsplit(".", 1)[-1], d.line) for d in module.decorators
-                           if _is_rate_limit_name(d.name.rsplit(".", 1)[-1]))
+                           if _is_rate_limit_name(d.name.rsplit(".", 1)[-1])) \
+        if _may_name_rate_limit(names.decorator_ends) else ()
     own_calls = tuple((c.name.rsplit(".", 1)[-1], c.function.rsplit(".", 1)[-1], c.line)
                       for c in module.calls if c.function is not None
-                      and _is_rate_limit_name(c.name.rsplit(".", 1)[-1]))
-    facts = _RateLimitFacts(limiters, tuple(calls), decorators, config, functions,
-                            own_decorators, own_calls)
-    return None if facts == _NO_RATE_LIMITS else facts
+                      and _is_rate_limit_name(c.name.rsplit(".", 1)[-1])) \
+        if _may_name_rate_limit(names.call_ends) else ()
+    if not (limiters or calls or decorators or config or functions or own_decorators
+            or own_calls):
+        return None
+    return _RateLimitFacts(limiters, tuple(calls), decorators, config, functions,
+                           own_decorators, own_calls)
 
 
-_NO_RATE_LIMITS = _RateLimitFacts((), (), (), (), (), (), ())
+def _may_name_rate_limit(names: Iterable[str]) -> bool:
+    """Whether one of `names` may be named for rate limiting (`_is_rate_limit_name`): one test
+    over all of them."""
+    text = "\n".join(names).lower()
+    return "throttle" in text or "ratelimit" in text.replace("_", "")
 _RATE_LIMITS = module_fact(f"performance.rate-limits.{FACTS_VERSION}", _rate_limit_facts)
 
 

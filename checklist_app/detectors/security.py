@@ -26,7 +26,12 @@ from pathlib import PurePosixPath
 from typing import Generic, TypeVar
 
 from checklist_app.detectors.evidence import at_line
-from checklist_app.detectors.organization import FACTS_VERSION, content_key
+from checklist_app.detectors.organization import (
+    FACTS_VERSION,
+    ModuleNames,
+    content_key,
+    module_names,
+)
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import (
     Confidence,
@@ -87,7 +92,7 @@ def is_test_path(path: str) -> bool:
     folders, _slash, name = path.rpartition("/")
     if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
         return True
-    return bool(folders) and not _TEST_FOLDERS.isdisjoint(folders.split("/"))
+    return "test" in folders and not _TEST_FOLDERS.isdisjoint(folders.split("/"))
 
 
 def _path_kinds(path: str) -> frozenset[str]:
@@ -189,67 +194,157 @@ def _is_main_guard(node: ast.If) -> bool:
         isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
 
 
-def walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, Context]]:
-    """Every node of the module with its context, without recursion.
+def walk(tree: ast.Module, path: str) -> list[tuple[ast.AST, Context]]:
+    """The nodes of the module that facts look at (`_LOOKED_AT`) with their context, in order:
+    each statement (depth first), then the nodes of its expressions (each breadth first, as
+    `ast.walk`), then the statements it holds.
 
     Context is tracked per statement (classes, functions, `if` branches); the expressions of a
     statement share its context.
     """
     root = Context(kinds=_path_kinds(path))
-    stack: list[tuple[ast.AST, Context]] = [(n, root) for n in reversed(tree.body)]
+    found: list[tuple[ast.AST, Context]] = []
+    stack: list[tuple[ast.stmt, Context]] = [(n, root) for n in reversed(tree.body)]
+    looked_at = _LOOKED_AT
     while stack:
         node, context = stack.pop()
-        yield node, context
-        blocks: list[tuple[ast.AST, Context]] = []
-        expressions: list[ast.AST] = []
-        if isinstance(node, ast.ClassDef):
-            inner = replace(context, kinds=context.kinds | _kinds_of(node.name),
-                            classes=(*context.classes, node.name), class_body=True,
-                            module_level=False)
+        kind = type(node)
+        if kind in looked_at:
+            found.append((node, context))
+        blocks: list[tuple[ast.stmt, Context]] = []
+        expressions: list[ast.AST]
+        if isinstance(node, ast.Assign):  # the most common statements first
+            expressions = [*node.targets, node.value]
+        elif isinstance(node, ast.Expr):
+            expressions = [node.value]
+        elif isinstance(node, ast.Return):
+            expressions = [] if node.value is None else [node.value]
+        elif isinstance(node, _IMPORTS):
+            continue  # names only
+        elif isinstance(node, ast.ClassDef):
+            inner = Context(context.kinds | _kinds_of(node.name), (*context.classes, node.name),
+                            context.function, True, False, context.main_guarded)
             expressions = [*node.decorator_list, *node.bases, *node.keywords]
             blocks = [(n, inner) for n in node.body]
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        elif isinstance(node, _FUNCTION_DEFS):
             prefix = f"{context.function}." if context.function else \
                 ".".join(context.classes) + "." if context.classes else ""
-            inner = replace(context, kinds=context.kinds | _kinds_of(node.name),
-                            function=prefix + node.name, class_body=False, module_level=False)
+            inner = Context(context.kinds | _kinds_of(node.name), context.classes,
+                            prefix + node.name, False, False, context.main_guarded)
             expressions = [*node.decorator_list, node.args]
             blocks = [(n, inner) for n in node.body]
         elif isinstance(node, ast.If):
             body_kinds, else_kinds = _polarity(node.test)
             guarded = context.main_guarded or (context.module_level and _is_main_guard(node))
             expressions = [node.test]
-            body = replace(context, kinds=context.kinds | body_kinds, main_guarded=guarded)
-            orelse = replace(context, kinds=context.kinds | else_kinds)
+            body = Context(context.kinds | body_kinds, context.classes, context.function,
+                           context.class_body, context.module_level, guarded)
+            orelse = Context(context.kinds | else_kinds, context.classes, context.function,
+                             context.class_body, context.module_level, context.main_guarded)
             blocks = [(n, body) for n in node.body]
             blocks += [(n, orelse) for n in node.orelse]
         else:
-            for _name, value in ast.iter_fields(node):
-                items = value if isinstance(value, list) else [value]
-                for item in items:
-                    if isinstance(item, ast.stmt | ast.excepthandler | ast.match_case):
-                        blocks.append((item, context))
+            expressions = []
+            for name in _STATEMENT_FIELDS.get(kind, ()):
+                value = getattr(node, name, None)
+                for item in value if type(value) is list else (value,):
+                    if isinstance(item, _BLOCKS):
+                        blocks.append((item, context))  # type: ignore[arg-type]
                     elif isinstance(item, ast.AST):
                         expressions.append(item)
         for expression in expressions:
-            for sub in ast.walk(expression):
-                yield sub, context
+            _add_expression(expression, context, found)
         stack.extend(reversed(blocks))
+    return found
+
+
+def _add_expression(expression: ast.AST, context: Context,
+                    found: list[tuple[ast.AST, Context]]) -> None:
+    """Add the nodes of an expression that facts look at, breadth first (as `ast.walk`)."""
+    queue: list[ast.AST | None] = [expression]
+    looked_at = _LOOKED_AT
+    for node in queue:  # the loop sees what is appended while it runs
+        kind = type(node)
+        if kind is ast.Name:  # the most common nodes first
+            continue
+        if kind in looked_at:
+            found.append((node, context))  # type: ignore[arg-type]
+        if kind is ast.Attribute:
+            queue.append(node.value)  # type: ignore[union-attr]
+        elif kind is ast.Call:
+            queue.append(node.func)  # type: ignore[union-attr]
+            queue.extend(node.args)  # type: ignore[union-attr]
+            queue.extend(node.keywords)  # type: ignore[union-attr]
+        elif kind is ast.keyword:
+            queue.append(node.value)  # type: ignore[union-attr]
+        elif kind is not ast.Constant:
+            for name in _CHILD_FIELDS.get(kind, ()):
+                child = getattr(node, name)
+                if type(child) is list:
+                    queue.extend(child)
+                elif child is not None:
+                    queue.append(child)
+
+
+_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_ASSIGNS = (ast.Assign, ast.AnnAssign)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_NAME_NODES = (ast.Name, ast.Attribute)
+"""Kinds of nodes tested in loops over many nodes (a tuple is tested faster than `A | B`)."""
+_LOOKED_AT = frozenset({ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef,
+                       ast.ClassDef, ast.Call, ast.Attribute, ast.Compare, ast.Dict,
+                       ast.Constant})
+"""The kinds of nodes that facts look at in `walk`'s nodes (`Parsed.nodes`)."""
+_BLOCKS = (ast.stmt, ast.excepthandler, ast.match_case)
+"""What `walk` takes as statements (each with its own expressions), not as expressions."""
+_NOT_CHILDREN = frozenset({
+    "ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
+    "type_comment", "is_async", "conversion", "simple", "tag", "rest", "kwd_attrs", "lineno",
+})
+"""Fields that never hold a node that a fact looks at (names, operators, contexts)."""
+
+
+def _node_classes() -> list[type[ast.AST]]:
+    """Every node class of the `ast` module."""
+    return [kind for kind in vars(ast).values()
+            if isinstance(kind, type) and issubclass(kind, ast.AST)]
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: () if kind in (ast.Constant, ast.MatchSingleton) else
+    tuple(f for f in kind._fields if f not in _NOT_CHILDREN) for kind in _node_classes()}
+"""Node class -> the fields that may hold nodes that facts look at. A name (`ast.Name`) or a
+constant holds none."""
+_STATEMENT_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f for f in kind._fields
+                if f not in ("type_comment", "name", "module", "level", "op"))
+    for kind in _node_classes() if issubclass(kind, _BLOCKS)}
+"""Statement class -> the fields `walk` reads for its expressions and inner statements."""
 
 
 class Parsed:
     """One module's syntax tree with its index, for a fact that needs its exact syntax."""
 
     def __init__(self, path: str, index: ModuleIndex, tree: ast.Module,
-                 resolver: Resolver) -> None:
+                 resolver: Resolver | None = None) -> None:
         self.path = path
         self.index = index
         self.tree = tree
-        self.resolver = resolver
+        self.test = is_test_path(path)
+        """The module is test code (`is_test_path`)."""
+        self._resolver = resolver
         self._nodes: list[tuple[ast.AST, Context]] | None = None
         self._flow: TextFlow | None = None
         self._settings: list[Setting] | None = None
         self._words: Words | None = None
+
+    @property
+    def resolver(self) -> Resolver:
+        """Resolves the module's names through its imports (made when first asked for)."""
+        if self._resolver is None:
+            self._resolver = Resolver(list(self.index.imports))
+        return self._resolver
 
     def flow(self) -> TextFlow:
         """The text-flow analysis of this module (made once, without request tracking)."""
@@ -258,9 +353,10 @@ class Parsed:
         return self._flow
 
     def nodes(self) -> list[tuple[ast.AST, Context]]:
-        """Every node with its context (walked once, then kept)."""
+        """The nodes facts look at with their context (see `walk`; walked once, then
+        kept)."""
         if self._nodes is None:
-            self._nodes = list(walk(self.tree, self.path))
+            self._nodes = walk(self.tree, self.path)
         return self._nodes
 
     def config_settings(self) -> list[Setting]:
@@ -275,30 +371,22 @@ class Parsed:
             self._words = _words_in(self.tree)
         return self._words
 
-    def says(self, needle: re.Pattern[str]) -> bool:
+    def says(self, needle: re.Pattern[str], hints: tuple[str, ...]) -> bool:
         """Whether `needle` matches one of the module's names or texts: a cheap test of whether
-        the module's code mentions something, before it is walked."""
-        return needle.search(self.words().joined) is not None
+        the module's code mentions something, before it is walked. `hints` are lower-case
+        texts one of which every match of `needle` holds: a module (of ASCII code) holding none
+        of them is answered without the pattern, which is much slower."""
+        words = self.words()
+        if words.ascii:
+            for hint in hints:
+                if hint in words.lower:
+                    break
+            else:
+                return False
+        return needle.search(words.joined) is not None
 
     def name(self, node: ast.expr) -> str:
         return self.resolver.name(node)
-
-
-_NOT_CHILDREN = frozenset({
-    "ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
-    "type_comment", "is_async", "conversion", "simple", "tag", "rest", "kwd_attrs",
-})
-"""Fields that never hold a node with a word in it (names, operators, contexts)."""
-_CHILDREN: dict[type, tuple[str, ...]] = {}
-"""Node type -> the fields `_words_in` follows (filled on first sight of a type)."""
-
-
-def _children(kind: type) -> tuple[str, ...]:
-    fields: tuple[str, ...] = ()
-    if issubclass(kind, ast.AST) and kind is not ast.Constant:
-        fields = tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
-    _CHILDREN[kind] = fields
-    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,45 +400,55 @@ class Words:
     """The text of its string (and bytes) literals."""
     joined: str
     """All of them, one a line, to search with a pattern."""
+    lower: str
+    """`joined` in lower case."""
+    ascii: bool
+    """`joined` is ASCII: no case folding but the plain one."""
 
 
 def _words_in(tree: ast.Module) -> Words:
-    """See `Words`. A flat loop over a queue rather than `ast.walk`: this runs on every module,
-    so it is kept cheap."""
+    """See `Words`. A flat loop over a stack rather than `ast.walk`: this runs on every module,
+    so it is kept cheap (the most common nodes are taken first, their fields by name)."""
     names: set[str] = set()
     texts: set[str] = set()
-    queue: list[object] = [tree]
-    for node in queue:  # the loop sees what is appended while it runs
+    stack: list[ast.AST | None] = [tree]
+    pop, push, extend, add_name = stack.pop, stack.append, stack.extend, names.add
+    fields_of = _CHILD_FIELDS
+    while stack:
+        node = pop()
         kind = type(node)
         if kind is ast.Name:
-            names.add(node.id)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.Constant:
-            value = node.value  # type: ignore[attr-defined]
+            add_name(node.id)  # type: ignore[union-attr]
+        elif kind is ast.Attribute:
+            add_name(node.attr)  # type: ignore[union-attr]
+            push(node.value)  # type: ignore[union-attr]
+        elif kind is ast.Constant:
+            value = node.value  # type: ignore[union-attr]
             if isinstance(value, str):
                 texts.add(value)
             elif isinstance(value, bytes):
                 texts.add(value.decode("latin-1"))
-            continue
-        if kind is ast.Attribute:
-            names.add(node.attr)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            push(node.func)  # type: ignore[union-attr]
+            extend(node.args)  # type: ignore[union-attr]
+            extend(node.keywords)  # type: ignore[union-attr]
         elif kind is ast.keyword:
-            if node.arg:  # type: ignore[attr-defined]
-                names.add(node.arg)  # type: ignore[attr-defined]
-        elif kind is ast.alias:
-            names.add(node.name)  # type: ignore[attr-defined]
-            if node.asname:  # type: ignore[attr-defined]
-                names.add(node.asname)  # type: ignore[attr-defined]
-        fields = _CHILDREN.get(kind)
-        if fields is None:
-            fields = _children(kind)
-        for name in fields:
-            child = getattr(node, name, None)
-            if type(child) is list:
-                queue.extend(child)
-            elif child is not None:
-                queue.append(child)
-    return Words(frozenset(names), frozenset(texts), "\n".join([*names, *texts]))
+            if node.arg:  # type: ignore[union-attr]
+                add_name(node.arg)  # type: ignore[union-attr]
+            push(node.value)  # type: ignore[union-attr]
+        elif node is not None:
+            if kind is ast.alias:
+                add_name(node.name)  # type: ignore[attr-defined]
+                if node.asname:  # type: ignore[attr-defined]
+                    add_name(node.asname)  # type: ignore[attr-defined]
+            for name in fields_of.get(kind, ()):
+                child = getattr(node, name)
+                if type(child) is list:
+                    extend(child)
+                elif child is not None:
+                    push(child)
+    joined = "\n".join([*names, *texts])
+    return Words(frozenset(names), frozenset(texts), joined, joined.lower(), joined.isascii())
 
 
 _LAST_PARSED: list[Parsed] = []
@@ -360,19 +458,22 @@ _LAST_PARSED: list[Parsed] = []
 def parsed_module(index: ModuleIndex, tree: ast.Module) -> Parsed:
     """The Parsed view of a module for a fact. The facts of one module are computed one after
     another on the same tree, so the last view is kept: its walk, words and settings are made
-    once for all the facts of this file."""
-    if _LAST_PARSED and _LAST_PARSED[0].tree is tree and _LAST_PARSED[0].index is index:
-        return _LAST_PARSED[0]
-    made = Parsed(index.path, index, tree, Resolver(list(index.imports)))
+    once for all the facts of this file. (The entry is read once, as a thread of the scan may
+    replace it meanwhile.)"""
+    kept = _LAST_PARSED[-1:]
+    if kept and kept[0].tree is tree and kept[0].index is index:
+        return kept[0]
+    made = Parsed(index.path, index, tree)
     _LAST_PARSED[:] = [made]
     return made
 
 
 def _app_tree(index: ModuleIndex, tree: ast.Module | None) -> Parsed | None:
     """The Parsed view of a module that parsed and is not a test, else None."""
-    if tree is None or is_test_path(index.path):
+    if tree is None:
         return None
-    return parsed_module(index, tree)
+    parsed = parsed_module(index, tree)
+    return None if parsed.test else parsed
 
 
 def text_matches(project: Project, path: str, pattern: re.Pattern[str]) -> bool:
@@ -505,7 +606,7 @@ def settings(parsed: Parsed) -> Iterator[Setting]:
     """Every configuration value the module sets, with where it stands."""
     seen: set[int] = set()
     for node, context in parsed.nodes():
-        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+        if isinstance(node, _ASSIGNS) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 yield from _target_settings(parsed, target, node.value, context)
@@ -872,19 +973,33 @@ def _password_places(module: ModuleIndex, tree: ast.Module | None) -> tuple[int,
         return ()
     lines: list[int] = []
     for assignment in module.assignments:
-        last = assignment.target.rpartition(".")[2]
-        if assignment.class_name and not _ALL_CAPS.match(last) and _stored_password_name(last):
-            lines.append(assignment.line)
-    for call in module.calls:
-        if call.name.rpartition(".")[2] == "PasswordField" or _is_hasher(call.name):
-            lines.append(call.line)
-        elif call.name.startswith("flask.request.") and any(
-                v.is_constant_text and is_password_name(str(v.const)) for v in call.args):
-            lines.append(call.line)
-    for function in module.functions:
-        if any(is_password_name(p) for p in function.params):
-            lines.append(function.line)
+        if assignment.class_name:
+            last = assignment.target.rpartition(".")[2]
+            if _stored_password_name(last) and not _ALL_CAPS.match(last):
+                lines.append(assignment.line)
+    names = module_names(module)
+    hashes = _may_hash(names)
+    fields = "PasswordField" in names.call_ends
+    if hashes or fields or "flask.request." in names.call_text:
+        for call in module.calls:
+            if fields and call.name.rpartition(".")[2] == "PasswordField" or \
+                    hashes and _is_hasher(call.name):
+                lines.append(call.line)
+            elif call.name.startswith("flask.request.") and any(
+                    v.is_constant_text and is_password_name(str(v.const)) for v in call.args):
+                lines.append(call.line)
+    if _may_name_password(p for function in module.functions for p in function.params):
+        for function in module.functions:
+            if any(is_password_name(p) for p in function.params):
+                lines.append(function.line)
     return tuple(lines)
+
+
+def _may_name_password(names: Iterable[str]) -> bool:
+    """Whether one of `names` may be a password's (`is_password_name`): one test over all of
+    them."""
+    text = "\n".join(names).lower()
+    return "pw" in text or "pass" in text
 
 
 _PASSWORD_PLACES = module_fact(f"security.password-places.{FACTS_VERSION}", _password_places)
@@ -892,12 +1007,21 @@ _PASSWORD_PLACES = module_fact(f"security.password-places.{FACTS_VERSION}", _pas
 
 def _hasher_lines(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
     """Lines of a module that call a password hasher; none in tests."""
-    if is_test_path(module.path):
+    if not _may_hash(module_names(module)) or is_test_path(module.path):
         return ()
     return tuple(call.line for call in module.calls if _is_hasher(call.name))
 
 
 _HASHERS = module_fact(f"security.hashers.{FACTS_VERSION}", _hasher_lines)
+
+
+def _may_hash(names: ModuleNames) -> bool:
+    """Whether the module may call a password hasher (see `_is_hasher`)."""
+    return not names.calls.isdisjoint(_HASHER_NAMES) or not names.call_ends.isdisjoint(
+        _HASHER_ENDS) or "passlib.hash." in names.call_text
+
+
+_HASHER_ENDS = frozenset({"generate_password_hash", "check_password_hash"})
 
 
 def _is_hasher(name: str) -> bool:
@@ -1005,6 +1129,8 @@ def _hashing_extension_import(module: ModuleIndex, tree: ast.Module | None
                               ) -> tuple[int, str] | None:
     """(line, package) of the module's first import of an extension that hashes passwords
     itself (test modules too)."""
+    if module_names(module).import_tops.isdisjoint(_HASHING_EXTENSIONS):
+        return None
     for imported in module.imports:
         top = imported.module.partition(".")[0]
         if top in _HASHING_EXTENSIONS:
@@ -1044,16 +1170,22 @@ def _setters_of(module: ModuleIndex, tree: ast.Module | None) -> tuple[str, ...]
     descriptors (`password = synonym(...)`), and `Name()` for classes with their own
     `__init__` (test modules too)."""
     result: list[str] = []
+    names = module_names(module)
+    setters = "setter" in names.decorator_ends
     for function in module.functions:
-        for decorator_name in function.decorators:
-            if decorator_name.endswith(".setter"):
-                result.append(decorator_name.rpartition(".")[0].rpartition(".")[2])
+        if setters:
+            for decorator_name in function.decorators:
+                if decorator_name.endswith(".setter"):
+                    result.append(decorator_name.rpartition(".")[0].rpartition(".")[2])
         if function.name == "__init__" and function.class_name:
             result.append(function.class_name.rpartition(".")[2] + "()")
-    for assignment in module.assignments:
-        if assignment.class_name and assignment.value.kind is ValueKind.CALL and \
-                assignment.value.name.rpartition(".")[2] in _DESCRIPTORS:
-            result.append(assignment.target)
+    if not names.call_ends.isdisjoint(_DESCRIPTORS):
+        for assignment in module.assignments:
+            if assignment.class_name and assignment.value.kind is ValueKind.CALL and \
+                    assignment.value.name.rpartition(".")[2] in _DESCRIPTORS:
+                result.append(assignment.target)
+    if not any(end.endswith("validates") for end in names.decorator_ends):
+        return tuple(result)
     for decorator in module.decorators:
         if decorator.name.endswith("validates") and decorator.call is not None:
             for value in decorator.call.args:
@@ -1078,7 +1210,7 @@ def _password_sites(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Passw
     """The places of one module where a password is mishandled (see `_PasswordSite`); none in
     tests, or when no name or text of the module is about passwords."""
     parsed = _app_tree(index, tree)
-    if parsed is None or not parsed.says(_PASSWORD_NEEDLE):
+    if parsed is None or not parsed.says(_PASSWORD_NEEDLE, _PASSWORD_HINTS):
         return ()
     hash_objects: set[tuple[str | None, str]] = set()
     for node, context in parsed.nodes():
@@ -1096,6 +1228,7 @@ def _password_sites(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Passw
 
 
 _PASSWORD_NEEDLE = re.compile(r"passw|pwd|passphrase|\bpw|_pw", re.IGNORECASE)
+_PASSWORD_HINTS = ("pw", "passw", "passphrase")
 """What a module's words must mention to be read for password violations."""
 _PASSWORD_SITES = module_fact(f"security.password-sites.{FACTS_VERSION}", _password_sites)
 
@@ -1265,7 +1398,7 @@ def _from_user_input(parsed: Parsed, node: ast.expr, context: Context) -> bool:
             a.value.kind is ValueKind.CALL and _is_hashing_call(a.value.name)
             for a in parsed.index.assignments)
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Attribute | ast.Name) and \
+        if isinstance(sub, _NAME_NODES) and \
                 parsed.name(sub).startswith("flask.request"):
             return True
         if isinstance(sub, ast.Attribute) and sub.attr == "data" and \
@@ -1287,13 +1420,16 @@ _CSRF_NEEDLE = re.compile(r"WTF_CSRF|\bcsrf\s*=|[\"']csrf[\"']|\.exempt\b|\.prot
 """What a Python `.cfg` file must say to be read for CSRF switches."""
 _CSRF_WORDS = frozenset({"csrf", "protect", "exempt"})
 _CSRF_SWITCH_WORD = re.compile("WTF_CSRF")
+_CSRF_SWITCH_HINTS = ("wtf_csrf",)
 """A module is read for CSRF switches, exemptions and protect() calls when it has one of these
 names or texts, or one with WTF_CSRF in it (`_CSRF_NEEDLE` in words)."""
 _FORM_NEEDLE = re.compile(r"request|POST|methods|MethodView", re.IGNORECASE)
+_FORM_HINTS = ("request", "post", "methods", "methodview")
 """What a module's words must mention to be read for form reads and routes."""
 _FORM_WORDS = frozenset({"form", "files", "values", "methods", "post", "put", "patch",
                          "delete"})
 _METHOD_VIEW = re.compile("MethodView")
+_METHOD_VIEW_HINTS = ("methodview",)
 """A module reads forms or has routes that accept writes only with one of these names, or a
 MethodView."""
 _FORM_POST = re.compile(r"<form\b[^>]{0,400}?\bmethod\s*=\s*[\"']?post", re.IGNORECASE)
@@ -1314,7 +1450,7 @@ class _Instance(Packed):
 def _csrf_instances(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Instance, ...]:
     """CSRFProtect (or SeaSurf) objects the module creates; `initialised` when the app is
     passed directly. None in tests."""
-    if is_test_path(index.path):
+    if module_names(index).calls.isdisjoint(_CSRF_CLASSES) or is_test_path(index.path):
         return ()
     targets = {(a.line, a.value.name): a.target for a in index.assignments
                if a.value.kind is ValueKind.CALL}
@@ -1336,7 +1472,7 @@ def _init_app_receivers(index: ModuleIndex, tree: ast.Module | None
     """(receiver, line, direct) of each `x.init_app(...)` call of the module; `direct` when the
     receiver is a CSRF class or a name it is imported as (`CSRFProtect().init_app(app)`).
     None in tests."""
-    if is_test_path(index.path):
+    if "init_app" not in module_names(index).call_ends or is_test_path(index.path):
         return ()
     aliases = {i.alias for i in index.imports if i.qualified in _CSRF_CLASSES}
     result = []
@@ -1376,7 +1512,7 @@ def _init_app_calls(project: Project, instances: list[_Instance]) -> list[tuple[
 
 def _form_classes_of(index: ModuleIndex, tree: ast.Module | None) -> tuple[tuple[int, str], ...]:
     """(line, name) of the module's classes built on FlaskForm; none in tests."""
-    if is_test_path(index.path):
+    if not index.classes or is_test_path(index.path):
         return ()
     return tuple((cls.line, cls.name) for cls in index.classes
                  if any(b in _FLASK_FORMS for b in cls.bases))
@@ -1393,7 +1529,8 @@ def _flask_form_classes(project: Project) -> list[tuple[str, int, str]]:
 
 def _form_library_import(index: ModuleIndex, tree: ast.Module | None) -> int | None:
     """The line of the module's first import of Flask-WTF (else of WTForms); none in tests."""
-    if is_test_path(index.path):
+    if module_names(index).import_tops.isdisjoint(("flask_wtf", "wtforms")) or \
+            is_test_path(index.path):
         return None
     imported = index.imports_module("flask_wtf") or index.imports_module("wtforms")
     return imported.line if imported is not None else None
@@ -1444,12 +1581,13 @@ def handles_forms(project: Project) -> Finding:
 
 
 _COOKIE_AUTH = ("flask_login", "flask_security", "flask_user", "flask_session")
+_COOKIE_AUTH_TOPS = frozenset({*_COOKIE_AUTH, "flask"})
 
 
 def _cookie_auth_import(index: ModuleIndex, tree: ast.Module | None) -> int | None:
     """The line of the module's first import that keeps users in cookies (`flask.session`,
     Flask-Login, Flask-Security); none in tests."""
-    if is_test_path(index.path):
+    if module_names(index).import_tops.isdisjoint(_COOKIE_AUTH_TOPS) or is_test_path(index.path):
         return None
     for imported in index.imports:
         if imported.qualified == "flask.session" or \
@@ -1483,8 +1621,9 @@ def _form_places(index: ModuleIndex, tree: ast.Module | None) -> _FormPlaces | N
     """Form reads (`request.form`) and routes that accept writes; None when the module has
     neither, and in tests."""
     parsed = _app_tree(index, tree)
-    if parsed is None or not parsed.says(_FORM_NEEDLE) or (
-            parsed.words().names.isdisjoint(_FORM_WORDS) and not parsed.says(_METHOD_VIEW)):
+    if parsed is None or not parsed.says(_FORM_NEEDLE, _FORM_HINTS) or (
+            parsed.words().names.isdisjoint(_FORM_WORDS) and
+            not parsed.says(_METHOD_VIEW, _METHOD_VIEW_HINTS)):
         return None
     reads: list[int] = []
     writes: list[int] = []
@@ -1494,7 +1633,7 @@ def _form_places(index: ModuleIndex, tree: ast.Module | None) -> _FormPlaces | N
             reads.append(node.lineno)
         elif isinstance(node, ast.Call) and _accepts_writes(node):
             writes.append(node.lineno)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        elif isinstance(node, _FUNCTION_DEFS):
             for decorator in node.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if isinstance(target, ast.Attribute) and target.attr in {
@@ -1616,7 +1755,7 @@ def _csrf_fact(index: ModuleIndex, tree: ast.Module | None) -> _CsrfModule | Non
         return None
     words = parsed.words()
     if words.names.isdisjoint(_CSRF_WORDS) and words.texts.isdisjoint(_CSRF_WORDS) and \
-            not parsed.says(_CSRF_SWITCH_WORD):
+            not parsed.says(_CSRF_SWITCH_WORD, _CSRF_SWITCH_HINTS):
         return None
     return _csrf_module(parsed)
 
@@ -1655,7 +1794,7 @@ def _csrf_module(parsed: Parsed) -> _CsrfModule | None:
             if isinstance(node.func, ast.Attribute) and node.func.attr == "exempt" and \
                     "csrf" in _chain(node.func.value).lower():
                 exempt.append(node.lineno)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(node, _DEFINITIONS):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
                         "csrf" in _chain(decorator.value).lower():
@@ -1707,15 +1846,21 @@ def _token_checks(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...
     """Lines of one module comparing a session value with a request value; none in tests and
     in modules that do not import both from flask."""
     parsed = _app_tree(index, tree)
-    if parsed is None or index.imports_module("flask") is None or \
-            not {"session", "request"} <= parsed.words().names:
+    if parsed is None or "flask" not in module_names(index).import_tops or \
+            index.imports_module("flask") is None:
         return ()
+    names = parsed.words().names
+    if not {"session", "request"} <= names or not _may_name(parsed, "flask.session") or \
+            not _may_name(parsed, "flask.request"):
+        return ()
+    digests = "compare_digest" in names or any(
+        bound.endswith(".compare_digest") for bound in parsed.resolver.aliases.values())
     lines: list[int] = []
-    for node in ast.walk(parsed.tree):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+    for node in _breadth_first(parsed.tree):
+        if type(node) is ast.Compare and len(node.ops) == 1 and \
                 isinstance(node.ops[0], ast.Eq | ast.NotEq):
             sides = [node.left, node.comparators[0]]
-        elif isinstance(node, ast.Call) and \
+        elif digests and type(node) is ast.Call and \
                 parsed.name(node.func).rpartition(".")[2] == "compare_digest":
             sides = list(node.args[:2])
         else:
@@ -1729,10 +1874,40 @@ def _token_checks(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...
 _TOKEN_CHECKS = module_fact(f"security.token-checks.{FACTS_VERSION}", _token_checks)
 
 
+def _may_name(parsed: Parsed, target: str) -> bool:
+    """Whether a name of the module may resolve to `target` (`flask.session`) or to something
+    inside it: an import binds a name to it, to something inside it or to its package
+    (`flask`), or the package's name is used without an import binding it."""
+    package = target.rpartition(".")[0]
+    aliases = parsed.resolver.aliases
+    if package not in aliases and package in parsed.words().names:
+        return True
+    return any(bound in (package, target) or bound.startswith(target + ".")
+               for bound in aliases.values())
+
+
+def _breadth_first(tree: ast.Module) -> list[ast.AST]:
+    """The nodes of a module in the order of `ast.walk` (breadth first), contexts and
+    operators left out."""
+    queue: list[ast.AST | None] = [tree]
+    found: list[ast.AST] = []
+    for node in queue:  # the loop sees what is appended while it runs
+        if node is None:  # a `**x` in a dict display, a keyword without default
+            continue
+        found.append(node)
+        for name in _CHILD_FIELDS.get(type(node), ()):
+            child = getattr(node, name)
+            if type(child) is list:
+                queue.extend(child)
+            elif child is not None:
+                queue.append(child)
+    return found
+
+
 def _source(parsed: Parsed, node: ast.expr) -> str:
     """`flask.session` or `flask.request` when the expression reads one of them."""
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Name | ast.Attribute):
+        if isinstance(sub, _NAME_NODES):
             name = parsed.name(sub)
             for source in ("flask.session", "flask.request"):
                 if name == source or name.startswith(source + "."):
@@ -1785,6 +1960,8 @@ def uses_sql_database(project: Project) -> Finding:
 def _sql_import(index: ModuleIndex, tree: ast.Module | None) -> tuple[str, int] | None:
     """(qualified name, line) of the module's first import of an SQL driver or ORM (test
     modules too)."""
+    if module_names(index).import_tops.isdisjoint(_SQL_LIBRARIES):  # most modules stop here
+        return None
     for imported in index.imports:
         top = imported.module.partition(".")[0]
         if top in _SQL_LIBRARIES and (top not in {"flaskext", "pony"}
@@ -1799,6 +1976,9 @@ _SQL_IMPORT = module_fact(f"security.sql-import.{FACTS_VERSION}", _sql_import)
 
 _BUILT_VALUES = {ValueKind.FSTRING: "f-string", ValueKind.CONCAT: "concatenation",
                  ValueKind.PERCENT: "%-formatting", ValueKind.FORMAT: ".format()"}
+_BUILT_KINDS = tuple(_BUILT_VALUES)
+"""The kinds of `_BUILT_VALUES`, as a tuple: testing a kind against it compares without
+hashing (an enum member hashes slowly)."""
 _SQL_CALL_NAMES = frozenset({"execute", "executemany", "executescript", "exec_driver_sql",
                              "execute_sql", "text", "read_sql", "read_sql_query",
                              "literal_column", "raw", "fetch", "fetchrow", "fetchval"})
@@ -1905,23 +2085,35 @@ def _sql_module(index: ModuleIndex, tree: ast.Module | None) -> _SqlModule | Non
     sites: list[tuple[int, str, str, bool, int]] = []
     calls: list[_BuiltArguments] = []
     if not is_test_path(index.path):
+        if not module_names(index).call_ends.isdisjoint(_SQL_CALL_NAMES):
+            checked = sum(1 for call in index.calls
+                          if call.name.rpartition(".")[2] in _SQL_CALL_NAMES)
+        own = index.module + "."
         for call in index.calls:
-            if call.name.rpartition(".")[2] in _SQL_CALL_NAMES:
-                checked += 1
-            if call.name.startswith(index.module + "."):
-                continue
-            built = tuple((n, _BUILT_VALUES[v.kind]) for n, v in enumerate(call.args)
-                          if v.kind in _BUILT_VALUES)
-            keywords = tuple((k, _BUILT_VALUES[v.kind]) for k, v in call.keywords
-                             if v.kind in _BUILT_VALUES)
-            if built or keywords:
-                calls.append(_BuiltArguments(call.name, call.line, len(call.args), built,
-                                             keywords))
+            if (call.args or call.keywords) and _passes_built_text(call) and \
+                    not call.name.startswith(own):
+                calls.append(_BuiltArguments(
+                    call.name, call.line, len(call.args),
+                    tuple((n, _BUILT_VALUES[v.kind]) for n, v in enumerate(call.args)
+                          if v.kind in _BUILT_KINDS),
+                    tuple((k, _BUILT_VALUES[v.kind]) for k, v in call.keywords
+                          if v.kind in _BUILT_KINDS)))
         sites = [(site.line, site.sink, site.construction, site.request_data, site.built_line)
                  for site in index.sql_sites if site.kind is SiteKind.BUILT]
     if not (wrappers or checked or sites or calls):
         return None
     return _SqlModule(wrappers, checked, tuple(sites), tuple(calls))
+
+
+def _passes_built_text(call: Call) -> bool:
+    """Whether one of the call's arguments is text built by formatting (`_BUILT_VALUES`)."""
+    for value in call.args:
+        if value.kind in _BUILT_KINDS:
+            return True
+    for _key, value in call.keywords:
+        if value.kind in _BUILT_KINDS:
+            return True
+    return False
 
 
 _SQL_MODULES = module_fact(f"security.sql-module.{FACTS_VERSION}", _sql_module)
@@ -1932,6 +2124,8 @@ _SQL_MODULES = module_fact(f"security.sql-module.{FACTS_VERSION}", _sql_module)
 
 _HTTPS_NEEDLE = re.compile(r"_COOKIE_SECURE|PREFERRED_URL_SCHEME|ssl_context|certfile|"
                            r"(?i:strict-transport-security)")
+_HTTPS_HINTS = ("_cookie_secure", "preferred_url_scheme", "ssl_context", "certfile",
+                "strict-transport-security")
 _HTTPS_CALLS = {"flask_talisman.Talisman": "Flask-Talisman",
                 "flask_talisman.talisman.Talisman": "Flask-Talisman",
                 "flask_sslify.SSLify": "Flask-SSLify"}
@@ -2051,14 +2245,14 @@ def _https_places(index: ModuleIndex, tree: ast.Module | None
     if is_test_path(index.path):
         return ()
     result: list[tuple[int, str, bool]] = []
-    for call in index.calls:
+    for call in index.calls if not module_names(index).calls.isdisjoint(_HTTPS_CALLS) else ():
         what = _HTTPS_CALLS.get(call.name)
         if what is not None:
             force = call.keyword("force_https")
             weak = force is not None and force.kind is ValueKind.CONST and not force.const
             result.append((call.line, what, not weak))
     parsed = _app_tree(index, tree)
-    if parsed is not None and parsed.says(_HTTPS_NEEDLE):
+    if parsed is not None and parsed.says(_HTTPS_NEEDLE, _HTTPS_HINTS):
         result += _https_settings(parsed)
     return tuple(result)
 
@@ -2111,6 +2305,7 @@ _DEBUG_WORDS = re.compile(r"(?<![\w.])DEBUG\b|FLASK_DEBUG|use_debugger|DebuggedA
                           r"FLASK_ENV")
 """A module is read for debug mode when its names or texts mention one of these, or it has the
 name `debug` or the text "default" (`_DEBUG_NEEDLE` in words)."""
+_DEBUG_HINTS = ("debug", "flask_env")
 
 
 @dataclass(frozen=True, slots=True)
@@ -2284,7 +2479,7 @@ def _debug_fact(index: ModuleIndex, tree: ast.Module | None) -> _DebugModule | N
         return None
     words = parsed.words()
     if "debug" not in words.names and "default" not in words.texts and \
-            not parsed.says(_DEBUG_WORDS):
+            not parsed.says(_DEBUG_WORDS, _DEBUG_HINTS):
         return None
     return _debug_module(parsed)
 
@@ -2518,6 +2713,7 @@ def _default_dev_configs(parsed: Parsed) -> tuple[tuple[int, str], ...]:
 
 
 _SECRET_NEEDLE = re.compile(r"secret_key", re.IGNORECASE)
+_SECRET_HINTS = ("secret_key",)
 _SECRET_KEYS = re.compile(r"^(?:[A-Z0-9_]*_)?SECRET_KEY$")
 _INSTANCE_CONFIG = frozenset({"from_pyfile", "from_envvar", "from_prefixed_env", "from_file"})
 
@@ -2661,7 +2857,7 @@ class _SecretModule(Packed):
 def _secret_fact(index: ModuleIndex, tree: ast.Module | None) -> _SecretModule | None:
     """What the module says about SECRET_KEY; None when nothing, and in tests."""
     parsed = _app_tree(index, tree)
-    if parsed is None or not parsed.says(_SECRET_NEEDLE):
+    if parsed is None or not parsed.says(_SECRET_NEEDLE, _SECRET_HINTS):
         return None
     return _secret_module(parsed)
 
@@ -2795,7 +2991,12 @@ _EXPRESSION = re.compile(r"\{\{([^{}]{0,400})\}\}")
 _REQUEST = re.compile(r"\brequest\.")
 _HTML_TAG = re.compile(r"<(?:html|body|div|p|a|span|table|form|ul|li|h[1-6]|script|input)\b",
                        re.IGNORECASE)
+_UNESCAPING_CLASSES = _ENVIRONMENTS | _TEMPLATE_CLASSES
+"""The calls `_environment_violation` looks at."""
+_SINKS = _STRING_TEMPLATES | _MARKUPS | _TEMPLATE_CLASSES
+"""The template sinks (see `_template_sink`) other than `jinja_env.from_string`."""
 _JINJA_NEEDLE = re.compile(r"render_template_string|Markup|from_string|Template")
+_JINJA_HINTS = ("markup", "from_string", "template")
 
 
 @detector("jinja_autoescape")
@@ -2865,22 +3066,23 @@ def _jinja_module(index: ModuleIndex, tree: ast.Module | None) -> _JinjaModule |
     modules whose words mention a template sink and that call one."""
     if is_test_path(index.path):
         return None
+    names = module_names(index)
     violations: list[_Violation] = []
-    for call in index.calls:
+    for call in index.calls if not names.calls.isdisjoint(_UNESCAPING_CLASSES) else ():
         found = _environment_violation(index.path, call.name, call)
         if found and not _renders_only_text(index, call):
             violations += found
     for assignment in index.assignments:
         target = assignment.target
-        if (target.endswith("jinja_env.autoescape") or
-                target.endswith("jinja_options[autoescape]")) and \
+        if target.endswith(("jinja_env.autoescape", "jinja_options[autoescape]")) and \
                 assignment.value.kind is ValueKind.CONST and not assignment.value.const:
             violations.append(_Violation(index.path, assignment.line, f"{target} = False", True))
-    if tree is not None and _calls_template_sink(index):
+    if tree is not None and _calls_template_sink(names):
         parsed = parsed_module(index, tree)
-        if parsed.says(_JINJA_NEEDLE):
+        if parsed.says(_JINJA_NEEDLE, _JINJA_HINTS):
             violations += _template_string_violations(parsed)
-    rendered = tuple(_unescaped_names(index))
+    rendered = tuple(_unescaped_names(index)) if not names.calls.isdisjoint(
+        _RENDER_TEMPLATE) else ()
     if not violations and not rendered:
         return None
     return _JinjaModule(tuple((v.line, v.what, v.certain) for v in violations), rendered)
@@ -2944,8 +3146,9 @@ def _template_sink(name: str) -> bool:
         name.endswith("jinja_env.from_string") or name in _TEMPLATE_CLASSES
 
 
-def _calls_template_sink(module: ModuleIndex) -> bool:
-    return any(_template_sink(call.name) for call in module.calls)
+def _calls_template_sink(names: ModuleNames) -> bool:
+    return not names.calls.isdisjoint(_SINKS) or (
+        "from_string" in names.call_ends and any(_template_sink(name) for name in names.calls))
 
 
 def _template_string_violations(parsed: Parsed) -> list[_Violation]:

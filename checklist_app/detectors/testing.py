@@ -22,7 +22,7 @@ from checklist_app.detectors.organization import (
     find_libraries,
     is_test_path,
     labels,
-    local_names,
+    module_names,
     not_found,
     qualify,
     subclasses_of,
@@ -163,78 +163,134 @@ def _suite_module(makers: frozenset[str], index: ModuleIndex, tree: ast.Module |
     """The SuiteModule of a test module or of a populate/seed module; None for the others.
     `makers` are the classes whose call builds an application."""
     stem = index.path.rsplit("/", 1)[-1][:-3]
-    if tree is None or not (is_test_path(index.path) or stem in _DATA_MODULES):
+    if tree is None:
         return None
-    calls = _Calls(index)
-    local = local_names(index)
-    classes = tuple(_suite_class(index, local, cls, calls, makers) for cls in index.classes)
-    functions = tuple(_suite_function(index, f, calls, makers) for f in index.functions
+    names = module_names(index)
+    if not (names.test or stem in _DATA_MODULES):
+        return None
+    calls = _Calls(index, makers)
+    usefixtures = _usefixtures_words(index)
+    local = names.local
+    classes = tuple(_suite_class(index, local, cls, calls, usefixtures)
+                    for cls in index.classes)
+    functions = tuple(_suite_function(f, calls, usefixtures) for f in index.functions
                       if f.name.startswith("test") and _FIXTURE_DECORATORS.isdisjoint(f.decorators)
                       and (f.class_name is not None or f.qualname == f.name))
-    fixtures = tuple(_suite_fixture(index, f, calls, makers) for f in index.functions
+    fixtures = tuple(_suite_fixture(index, f, calls) for f in index.functions
                      if not _FIXTURE_DECORATORS.isdisjoint(f.decorators))
-    app_lines: list[int] = []
-    db_lines: list[int] = []
-    for call in index.calls:
-        if call.name.rsplit(".", 1)[-1] in _APP_CALLS or call.name in _CLIENT_CLASSES:
-            app_lines.append(call.line)
-        elif _DB_CALL.search(call.name):
-            db_lines.append(call.line)
+    app_lines = calls.app_lines
     app_lines.extend(c.line for c in index.classes if any(b in _APP_TEST_BASES for b in c.bases))
     return SuiteModule(index.module, classes, functions, fixtures, tuple(app_lines),
-                       tuple(db_lines), _generators(index, calls))
+                       tuple(calls.db_lines), _generators(index, calls))
+
+
+_DRIVES = 1
+"""A call that drives the app from outside (`_drives`)."""
+_NEEDS_APP = 2
+"""A call that builds the app, enters its context or uses a database (`_needs_app`)."""
+_CODE = 4
+"""A call to something besides assertions, test helpers and builtins (`_NOT_CODE_CALLS`)."""
+_STORES_DATA = 8
+"""A call that puts model data into a database session (`_DATA_CALL`)."""
+_PERSISTS = 16
+"""A call that may store data (`_PERSIST_CALL`), unless it inserts into a list."""
+_APP_CALL = 32
+"""A call that uses a test client or an app context (`_APP_CALLS`, `_CLIENT_CLASSES`)."""
+_DB_CALL_KIND = 64
+"""A call that uses a database session (`_DB_CALL`)."""
 
 
 class _Calls:
-    """The calls of a module by enclosing function."""
+    """What the calls of a module do (bits of the kinds above), and what the calls in each
+    function do: a function's calls include those of the functions nested in it."""
 
-    def __init__(self, index: ModuleIndex) -> None:
-        self.by_function: dict[str, list[Call]] = {}
+    def __init__(self, index: ModuleIndex, makers: frozenset[str]) -> None:
+        self.makers = makers
+        self._kinds: dict[str, int] = {}
+        self._words: dict[str, set[str]] = {}
+        self.app_lines: list[int] = []
+        """The lines of the calls using a test client or an app context, in order."""
+        self.db_lines: list[int] = []
+        """The lines of the calls using a database session, in order."""
+        own: dict[str, int] = {}
+        known = self._kinds
         for call in index.calls:
-            if call.function is not None:
-                self.by_function.setdefault(call.function, []).append(call)
+            kind = known.get(call.name)
+            if kind is None:
+                kind = self.kind(call.name)
+            if kind & _APP_CALL:
+                self.app_lines.append(call.line)
+            elif kind & _DB_CALL_KIND:
+                self.db_lines.append(call.line)
+            function = call.function
+            if function is None:
+                continue
+            if kind & _PERSISTS and _list_insert(call):
+                kind &= ~_PERSISTS
+            own[function] = own.get(function, 0) | kind
+        self._within: dict[str, int] = {}
+        for function, kind in own.items():
+            while function:
+                self._within[function] = self._within.get(function, 0) | kind
+                function = function.rpartition(".")[0]
 
-    def within(self, qualname: str) -> list[Call]:
-        """The calls in a function, nested functions included."""
-        prefix = qualname + "."
-        return [call for function, calls in self.by_function.items()
-                if function == qualname or function.startswith(prefix) for call in calls]
+    def within(self, qualname: str) -> int:
+        """The kinds of the calls in the function `qualname` (and in those nested in it)."""
+        return self._within.get(qualname, 0)
+
+    def kind(self, name: str) -> int:
+        """The kinds of a call of `name` (worked out once per name)."""
+        kind = self._kinds.get(name)
+        if kind is None:
+            kind = (_DRIVES if _drives(name) else 0) | (
+                _NEEDS_APP if _needs_app(name, self.makers) else 0) | (
+                0 if _NOT_CODE_CALLS.match(name) else _CODE) | (
+                _STORES_DATA if _DATA_CALL.search(name) else 0) | (
+                _PERSISTS if _PERSIST_CALL.search(name) else 0) | (
+                _APP_CALL if name.rsplit(".", 1)[-1] in _APP_CALLS or name in _CLIENT_CLASSES
+                else 0) | (_DB_CALL_KIND if _DB_CALL.search(name) else 0)
+            self._kinds[name] = kind
+        return kind
+
+    def words(self, name: str) -> set[str]:
+        """`_words(name)`, worked out once per name (not to be changed)."""
+        found = self._words.get(name)
+        if found is None:
+            found = self._words[name] = _words(name)
+        return found
 
 
 def _suite_class(index: ModuleIndex, local: frozenset[str], cls: Class, calls: _Calls,
-                 makers: frozenset[str]) -> SuiteClass:
+                 usefixtures: dict[str, set[str]]) -> SuiteClass:
     needs = any(b in _APP_TEST_BASES for b in cls.bases) or bool(
-        _fixture_words(index, cls.qualname) & (_CONTEXT_WORDS | _DRIVER_WORDS)) or any(
-        method.class_name == cls.qualname and method.name in _SETUP_METHODS and any(
-            _drives(c) or _needs_app(c, makers) for c in calls.within(method.qualname))
-        for method in index.functions)
+        usefixtures.get(cls.qualname, _NO_WORDS) & (_CONTEXT_WORDS | _DRIVER_WORDS)) or any(
+        method.class_name == cls.qualname and method.name in _SETUP_METHODS and bool(
+            calls.within(method.qualname) & (_DRIVES | _NEEDS_APP)) for method in index.functions)
     return SuiteClass(cls.name, cls.qualname, cls.line, cls.bases,
                       tuple(qualify(index, b, local) for b in cls.bases), needs)
 
 
-def _suite_function(index: ModuleIndex, function: Function, calls: _Calls,
-                    makers: frozenset[str]) -> SuiteFunction:
-    words = set().union(*(_words(p) for p in function.params if p not in ("self", "cls")))
-    words |= _fixture_words(index, function.qualname)
-    called = calls.within(function.qualname)
-    drives = bool(words & _DRIVER_WORDS) or any(_drives(c) for c in called)
-    needs_app = bool(words & _CONTEXT_WORDS) or any(_needs_app(c, makers) for c in called)
-    calls_code = any(not _NOT_CODE_CALLS.match(c.name) for c in called)
-    return SuiteFunction(function.qualname, function.line, function.class_name, function.params,
-                         drives, needs_app, calls_code)
+def _suite_function(function: Function, calls: _Calls, usefixtures: dict[str, set[str]]
+                    ) -> SuiteFunction:
+    qualname = function.qualname
+    words = set().union(*(calls.words(p) for p in function.params if p not in ("self", "cls")))
+    words |= usefixtures.get(qualname, _NO_WORDS)
+    kinds = calls.within(qualname)
+    drives = bool(words & _DRIVER_WORDS) or bool(kinds & _DRIVES)
+    needs_app = bool(words & _CONTEXT_WORDS) or bool(kinds & _NEEDS_APP)
+    return SuiteFunction(qualname, function.line, function.class_name, function.params,
+                         drives, needs_app, bool(kinds & _CODE))
 
 
-def _suite_fixture(index: ModuleIndex, function: Function, calls: _Calls,
-                   makers: frozenset[str]) -> SuiteFixture:
+def _suite_fixture(index: ModuleIndex, function: Function, calls: _Calls) -> SuiteFixture:
     name = _fixture_name(index, function)
-    words = _words(name)
-    called = calls.within(function.qualname)
+    words = calls.words(name)
+    kinds = calls.within(function.qualname)
     return SuiteFixture(
         name, function.line, tuple(p for p in function.params if p not in ("self", "cls",
                                                                            "request")),
-        bool(words & _DRIVER_WORDS) or any(_drives(c) for c in called),
-        bool(words & _CONTEXT_WORDS) or any(_needs_app(c, makers) for c in called),
-        any(_DATA_CALL.search(c.name) for c in called))
+        bool(words & _DRIVER_WORDS) or bool(kinds & _DRIVES),
+        bool(words & _CONTEXT_WORDS) or bool(kinds & _NEEDS_APP), bool(kinds & _STORES_DATA))
 
 
 def _generators(index: ModuleIndex, calls: _Calls) -> tuple[tuple[str, int, bool], ...]:
@@ -244,8 +300,7 @@ def _generators(index: ModuleIndex, calls: _Calls) -> tuple[tuple[str, int, bool
     for function in index.functions:
         if not _GENERATOR_NAME.match(function.name) or _words(function.name) & _NOT_DATA_WORDS:
             continue
-        if any(_PERSIST_CALL.search(c.name) and not _list_insert(c)
-               for c in calls.within(function.qualname)):
+        if calls.within(function.qualname) & _PERSISTS:
             found.append((function.qualname, function.line,
                           not _words(function.name) & _TEST_DATA_WORDS))
     return tuple(found)
@@ -262,30 +317,34 @@ def _fixture_name(module: ModuleIndex, function: Function) -> str:
     return function.name
 
 
-def _fixture_words(module: ModuleIndex, target: str) -> set[str]:
-    """Words of the fixtures a test or class asks for with @pytest.mark.usefixtures."""
-    words: set[str] = set()
+_NO_WORDS: frozenset[str] = frozenset()
+
+
+def _usefixtures_words(module: ModuleIndex) -> dict[str, set[str]]:
+    """Target -> the words of the fixtures a test or class asks for with
+    @pytest.mark.usefixtures."""
+    found: dict[str, set[str]] = {}
     for decorator in module.decorators:
-        if decorator.target == target and decorator.name == "pytest.mark.usefixtures" \
-                and decorator.call is not None:
+        if decorator.name == "pytest.mark.usefixtures" and decorator.call is not None:
+            words = found.setdefault(decorator.target, set())
             for value in decorator.call.args:
                 if value.is_constant_text:
                     words |= _words(str(value.const))
-    return words
+    return found
 
 
-def _drives(call: Call) -> bool:
-    """A call that drives the app from outside: a test client or CLI runner."""
-    last = call.name.rsplit(".", 1)[-1]
-    owner_words = _words(call.name.rsplit(".", 1)[0]) if "." in call.name else set()
-    return last in _DRIVER_CALLS or call.name in _CLIENT_CLASSES or bool(
+def _drives(name: str) -> bool:
+    """Calling `name` drives the app from outside: a test client or CLI runner."""
+    last = name.rsplit(".", 1)[-1]
+    owner_words = _words(name.rsplit(".", 1)[0]) if "." in name else set()
+    return last in _DRIVER_CALLS or name in _CLIENT_CLASSES or bool(
         owner_words & _DRIVER_OWNERS)
 
 
-def _needs_app(call: Call, makers: frozenset[str]) -> bool:
-    """A call that builds the app, enters its context or uses a database."""
-    return (call.name.rsplit(".", 1)[-1] in _APP_CALLS or call.name in makers
-            or bool(_FACTORY_NAME.search(call.name)) or bool(_DB_CALL.search(call.name)))
+def _needs_app(name: str, makers: frozenset[str]) -> bool:
+    """Calling `name` builds the app, enters its context or uses a database."""
+    return (name.rsplit(".", 1)[-1] in _APP_CALLS or name in makers
+            or bool(_FACTORY_NAME.search(name)) or bool(_DB_CALL.search(name)))
 
 
 _FACTORY_NAME = re.compile(r"(^|[._])(create|make|build|get|init)_?app(lication)?$")

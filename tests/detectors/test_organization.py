@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from checklist_app.checklists import Checklists
-from checklist_app.detectors import registered
+from checklist_app.detectors import organization, registered
 from checklist_app.detectors.organization import is_test_path
 from checklist_app.findings import Confidence, Outcome
 from checklist_app.project import Project
+from checklist_app.project.pyindex import parse_module
 from checklist_app.scan import facts_for
 from tests.detectors.expect import MakeRepo, RunDetector, check, src
 
@@ -585,3 +586,75 @@ def test_factory_in_a_git_repository(make_repo: MakeRepo) -> None:
     finally:
         project.close()  # waits for the git log the project started
     check(found, PASS, HIGH, ["app/__init__.py:3"])
+
+
+# --- what functions return (the facts of application factories) ---------------------------------
+
+RETURNING = src('''
+    from flask import Flask as F
+    import connexion
+
+    def create_app():
+        app = F(__name__)
+        return app
+
+    def make():
+        if (holder := build()):
+            pass
+        return holder
+
+    def outer():
+        def inner():
+            return F("x")
+        if True:
+            def hidden():
+                return F("y")
+        return None
+
+    def via_attr():
+        cx = connexion.App(__name__)
+        return cx.app
+
+    class Factory:
+        def app(self):
+            return create_app()
+
+        def nothing(self):
+            value = 1
+            return value
+
+    async def later():
+        async with lock:
+            def deep():
+                return F("z")
+        return deep()
+
+    def no_calls(x):
+        return x
+''')
+
+
+def test_what_functions_return() -> None:
+    """Returns through a variable (`=` or `:=`) or its `.app`, those of a function written
+    directly in the body (`outer` returns what `inner` does, not what `hidden` does), and only
+    the functions the index names are read."""
+    index, tree = parse_module("app/factory.py", RETURNING)
+    assert tree is not None
+    assert organization._function_returns(index, tree, organization.local_names(index)) == (
+        ("create_app", 4, ("flask.Flask",)), ("make", 8, ("build",)),
+        ("outer", 13, ("flask.Flask",)), ("outer.inner", 14, ("flask.Flask",)),
+        ("outer.hidden", 17, ("flask.Flask",)), ("via_attr", 21, ("connexion.App",)),
+        ("Factory.app", 26, ("app.factory.create_app",)), ("later", 33, ("deep",)))
+
+
+def test_the_names_of_a_module_are_kept_for_its_facts_only() -> None:
+    first, _tree = parse_module("app/views.py", "import flask\nflask.render_template('x')\n")
+    second, _tree = parse_module("tests/test_views.py", "def test_x(client):\n    client.get()\n")
+    names = organization.module_names(first)
+    assert organization.module_names(first) is names
+    assert (names.calls, names.call_ends, names.test) == (
+        frozenset({"flask.render_template"}), frozenset({"render_template"}), False)
+    other = organization.module_names(second)
+    assert other.index is second and other.test and other.calls == {"client.get"}
+    assert organization.module_names(first) is not names  # made again: only the last is kept
+    assert organization.module_names(first).import_tops == {"flask"}

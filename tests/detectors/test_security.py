@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import pickle
+import re
 import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
 from checklist_app.checklists import BUILTIN_RULES_DIR, Checklists, load_checklists
-from checklist_app.detectors import registered
+from checklist_app.detectors import registered, security
 from checklist_app.findings import Confidence, Finding, Outcome
 from checklist_app.project import Project
 from checklist_app.project.cache import FactsCache
-from checklist_app.project.pyindex import index_module
+from checklist_app.project.pyindex import index_module, parse_module
 from checklist_app.project.sql_flow import SiteKind
 from checklist_app.scan import facts_for
 from tests.repos import Repo
@@ -1246,3 +1248,153 @@ def test_a_rescan_sees_the_changed_module_and_reuses_the_rest(
     assert factory.outcome is Outcome.FAIL
     assert (orm.outcome, [e.location for e in orm.evidence]) == (
         Outcome.FAIL, ["app/views.py:4"])
+
+
+# --- the walk and the cheap tests of what a module mentions -------------------------------------
+
+_NEEDLES = [
+    (security._PASSWORD_NEEDLE, security._PASSWORD_HINTS,
+     ["password", "PASSWD", "user_pwd", "pw", "x_PW", "Passphrase", "passport", "paſſword",
+      "hash_pw2", "pwned", "spw"]),
+    (security._FORM_NEEDLE, security._FORM_HINTS,
+     ["request", "REQUESTS", "post", "Posted", "methods", "MethodView", "methodview", "form"]),
+    (security._METHOD_VIEW, security._METHOD_VIEW_HINTS, ["MethodView", "methodview", "View"]),
+    (security._CSRF_SWITCH_WORD, security._CSRF_SWITCH_HINTS, ["WTF_CSRF_ENABLED", "wtf_csrf"]),
+    (security._HTTPS_NEEDLE, security._HTTPS_HINTS,
+     ["SESSION_COOKIE_SECURE", "PREFERRED_URL_SCHEME", "ssl_context", "certfile",
+      "Strict-Transport-Security", "STRICT-TRANSPORT-SECURITY", "ssl"]),
+    (security._DEBUG_WORDS, security._DEBUG_HINTS,
+     ["DEBUG", "FLASK_DEBUG", "app.DEBUG", "use_debugger", "DebuggedApplication", "FLASK_ENV",
+      "debug", "XDEBUG"]),
+    (security._SECRET_NEEDLE, security._SECRET_HINTS, ["SECRET_KEY", "secret_key", "secret"]),
+    (security._JINJA_NEEDLE, security._JINJA_HINTS,
+     ["render_template_string", "Markup", "from_string", "Template", "template"]),
+]
+
+
+@pytest.mark.parametrize(("needle", "hints", "samples"), _NEEDLES,
+                         ids=[n.pattern[:20] for n, _, _ in _NEEDLES])
+def test_a_module_says_what_its_pattern_finds(needle: re.Pattern[str], hints: tuple[str, ...],
+                                              samples: list[str]) -> None:
+    """The hints that answer `says` without the pattern never miss one of its matches."""
+    for sample in samples:
+        for source in (f"x = {sample!r}\n", f"{sample} = 1\n" if sample.isidentifier() else ""):
+            if not source:
+                continue
+            index, tree = parse_module("app/views.py", source)
+            assert tree is not None
+            parsed = security.Parsed("app/views.py", index, tree)
+            expected = needle.search(parsed.words().joined) is not None
+            assert parsed.says(needle, hints) == expected, (needle.pattern, source)
+
+
+def _reference_walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, security.Context]]:
+    """`security.walk` as first written: every node, statements depth first, the nodes of each
+    statement's expressions breadth first (`ast.walk`), contexts made with `replace`."""
+    root = security.Context(kinds=security._path_kinds(path))
+    stack: list[tuple[ast.AST, security.Context]] = [(n, root) for n in reversed(tree.body)]
+    while stack:
+        node, context = stack.pop()
+        yield node, context
+        blocks: list[tuple[ast.AST, security.Context]] = []
+        expressions: list[ast.AST] = []
+        if isinstance(node, ast.ClassDef):
+            inner = replace(context, kinds=context.kinds | security._kinds_of(node.name),
+                            classes=(*context.classes, node.name), class_body=True,
+                            module_level=False)
+            expressions = [*node.decorator_list, *node.bases, *node.keywords]
+            blocks = [(n, inner) for n in node.body]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            prefix = f"{context.function}." if context.function else \
+                ".".join(context.classes) + "." if context.classes else ""
+            inner = replace(context, kinds=context.kinds | security._kinds_of(node.name),
+                            function=prefix + node.name, class_body=False, module_level=False)
+            expressions = [*node.decorator_list, node.args]
+            blocks = [(n, inner) for n in node.body]
+        elif isinstance(node, ast.If):
+            body_kinds, else_kinds = security._polarity(node.test)
+            guarded = context.main_guarded or (
+                context.module_level and security._is_main_guard(node))
+            expressions = [node.test]
+            body = replace(context, kinds=context.kinds | body_kinds, main_guarded=guarded)
+            orelse = replace(context, kinds=context.kinds | else_kinds)
+            blocks = [(n, body) for n in node.body]
+            blocks += [(n, orelse) for n in node.orelse]
+        else:
+            for _name, value in ast.iter_fields(node):
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, ast.stmt | ast.excepthandler | ast.match_case):
+                        blocks.append((item, context))
+                    elif isinstance(item, ast.AST):
+                        expressions.append(item)
+        for expression in expressions:
+            for sub in ast.walk(expression):
+                yield sub, context
+        stack.extend(reversed(blocks))
+
+
+WALKED = src('''
+    """Docstring with password = ? where"""
+    import os
+    from flask import request as r, Flask
+    app = Flask(__name__)
+
+    @app.route("/a", methods=["POST"])
+    @app.post("/b")
+    def view(x=r.form["a"], *, y: "T" = {"DEBUG": True}) -> r.values:
+        if app.testing or os.environ.get("DEBUG") == "1":
+            data = {k: v for k, v in r.form.items() if k != "password"}
+        elif not app.debug:
+            return [f"{x!r:>{y}}", lambda z: z.password == r.args["p"]]
+        try:
+            import json
+        except (ValueError, KeyError) as error:
+            raise RuntimeError(error) from None
+        else:
+            pass
+        finally:
+            del data
+        with open("f") as handle, open("g"):
+            async def inner():
+                async for item in handle:
+                    await item.save(password=r.form["pw"])
+        match x:
+            case {"DEBUG": True, **rest} if rest:
+                class Meta:
+                    csrf = False
+            case [1, *others] | (2 as others):
+                pass
+        while (n := len(data)) > 0:
+            global app
+            data.popitem()
+        return app.run(debug=True, host="127.0.0.1")
+
+    class DevelopmentConfig(object, metaclass=type):
+        SECRET_KEY = "x" + os.environ["Y"]
+
+        def setup(self):
+            self.config.update({"WTF_CSRF_ENABLED": False}, TESTING=True)
+
+    if __name__ == "__main__":
+        app.run(ssl_context="adhoc")
+''')
+
+
+@pytest.mark.parametrize("path", ["app/views.py", "tests/test_views.py", "config/dev.py"])
+def test_the_walk_gives_the_nodes_facts_look_at_in_order(path: str) -> None:
+    tree = ast.parse(WALKED)
+    expected = [(node, context) for node, context in _reference_walk(tree, path)
+                if type(node) in security._LOOKED_AT]
+    found = security.walk(tree, path)
+    assert [node for node, _ in found] == [node for node, _ in expected]
+    assert [context for _, context in found] == [context for _, context in expected]
+
+
+def test_the_words_of_a_module() -> None:
+    words = security._words_in(ast.parse(WALKED + "b = b'\\xe9t\\xe9'\n"))
+    assert {"request", "r", "Flask", "route", "methods", "form", "values", "password", "debug",
+            "ssl_context", "popitem", "TESTING", "metaclass"} <= words.names
+    assert {"/a", "POST", "DEBUG", "password", "pw", "f", "x", "adhoc", "WTF_CSRF_ENABLED",
+            "\xe9t\xe9"} <= words.texts
+    assert "view" not in words.names  # function names are not names the code uses
+    assert words.lower == words.joined.lower() and not words.ascii
