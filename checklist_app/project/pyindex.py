@@ -12,12 +12,15 @@ from __future__ import annotations
 import ast
 import bisect
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from operator import attrgetter
+from typing import Any
 
 from checklist_app.project.packing import Packed
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
-from checklist_app.project.sql_flow import SqlSite, find_sql_sites
+from checklist_app.project.sql_flow import NODE_FIELDS, SqlSite, find_sql_sites
 
 INDEX_FORMAT = 4
 """Bump when the shape of ModuleIndex changes, so cached indexes are rebuilt."""
@@ -159,6 +162,101 @@ class ModuleIndex(Packed):
         return None
 
 
+# --- making the most frequent values ---------------------------------------------------------
+
+
+def _setters(kind: type[Packed]) -> tuple[Callable[[object, object], None], ...]:
+    """The setter of each field of a slotted dataclass, in field order.
+
+    A frozen dataclass's __init__ sets each field with `object.__setattr__`, which looks the
+    field up by name; the `_new_...` functions below set the fields through these setters of
+    their slots, making the same (frozen) values in about half the time. The index makes one
+    Call per call of every module, one Assignment per assignment, one Import per import, one
+    Function per function, and one Value per distinct argument.
+    """
+    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]
+    assert tuple(names) == kind.__slots__, kind  # the fields are the slots, in order
+    return tuple(getattr(kind, name).__set__ for name in names)
+
+
+_SET_VALUE_KIND, _SET_VALUE_NAME, _SET_VALUE_CONST = _setters(Value)
+_SET_IMPORT_MODULE, _SET_IMPORT_NAME, _SET_IMPORT_ALIAS, _SET_IMPORT_LINE = _setters(Import)
+(_SET_CALL_NAME, _SET_CALL_LINE, _SET_CALL_ARGS, _SET_CALL_KEYWORDS, _SET_CALL_FUNCTION,
+ _SET_CALL_MAIN_GUARDED) = _setters(Call)
+(_SET_ASSIGNMENT_TARGET, _SET_ASSIGNMENT_LINE, _SET_ASSIGNMENT_VALUE, _SET_ASSIGNMENT_FUNCTION,
+ _SET_ASSIGNMENT_CLASS_NAME) = _setters(Assignment)
+(_SET_FUNCTION_NAME, _SET_FUNCTION_QUALNAME, _SET_FUNCTION_LINE, _SET_FUNCTION_END_LINE,
+ _SET_FUNCTION_IS_ASYNC, _SET_FUNCTION_DECORATORS, _SET_FUNCTION_PARAMS,
+ _SET_FUNCTION_CLASS_NAME) = _setters(Function)
+
+
+def _new_value(kind: ValueKind, name: str = "", const: Const = None) -> Value:
+    """`Value(kind, name, const)`, made faster (see `_setters`)."""
+    made = object.__new__(Value)
+    _SET_VALUE_KIND(made, kind)
+    _SET_VALUE_NAME(made, name)
+    _SET_VALUE_CONST(made, const)
+    return made
+
+
+def _new_import(module: str, name: str | None, alias: str, line: int) -> Import:
+    """`Import(module, name, alias, line)`, made faster (see `_setters`)."""
+    made = object.__new__(Import)
+    _SET_IMPORT_MODULE(made, module)
+    _SET_IMPORT_NAME(made, name)
+    _SET_IMPORT_ALIAS(made, alias)
+    _SET_IMPORT_LINE(made, line)
+    return made
+
+
+def _new_call(name: str, line: int, args: tuple[Value, ...],
+              keywords: tuple[tuple[str, Value], ...], function: str | None,
+              main_guarded: bool) -> Call:
+    """`Call(name, line, args, keywords, function, main_guarded)`, made faster (see
+    `_setters`)."""
+    made = object.__new__(Call)
+    _SET_CALL_NAME(made, name)
+    _SET_CALL_LINE(made, line)
+    _SET_CALL_ARGS(made, args)
+    _SET_CALL_KEYWORDS(made, keywords)
+    _SET_CALL_FUNCTION(made, function)
+    _SET_CALL_MAIN_GUARDED(made, main_guarded)
+    return made
+
+
+def _new_assignment(target: str, line: int, value: Value, function: str | None,
+                    class_name: str | None) -> Assignment:
+    """`Assignment(target, line, value, function, class_name)`, made faster (see
+    `_setters`)."""
+    made = object.__new__(Assignment)
+    _SET_ASSIGNMENT_TARGET(made, target)
+    _SET_ASSIGNMENT_LINE(made, line)
+    _SET_ASSIGNMENT_VALUE(made, value)
+    _SET_ASSIGNMENT_FUNCTION(made, function)
+    _SET_ASSIGNMENT_CLASS_NAME(made, class_name)
+    return made
+
+
+def _new_function(name: str, qualname: str, line: int, end_line: int, is_async: bool,
+                  decorators: tuple[str, ...], params: tuple[str, ...],
+                  class_name: str | None) -> Function:
+    """`Function(name, qualname, line, end_line, is_async, decorators, params, class_name)`,
+    made faster (see `_setters`)."""
+    made = object.__new__(Function)
+    _SET_FUNCTION_NAME(made, name)
+    _SET_FUNCTION_QUALNAME(made, qualname)
+    _SET_FUNCTION_LINE(made, line)
+    _SET_FUNCTION_END_LINE(made, end_line)
+    _SET_FUNCTION_IS_ASYNC(made, is_async)
+    _SET_FUNCTION_DECORATORS(made, decorators)
+    _SET_FUNCTION_PARAMS(made, params)
+    _SET_FUNCTION_CLASS_NAME(made, class_name)
+    return made
+
+
+# --- reading a module ----------------------------------------------------------------------------
+
+
 def module_name(path: str) -> str:
     parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
     if parts and parts[-1] == "__init__":
@@ -189,17 +287,31 @@ class Resolver:
     """Turns local names into qualified ones using the module's imports."""
 
     def __init__(self, imports: list[Import]) -> None:
-        self._values: dict[tuple[object, ...], Value] = {}
+        self._texts: dict[str, Value] = {}
+        """CONST values of text, by text."""
+        self._constants: dict[tuple[type, Const], Value] = {}
+        """Other CONST values by (type, constant): 1, 1.0 and True are different values."""
+        self._names: dict[str, Value] = {}
+        """NAME values by resolved name."""
+        self._calls: dict[str, Value] = {}
+        """CALL values by callee."""
+        self._others: dict[ValueKind, Value] = {}
+        """Values of the kinds that have neither a name nor a constant."""
         self.aliases: dict[str, str] = {}
+        aliases = self.aliases
         for imported in imports:
-            qualified = imported.qualified
-            if imported.name is None and qualified.partition(".")[0] == imported.alias:
-                qualified = imported.alias  # `import a.b` binds `a`
-            self.aliases.setdefault(imported.alias, qualified)
+            alias = imported.alias
+            if alias in aliases:
+                continue  # the first import of a name wins
+            name = imported.name
+            qualified = f"{imported.module}.{name}" if name else imported.module  # .qualified
+            if name is None and qualified.partition(".")[0] == alias:
+                qualified = alias  # `import a.b` binds `a`
+            aliases[alias] = qualified
 
     def name(self, node: ast.expr) -> str:
         kind = type(node)
-        if kind is ast.Name:  # the common case, without building the dotted text
+        if kind is ast.Name:  # the common cases, without building the dotted text
             head: str = node.id  # type: ignore[attr-defined]
             return self.aliases.get(head, head)
         if kind is not ast.Attribute:
@@ -209,8 +321,15 @@ class Resolver:
             head, dot, rest = text.partition(".")
             target = self.aliases.get(head)
             return text if target is None else target + dot + rest
-        names: list[str] = []
-        current: ast.expr = node
+        current: ast.expr = node.value  # type: ignore[attr-defined]
+        last: str = node.attr  # type: ignore[attr-defined]
+        if type(current) is ast.Name:  # `name.attr`
+            head = current.id
+            return f"{self.aliases.get(head, head)}.{last}"
+        if type(current) is ast.Attribute and type(current.value) is ast.Name:  # `name.a.b`
+            head = current.value.id
+            return f"{self.aliases.get(head, head)}.{current.attr}.{last}"
+        names: list[str] = [last]
         while type(current) is ast.Attribute:
             names.append(current.attr)
             current = current.value
@@ -232,25 +351,70 @@ class Resolver:
 
     def value(self, node: ast.expr) -> Value:
         """The summary of an expression; equal summaries are one shared object."""
-        kind, name, const = self._summary(node)
-        key = (kind, name, type(const), const)
-        made = self._values.get(key)
-        if made is None:
-            made = self._values[key] = Value(kind, name, const)
+        kind = type(node)
+        if kind is ast.Constant:  # the common cases first, without the call to `_summary`
+            const = node.value  # type: ignore[attr-defined]
+            const_type = type(const)
+            if const_type is str:
+                if len(const) > MAX_CONST_TEXT:
+                    const = const[:MAX_CONST_TEXT]
+                made = self._texts.get(const)
+                if made is None:
+                    made = self._texts[const] = _new_value(ValueKind.CONST, "", const)
+                return made
+            if const_type not in _PLAIN_CONSTANTS:
+                return self._shared(*_constant_summary(const))
+            made = self._constants.get((const_type, const))
+            if made is None:
+                made = self._constants[const_type, const] = _new_value(ValueKind.CONST, "", const)
+            return made
+        if kind is ast.Name or kind is ast.Attribute:
+            if kind is ast.Name:  # as `name` does, without the call
+                head: str = node.id  # type: ignore[attr-defined]
+                name = self.aliases.get(head, head)
+            else:
+                name = self.name(node)
+            made = self._names.get(name)
+            if made is None:
+                made = self._names[name] = _new_value(ValueKind.NAME, name)
+            return made
+        if kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is not ast.Attribute or func.attr != "format":
+                name = self.name(func)
+                made = self._calls.get(name)
+                if made is None:
+                    made = self._calls[name] = _new_value(ValueKind.CALL, name)
+                return made
+        return self._shared(*self._summary(node))
+
+    def _shared(self, kind: ValueKind, name: str, const: Const) -> Value:
+        """The one Value of these fields."""
+        made: Value | None
+        if kind is ValueKind.CONST and type(const) is str:
+            made = self._texts.get(const)
+            if made is None:
+                made = self._texts[const] = _new_value(kind, name, const)
+        elif kind is ValueKind.CONST:
+            made = self._constants.get((type(const), const))
+            if made is None:
+                made = self._constants[type(const), const] = _new_value(kind, name, const)
+        elif kind is ValueKind.NAME or kind is ValueKind.CALL:
+            table = self._names if kind is ValueKind.NAME else self._calls
+            made = table.get(name)
+            if made is None:
+                made = table[name] = _new_value(kind, name, const)
+        else:
+            made = self._others.get(kind)
+            if made is None:
+                made = self._others[kind] = _new_value(kind, name, const)
         return made
 
     def _summary(self, node: ast.expr) -> tuple[ValueKind, str, Const]:
         """(kind, name, const) of the Value for an expression."""
         node_kind = type(node)
         if node_kind is ast.Constant:
-            const = node.value  # type: ignore[attr-defined]
-            if isinstance(const, str) and len(const) > MAX_CONST_TEXT:
-                const = const[:MAX_CONST_TEXT]
-            if isinstance(const, bytes):
-                const = const[:MAX_CONST_TEXT].decode("latin-1")
-            if not isinstance(const, str | int | float | bool) and const is not None:
-                return _OTHER
-            return ValueKind.CONST, "", const
+            return _constant_summary(node.value)  # type: ignore[attr-defined]
         if node_kind is ast.Name or node_kind is ast.Attribute:
             return ValueKind.NAME, self.name(node), None
         if node_kind is ast.Call:
@@ -286,6 +450,20 @@ class Resolver:
         return _OTHER
 
 
+def _constant_summary(const: object) -> tuple[ValueKind, str, Const]:
+    """(kind, name, const) of the Value for a constant: long text is cut and bytes are read as
+    text; a constant that a Value cannot hold (an ellipsis, a complex number) is OTHER."""
+    if isinstance(const, str) and len(const) > MAX_CONST_TEXT:
+        const = const[:MAX_CONST_TEXT]
+    if isinstance(const, bytes):
+        const = const[:MAX_CONST_TEXT].decode("latin-1")
+    if isinstance(const, str | int | float | bool) or const is None:
+        return ValueKind.CONST, "", const
+    return _OTHER
+
+
+_PLAIN_CONSTANTS = frozenset({int, float, bool, type(None)})
+"""Types of the constants a Value holds as they are (text may be cut)."""
 _OTHER: tuple[ValueKind, str, Const] = (ValueKind.OTHER, "", None)
 _FORMAT: tuple[ValueKind, str, Const] = (ValueKind.FORMAT, "", None)
 _FSTRING: tuple[ValueKind, str, Const] = (ValueKind.FSTRING, "", None)
@@ -322,30 +500,6 @@ def _target_text(node: ast.expr, resolver: Resolver) -> str | None:
     return None
 
 
-class _Scopes:
-    """Finds the innermost function enclosing a line, and the main-guard line ranges."""
-
-    def __init__(self) -> None:
-        self.functions: list[Function] = []
-        self.starts: list[int] = []
-        self.guards: list[tuple[int, int]] = []
-
-    def enclosing(self, line: int) -> str | None:
-        # The innermost enclosing function is the one starting last at or before the line.
-        functions = self.functions
-        for position in range(bisect.bisect_right(self.starts, line) - 1, -1, -1):
-            function = functions[position]
-            if line <= function.end_line:
-                return function.qualname
-        return None
-
-    def guarded(self, line: int) -> bool:
-        for start, end in self.guards:
-            if start <= line <= end:
-                return True
-        return False
-
-
 def _is_main_guard(node: ast.If) -> bool:
     test = node.test
     if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
@@ -356,72 +510,152 @@ def _is_main_guard(node: ast.If) -> bool:
     return bool(names and consts)
 
 
-def _definitions(
-    body: list[ast.stmt], prefix: str, class_name: str | None, resolver: Resolver,
-    functions: list[Function], classes: list[Class], decorators: list[Decorator],
-    scopes: _Scopes, decorator_nodes: set[int],
-) -> None:
-    """Walk statement bodies (not expressions) to name functions and classes with their nesting."""
-    for node in body:
-        kind = type(node)
-        if kind not in _DEFINITION_KINDS:
-            continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            qualname = prefix + node.name
-            params = tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args,
-                                            *node.args.kwonlyargs))
-            names = tuple(resolver.name(_decorator_callee(d)) for d in node.decorator_list)
-            functions.append(Function(
-                node.name, qualname, node.lineno, node.end_lineno or node.lineno,
-                isinstance(node, ast.AsyncFunctionDef), names, params, class_name))
-            decorators.extend(_decorators(node.decorator_list, qualname, resolver))
-            decorator_nodes.update(id(d) for d in node.decorator_list)
-            _definitions(node.body, qualname + ".", None, resolver, functions, classes,
-                         decorators, scopes, decorator_nodes)
-        elif isinstance(node, ast.ClassDef):
-            qualname = prefix + node.name
-            names = tuple(resolver.name(_decorator_callee(d)) for d in node.decorator_list)
-            bases = tuple(resolver.name(b) for b in node.bases)
-            classes.append(Class(node.name, qualname, node.lineno, bases, names))
-            decorators.extend(_decorators(node.decorator_list, qualname, resolver))
-            decorator_nodes.update(id(d) for d in node.decorator_list)
-            _definitions(node.body, qualname + ".", qualname, resolver, functions, classes,
-                         decorators, scopes, decorator_nodes)
-        elif isinstance(node, ast.If):
-            if not prefix and _is_main_guard(node):
-                scopes.guards.append((node.lineno, node.end_lineno or node.lineno))
-            _definitions(node.body, prefix, class_name, resolver, functions, classes,
-                         decorators, scopes, decorator_nodes)
-            _definitions(node.orelse, prefix, class_name, resolver, functions, classes,
-                         decorators, scopes, decorator_nodes)
-        elif isinstance(node, ast.Try | ast.With | ast.AsyncWith | ast.For | ast.AsyncFor
-                        | ast.While):
-            for block in ("body", "orelse", "finalbody"):
-                _definitions(getattr(node, block, []), prefix, class_name, resolver,
-                             functions, classes, decorators, scopes, decorator_nodes)
-            for handler in getattr(node, "handlers", []):
-                _definitions(handler.body, prefix, class_name, resolver, functions, classes,
-                             decorators, scopes, decorator_nodes)
+class _Definitions:
+    """One walk over a module's statements (not its expressions): the functions, classes and
+    decorators with their nesting, and what the index needs to place calls and assignments."""
 
+    def __init__(self, resolver: Resolver, lines: list[int] | None = None) -> None:
+        self.resolver = resolver
+        self._lines = lines
+        """The lines of all the module's functions and classes, in order (None: unknown): the
+        body of a definition holding no other is not walked."""
+        self.functions: list[Function] = []
+        """In source order, outer before inner."""
+        self.classes: list[Class] = []
+        self.decorators: list[Decorator] = []
+        self.guards: list[tuple[int, int]] = []
+        """First and last line of each module-level `if __name__ == "__main__":`."""
+        self.decorator_nodes: set[int] = set()
+        """`id()` of every decorator expression: their calls are decorators, not calls."""
+        self.class_lines: dict[int, str] = {}
+        """Line of each statement directly in a class body -> the class's qualified name, for
+        classes at module level or nested in such classes, also under `if` and `try` (not in
+        functions, loops, `with` or `except`); a later class on the same line wins."""
+
+    def walk(self, body: list[ast.stmt], prefix: str, class_name: str | None,
+             class_lines: bool) -> None:
+        """Name the functions and classes of `body`, nested in `prefix` (`Outer.` or ''), in the
+        class `class_name` when the body is a class's; `class_lines` when this body's classes
+        go into `class_lines`."""
+        for node in body:
+            kind = type(node)
+            if kind not in _DEFINITION_KINDS:
+                continue
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self._function(node, prefix, class_name)  # type: ignore[arg-type]
+            elif kind is ast.ClassDef:
+                self._class(node, prefix, class_lines)  # type: ignore[arg-type]
+            elif kind is ast.If:
+                if not prefix and _is_main_guard(node):  # type: ignore[arg-type]
+                    self.guards.append((node.lineno, node.end_lineno or node.lineno))
+                self.walk(node.body, prefix, class_name, class_lines)  # type: ignore[attr-defined]
+                self.walk(node.orelse, prefix, class_name, class_lines)  # type: ignore[attr-defined]
+            elif kind is ast.Try:
+                self.walk(node.body, prefix, class_name, class_lines)  # type: ignore[attr-defined]
+                self.walk(node.orelse, prefix, class_name, class_lines)  # type: ignore[attr-defined]
+                self.walk(node.finalbody, prefix, class_name, False)  # type: ignore[attr-defined]
+                for handler in node.handlers:  # type: ignore[attr-defined]
+                    self.walk(handler.body, prefix, class_name, False)
+            elif kind is ast.For or kind is ast.AsyncFor or kind is ast.While:
+                self.walk(node.body, prefix, class_name, False)  # type: ignore[attr-defined]
+                self.walk(node.orelse, prefix, class_name, False)  # type: ignore[attr-defined]
+            elif kind is ast.With or kind is ast.AsyncWith:
+                self.walk(node.body, prefix, class_name, False)  # type: ignore[attr-defined]
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str,
+                  class_name: str | None) -> None:
+        name = node.name
+        qualname = prefix + name
+        arguments = node.args
+        if arguments.posonlyargs or arguments.kwonlyargs:
+            params = tuple(map(_ARG_NAME, (*arguments.posonlyargs, *arguments.args,
+                                           *arguments.kwonlyargs)))
+        else:
+            params = tuple(map(_ARG_NAME, arguments.args))
+        found = node.decorator_list
+        if found:
+            decorators = _decorators(found, qualname, self.resolver)
+            names = tuple(map(_NAME, decorators))
+        else:
+            names = ()
+        line = node.lineno
+        self.functions.append(_new_function(
+            name, qualname, line, node.end_lineno or line, type(node) is ast.AsyncFunctionDef,
+            names, params, class_name))
+        if found:
+            self.decorators.extend(decorators)
+            self.decorator_nodes.update(map(id, found))
+        if self._holds_definitions(node):
+            self.walk(node.body, qualname + ".", None, False)
+
+    def _holds_definitions(self, node: ast.stmt) -> bool:
+        """Whether a definition's body may hold other functions or classes."""
+        lines = self._lines
+        if lines is None:
+            return True
+        # A definition is the only statement on its first line.
+        position = bisect.bisect_right(lines, node.lineno)
+        return position < len(lines) and lines[position] <= (node.end_lineno or node.lineno)
+
+    def _class(self, node: ast.ClassDef, prefix: str, class_lines: bool) -> None:
+        resolver = self.resolver
+        qualname = prefix + node.name
+        found = node.decorator_list
+        decorators = _decorators(found, qualname, resolver) if found else []
+        bases = tuple(map(resolver.name, node.bases))
+        self.classes.append(Class(node.name, qualname, node.lineno, bases,
+                                  tuple(map(_NAME, decorators))))
+        if found:
+            self.decorators.extend(decorators)
+            self.decorator_nodes.update(map(id, found))
+        if class_lines:
+            lines = self.class_lines
+            for statement in node.body:
+                lines[statement.lineno] = qualname
+        if self._holds_definitions(node):
+            self.walk(node.body, qualname + ".", qualname, class_lines)
+
+
+_ARG_NAME = attrgetter("arg")
+_NAME = attrgetter("name")
 
 _DEFINITION_KINDS = frozenset({
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try, ast.With,
     ast.AsyncWith, ast.For, ast.AsyncFor, ast.While,
 })
-"""Statements that `_definitions` looks at or into; any other statement is passed over."""
+"""Statements that `_Definitions.walk` looks at or into; any other statement is passed over."""
 
 
-def _decorator_callee(node: ast.expr) -> ast.expr:
-    return node.func if isinstance(node, ast.Call) else node
+def _function_lines(functions: list[Function], last_line: int) -> list[str | None]:
+    """Line (1 to `last_line`) -> the qualified name of the innermost function enclosing it:
+    of the functions whose lines hold it, the one starting last; None outside functions."""
+    table: list[str | None] = [None] * (last_line + 1)
+    for function in sorted(functions, key=_start):  # inner functions overwrite outer ones
+        start, end = function.line, function.end_line
+        table[start:end + 1] = [function.qualname] * (end + 1 - start)
+    return table
+
+
+def _start(function: Function) -> int:
+    return function.line
+
+
+def _guarded(guards: list[tuple[int, int]], line: int) -> bool:
+    """Whether a line is inside one of the main-guard line ranges."""
+    for start, end in guards:
+        if start <= line <= end:
+            return True
+    return False
 
 
 def _decorators(nodes: list[ast.expr], target: str, resolver: Resolver) -> list[Decorator]:
     result = []
     for node in nodes:
-        call = None
         if isinstance(node, ast.Call):
-            call = _call(node, resolver, None, False)
-        result.append(Decorator(resolver.name(_decorator_callee(node)), node.lineno, target, call))
+            call = _call(node, resolver, None, False)  # its name is the decorator's
+            result.append(Decorator(call.name, node.lineno, target, call))
+        else:
+            result.append(Decorator(resolver.name(node), node.lineno, target, None))
     return result
 
 
@@ -429,7 +663,7 @@ def _call(node: ast.Call, resolver: Resolver, function: str | None, guarded: boo
     value = resolver.value
     args = tuple([value(a) for a in node.args])
     keywords = tuple([(k.arg or "**", value(k.value)) for k in node.keywords])
-    return Call(resolver.name(node.func), node.lineno, args, keywords, function, guarded)
+    return _new_call(resolver.name(node.func), node.lineno, args, keywords, function, guarded)
 
 
 def index_module(path: str, source: str) -> ModuleIndex:
@@ -462,136 +696,227 @@ def parse_module(path: str, source: str) -> tuple[ModuleIndex, ast.Module | None
         return ModuleIndex(path, module, line_count, "too deeply nested to analyse"), None
 
 
-_NOT_NODES = frozenset({
-    "ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module", "level", "kind",
-    "type_comment", "is_async", "conversion", "simple", "tag", "lineno", "rest", "kwd_attrs",
-})
-"""Fields that never hold a call, an assignment or an import (names, operators, contexts)."""
+@dataclass(slots=True)
+class _Nodes:
+    """The nodes of a module that the index reads, each list in `ast.walk`'s order."""
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-"""Node type -> the fields the collecting walk follows (filled on first sight of a type)."""
+    calls: list[ast.Call]
+    callees: set[str]
+    """The last name of every callee (`execute` for `db.session.execute(...)`, `f` for `f()`)."""
+    assigns: list[ast.stmt]
+    imports: list[ast.Import | ast.ImportFrom]
+    loops: list[int]
+    operations: list[ast.AST]
+    """The binary operations, augmented assignments and f-strings: where text can be built."""
+    definitions: list[int]
+    """The lines of the functions and classes."""
+    """The lines of the loops, comprehensions and subscripts of calls (`f()[0]`): where, with
+    calls of `len()`, the query-loop analysis can find a site."""
 
 
-def _child_fields(kind: type) -> tuple[str, ...]:
-    if not issubclass(kind, ast.AST) or kind in (ast.Constant, ast.MatchSingleton):
-        fields: tuple[str, ...] = ()
-    else:
-        fields = tuple(f for f in kind._fields if f not in _NOT_NODES)
-    _CHILD_FIELDS[kind] = fields
-    return fields
+_LOOP_KINDS = frozenset({
+    ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
 
 
-def _collect(
-    tree: ast.Module,
-) -> tuple[list[ast.Call], list[ast.stmt], list[ast.Import | ast.ImportFrom]]:
+def _collect(tree: ast.Module) -> _Nodes:
     """The calls, assignments and imports of a module, in `ast.walk`'s breadth-first order.
 
-    The queue may also hold non-node field values (None, text); they have no fields and are
-    skipped, so the order of the nodes is exactly that of `ast.walk`.
+    The queue may also hold non-node field values (text, None); they have no fields and are
+    skipped, so the order of the nodes is exactly that of `ast.walk`. The most frequent nodes
+    have their fields followed directly, and what cannot hold a call, an assignment, an import
+    or a loop is not queued where it is seen: a name, or a chain of attributes on a name.
     """
     calls: list[ast.Call] = []
+    callees: set[str] = set()
     assigns: list[ast.stmt] = []
     imports: list[ast.Import | ast.ImportFrom] = []
-    queue: list[object] = [tree]
-    fields_of = _CHILD_FIELDS
-    call_kind, import_kind, from_kind = ast.Call, ast.Import, ast.ImportFrom
-    assign_kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+    loops: list[int] = []
+    operations: list[ast.AST] = []
+    definitions: list[int] = []
+    queue: list[Any] = [tree]
+    fields_of = NODE_FIELDS
+    name_kind, attribute_kind, call_kind = ast.Name, ast.Attribute, ast.Call
+    constant_kind, keyword_kind, assign_kind = ast.Constant, ast.keyword, ast.Assign
+    expr_kind, arg_kind = ast.Expr, ast.arg
+    annotated_kind, augmented_kind = ast.AnnAssign, ast.AugAssign
+    import_kinds = (ast.Import, ast.ImportFrom)
+    loop_kinds, subscript_kind = _LOOP_KINDS, ast.Subscript
+    binary_kind, fstring_kind = ast.BinOp, ast.JoinedStr
+    definition_kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     for node in queue:  # the loop sees what is appended while it runs
         kind = type(node)
+        if kind is attribute_kind:
+            value = node.value
+            while type(value) is attribute_kind:
+                value = value.value
+            if type(value) is not name_kind:  # `a.b.c` holds nothing: a name and attributes
+                queue.append(node.value)
+            continue
         if kind is call_kind:
-            calls.append(node)  # type: ignore[arg-type]
-        elif kind in assign_kinds:
-            assigns.append(node)  # type: ignore[arg-type]
-        elif kind is import_kind or kind is from_kind:
-            imports.append(node)  # type: ignore[arg-type]
-        fields = fields_of.get(kind)
-        if fields is None:
-            fields = _child_fields(kind)
-        for field_name in fields:
+            calls.append(node)
+            func = node.func
+            func_kind = type(func)
+            if func_kind is name_kind:
+                callees.add(func.id)
+            elif func_kind is attribute_kind:
+                callees.add(func.attr)
+                value = func.value
+                while type(value) is attribute_kind:
+                    value = value.value
+                if type(value) is not name_kind:
+                    queue.append(func)
+            else:
+                queue.append(func)
+            if node.args:
+                queue.extend(node.args)
+            if node.keywords:
+                queue.extend(node.keywords)
+            continue
+        if kind is constant_kind or kind is name_kind:
+            continue
+        if kind is assign_kind:
+            assigns.append(node)
+            queue.extend(node.targets)
+            queue.append(node.value)
+            continue
+        if kind is keyword_kind or kind is expr_kind:
+            queue.append(node.value)
+            continue
+        if kind is arg_kind:
+            if node.annotation is not None:
+                queue.append(node.annotation)
+            continue
+        if kind is annotated_kind:
+            assigns.append(node)
+        elif kind is augmented_kind:
+            assigns.append(node)
+            operations.append(node)
+        elif kind is binary_kind or kind is fstring_kind:
+            operations.append(node)
+        elif kind in import_kinds:
+            imports.append(node)
+        elif kind in loop_kinds or (kind is subscript_kind and type(node.value) is call_kind):
+            loops.append(node.lineno)
+        elif kind in definition_kinds:
+            definitions.append(node.lineno)
+        for field_name in fields_of.get(kind, ()):
             child = getattr(node, field_name, None)
             if type(child) is list:
                 queue.extend(child)
             elif child is not None:
                 queue.append(child)
-    return calls, assigns, imports
+    return _Nodes(calls, callees, assigns, imports, loops, operations, definitions)
 
 
-def _index_tree(
-    path: str, module: str, package: str, lines: int, tree: ast.Module, source: str
-) -> ModuleIndex:
+def _imports(nodes: list[ast.Import | ast.ImportFrom], package: str) -> list[Import]:
     imports: list[Import] = []
-    calls, assigns, import_nodes = _collect(tree)
-    for statement in import_nodes:
+    for statement in nodes:
         if isinstance(statement, ast.Import):
             for alias in statement.names:
                 local = alias.asname or alias.name.partition(".")[0]
-                imports.append(Import(alias.name, None, local, statement.lineno))
+                imports.append(_new_import(alias.name, None, local, statement.lineno))
         else:
             base = _absolute_module(statement.module, statement.level, package)
             for alias in statement.names:
                 if alias.name == "*":
                     continue
-                imports.append(Import(base, alias.name, alias.asname or alias.name,
-                                      statement.lineno))
+                imports.append(_new_import(base, alias.name, alias.asname or alias.name,
+                                           statement.lineno))
+    return imports
+
+
+def _index_tree(
+    path: str, module: str, package: str, lines: int, tree: ast.Module, source: str
+) -> ModuleIndex:
+    nodes = _collect(tree)
+    calls, assigns = nodes.calls, nodes.assigns
+    imports = _imports(nodes.imports, package)
     resolver = Resolver(imports)
-    functions: list[Function] = []
-    classes: list[Class] = []
-    decorators: list[Decorator] = []
-    scopes = _Scopes()
-    decorator_calls: set[int] = set()
-    _definitions(tree.body, "", None, resolver, functions, classes, decorators, scopes,
-                 decorator_calls)
-    scopes.functions = sorted(functions, key=lambda f: f.line)
-    scopes.starts = [f.line for f in scopes.functions]
-    enclosing, guarded = scopes.enclosing, scopes.guarded
-    call_values = tuple([
-        _call(node, resolver, enclosing(node.lineno), guarded(node.lineno))
-        for node in calls if id(node) not in decorator_calls
-    ])
-    class_bodies = _class_body_lines(tree)
-    assignments: list[Assignment] = []
-    for node in assigns:
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-            value = node.value
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is None:
-                continue
-            targets, value = [node.target], node.value
-        else:
-            continue
-        summary = resolver.value(value)
-        function = scopes.enclosing(node.lineno)
-        class_name = class_bodies.get(node.lineno) if function is None else None
-        for target in targets:
-            for single in (target.elts if isinstance(target, ast.Tuple) else [target]):
-                text = _target_text(single, resolver)
-                if text:
-                    assignments.append(Assignment(text, node.lineno, summary, function,
-                                                  class_name))
-    return ModuleIndex(
-        path=path, module=module, lines=lines, syntax_error=None, imports=tuple(imports),
-        calls=call_values, decorators=tuple(decorators), functions=tuple(functions),
-        classes=tuple(classes), assignments=tuple(assignments),
-        sql_sites=find_sql_sites(tree, resolver, calls),
-        loop_queries=find_loop_queries(tree, resolver, source),
+    found = _Definitions(resolver, sorted(nodes.definitions))
+    found.walk(tree.body, "", None, True)
+    # No node is on a line after the end of the last statement.
+    last_line = max(lines, tree.body[-1].end_lineno or 0) if tree.body else lines
+    function_at = _function_lines(found.functions, last_line)
+    calls_made = _call_values(calls, resolver, function_at, found)
+    assignments = _assignments(assigns, resolver, function_at, found.class_lines)
+    return ModuleIndex(  # path, module, lines, syntax_error, imports, calls, decorators,
+        # functions, classes, assignments, sql_sites, loop_queries
+        path, module, lines, None, tuple(imports), calls_made, tuple(found.decorators),
+        tuple(found.functions), tuple(found.classes), assignments,
+        find_sql_sites(tree, resolver, calls, nodes.callees, source, nodes.operations),
+        find_loop_queries(tree, resolver, source, calls, nodes.callees, nodes.loops),
     )
 
 
-def _class_body_lines(tree: ast.Module) -> dict[int, str]:
-    """Line of each statement directly in a class body -> the class's qualified name."""
-    result: dict[int, str] = {}
+def _call_values(calls: list[ast.Call], resolver: Resolver, function_at: list[str | None],
+                 found: _Definitions) -> tuple[Call, ...]:
+    """The Call of each call node that is not a decorator, in order; `function_at` gives the
+    function enclosing each line."""
+    aliases, name, value = resolver.aliases, resolver.name, resolver.value
+    guards, decorator_nodes = found.guards, found.decorator_nodes
+    name_kind, attribute_kind = ast.Name, ast.Attribute
+    made: list[Call] = []
+    for node in calls:
+        if decorator_nodes and id(node) in decorator_nodes:
+            continue
+        func = node.func
+        # The common cases as `resolver.name` does, without the call.
+        if isinstance(func, name_kind):
+            callee = aliases.get(func.id, func.id)
+        elif isinstance(func, attribute_kind) and isinstance(func.value, name_kind):
+            head = func.value.id
+            callee = f"{aliases.get(head, head)}.{func.attr}"
+        else:
+            callee = name(func)
+        line = node.lineno
+        args = node.args
+        if not args:
+            arg_values: tuple[Value, ...] = ()
+        elif len(args) == 1:
+            arg_values = (value(args[0]),)
+        else:
+            arg_values = tuple(map(value, args))
+        keywords = node.keywords
+        if keywords:
+            pairs = []
+            for keyword in keywords:
+                pairs.append((keyword.arg or "**", value(keyword.value)))
+            keyword_values: tuple[tuple[str, Value], ...] = tuple(pairs)
+        else:
+            keyword_values = ()
+        made.append(_new_call(callee, line, arg_values, keyword_values, function_at[line],
+                              _guarded(guards, line) if guards else False))
+    return tuple(made)
 
-    def visit(body: list[ast.stmt], prefix: str) -> None:
-        for node in body:
-            if isinstance(node, ast.ClassDef):
-                qualname = prefix + node.name
-                for statement in node.body:
-                    result[statement.lineno] = qualname
-                visit(node.body, qualname + ".")
-            elif isinstance(node, ast.If | ast.Try):
-                visit(node.body, prefix)
-                visit(node.orelse, prefix)
 
-    visit(tree.body, "")
-    return result
+def _assignments(assigns: list[ast.stmt], resolver: Resolver, function_at: list[str | None],
+                 class_lines: dict[int, str]) -> tuple[Assignment, ...]:
+    """The Assignment of each target of each assignment with a value, in order; `function_at`
+    gives the function enclosing each line, `class_lines` the class of each class-body line."""
+    aliases, value = resolver.aliases, resolver.value
+    made: list[Assignment] = []
+    for statement in assigns:
+        if type(statement) is ast.Assign:
+            targets = statement.targets
+            assigned = statement.value
+        elif type(statement) is ast.AnnAssign:
+            if statement.value is None:
+                continue
+            targets, assigned = [statement.target], statement.value
+        else:
+            continue
+        summary = value(assigned)
+        line = statement.lineno
+        function = function_at[line]
+        class_name = class_lines.get(line) if function is None else None
+        for target in targets:
+            if type(target) is ast.Name:  # as `_target_text` does, without the call
+                text: str | None = aliases.get(target.id, target.id)
+                if text:
+                    made.append(_new_assignment(text, line, summary, function, class_name))
+                continue
+            for single in (target.elts if type(target) is ast.Tuple else [target]):
+                text = _target_text(single, resolver)
+                if text:
+                    made.append(_new_assignment(text, line, summary, function, class_name))
+    return tuple(made)

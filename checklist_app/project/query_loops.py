@@ -28,10 +28,14 @@ imported or run.
 from __future__ import annotations
 
 import ast
-import re
+import bisect
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from checklist_app.project.sql_flow import NODE_FIELDS
 
 if TYPE_CHECKING:
     from checklist_app.project.pyindex import Resolver
@@ -73,6 +77,7 @@ _SOURCE_METHODS = _BUILDERS | _ROWS | _ONE | _ROOT_METHODS | frozenset({"unique"
 _PASS_THROUGH = frozenset({"reversed", "sorted", "list", "tuple", "iter"})
 _AGGREGATES = frozenset({"sum", "min", "max"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_COMPREHENSION_KINDS = frozenset(_COMPREHENSIONS)
 _PEEKED = frozenset({*_COMPREHENSIONS, ast.Call, ast.Subscript, ast.Tuple, ast.List, ast.Set,
                      ast.Dict, ast.Starred, ast.Await, ast.NamedExpr, ast.Yield, ast.YieldFrom,
                      ast.IfExp})
@@ -137,7 +142,7 @@ class _Loop:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Source:
     kind: _Kind
     model: str
@@ -157,12 +162,52 @@ class _Source:
 
 
 def _text(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except (ValueError, RecursionError, AttributeError):  # pragma: no cover - odd trees
-        return "?"
-    text = " ".join(text.split())
+    text = _dotted_text(node)  # what ast.unparse gives for a name or `name.attr.attr`
+    if text is None:
+        try:
+            text = ast.unparse(node)
+        except (ValueError, RecursionError, AttributeError):  # pragma: no cover - odd trees
+            return "?"
+        text = " ".join(text.split())
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _dotted_text(node: ast.AST) -> str | None:
+    """`a.b.c` for a name or a chain of attributes on a name, None for anything else."""
+    names: list[str] = []
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    names.append(node.id)
+    names.reverse()
+    return ".".join(names)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of a node in `ast.iter_child_nodes` order, without the contexts and
+    operators (which hold nothing): `ast.iter_child_nodes`, made cheaper."""
+    children: list[ast.AST] = []
+    for field_name in NODE_FIELDS.get(type(node), ()):
+        child = getattr(node, field_name, None)
+        if type(child) is list:
+            if None in child:  # a dict display's `**`, a missing default
+                child = [item for item in child if item is not None]
+            children.extend(child)
+        elif child is not None:
+            children.append(child)
+    return children
+
+
+def _callee_name(call: ast.Call) -> str:
+    """The last name of the called function: `execute` for `db.session.execute(...)`."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
 
 
 def _last(name: str) -> str:
@@ -176,12 +221,18 @@ def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
 class _Analysis:
     """Walks one module; `sites` collects what it finds."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, places: _Places | None = None) -> None:
         self.resolver = resolver
         self.sites: list[LoopQuery] = []
         self._seen: set[tuple[int, LoopKind, tuple[str, ...]]] = set()
         self._active = 0
         """How many loops over query results enclose the code being looked at."""
+        self._places = places
+        """Where sites can be: a function or class whose lines cannot hold one is not walked
+        (its names start empty: nothing outside it depends on it). None: walk them all."""
+
+    def _may_hold_site(self, node: ast.stmt) -> bool:
+        return self._places is None or self._places.hold_site(node)
 
     # --- recording -----
 
@@ -389,47 +440,54 @@ class _Analysis:
 
     def _statement(self, node: ast.stmt, names: dict[str, _Source], function: str | None,
                    prefix: str) -> None:
-        # Most frequent statements first: this runs once per statement of every module.
-        if isinstance(node, (ast.Expr, ast.Return)):
-            if node.value is not None:
-                self._scan(node.value, names, function)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            self._assign(node, names, function)
-        elif isinstance(node, (ast.If, ast.While)):
-            self._scan(node.test, names, function)
-            self._block(node.body, names, function, prefix)
-            self._block(node.orelse, names, function, prefix)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            active, self._active = self._active, 0
-            self._block(node.body, {}, prefix + node.name, prefix + node.name + ".")
-            self._active = active
-        elif isinstance(node, ast.ClassDef):
-            active, self._active = self._active, 0
-            self._block(node.body, {}, function, prefix + node.name + ".")
-            self._active = active
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self._scan(node.iter, names, function)
-            self._loop(node.target, node.iter, node.lineno, names, function, node.body)
-            self._block(node.orelse, names, function, prefix)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
+        # Most frequent statements first: this runs once per statement of every module walked.
+        kind = type(node)
+        if kind is ast.Expr or kind is ast.Return:
+            value = node.value  # type: ignore[attr-defined]
+            if value is not None:
+                self._scan(value, names, function)
+        elif kind is ast.Assign or kind is ast.AnnAssign:
+            self._assign(node, names, function)  # type: ignore[arg-type]
+        elif kind is ast.If or kind is ast.While:
+            self._scan(node.test, names, function)  # type: ignore[attr-defined]
+            self._block(node.body, names, function, prefix)  # type: ignore[attr-defined]
+            self._block(node.orelse, names, function, prefix)  # type: ignore[attr-defined]
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            if self._may_hold_site(node):
+                qualname = prefix + node.name  # type: ignore[attr-defined]
+                active, self._active = self._active, 0
+                self._block(node.body, {}, qualname, qualname + ".")  # type: ignore[attr-defined]
+                self._active = active
+        elif kind is ast.ClassDef:
+            if self._may_hold_site(node):
+                active, self._active = self._active, 0
+                self._block(node.body, {}, function,  # type: ignore[attr-defined]
+                            prefix + node.name + ".")  # type: ignore[attr-defined]
+                self._active = active
+        elif kind is ast.For or kind is ast.AsyncFor:
+            self._scan(node.iter, names, function)  # type: ignore[attr-defined]
+            self._loop(node.target, node.iter, node.lineno, names,  # type: ignore[attr-defined]
+                       function, node.body)  # type: ignore[attr-defined]
+            self._block(node.orelse, names, function, prefix)  # type: ignore[attr-defined]
+        elif kind is ast.With or kind is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
                 self._scan(item.context_expr, names, function)
                 if item.optional_vars is not None:
                     for bound in _bound_names(item.optional_vars):
                         names.pop(bound, None)
-            self._block(node.body, names, function, prefix)
-        elif isinstance(node, (ast.Try, ast.TryStar)):
-            self._block(node.body, names, function, prefix)
-            for handler in node.handlers:
+            self._block(node.body, names, function, prefix)  # type: ignore[attr-defined]
+        elif kind is ast.Try or kind is ast.TryStar:
+            self._block(node.body, names, function, prefix)  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
                 self._block(handler.body, names, function, prefix)
-            self._block(node.orelse, names, function, prefix)
-            self._block(node.finalbody, names, function, prefix)
-        elif isinstance(node, ast.Match):
-            self._scan(node.subject, names, function)
-            for case in node.cases:
+            self._block(node.orelse, names, function, prefix)  # type: ignore[attr-defined]
+            self._block(node.finalbody, names, function, prefix)  # type: ignore[attr-defined]
+        elif kind is ast.Match:
+            self._scan(node.subject, names, function)  # type: ignore[attr-defined]
+            for case in node.cases:  # type: ignore[attr-defined]
                 self._block(case.body, names, function, prefix)
         elif self._active:
-            for child in ast.iter_child_nodes(node):
+            for child in _children(node):
                 if isinstance(child, ast.expr):
                     self._scan(child, names, function)
 
@@ -501,35 +559,39 @@ class _Analysis:
         which keeps the analysis far cheaper than a walk of every node."""
         if self._active:
             self._walk(root, names, function)
-        else:
+        elif type(root) in _PEEKED:  # nothing to peek at in names, constants, attributes
             self._peek(root, names, function, PEEK_DEPTH)
 
     def _peek(self, node: ast.expr, names: dict[str, _Source], function: str | None,
               depth: int) -> None:
-        if isinstance(node, _COMPREHENSIONS):
-            self._comprehension(node, names, function)
+        kind = type(node)
+        if kind in _COMPREHENSION_KINDS:
+            self._comprehension(node, names, function)  # type: ignore[arg-type]
             return
         if depth <= 0:
             return
         children: list[ast.expr]
-        if isinstance(node, ast.Call):
-            self._call_site(node, names, function)
-            children = [*node.args, *(k.value for k in node.keywords)]
-            if isinstance(node.func, ast.Attribute):
-                children.append(node.func.value)
-        elif isinstance(node, ast.Subscript):
-            self._slice_site(node, names, function)
-            children = [node.value]
-        elif isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            children = node.elts
-        elif isinstance(node, ast.Dict):
-            children = [value for value in node.values if value is not None]
-        elif isinstance(node, (ast.Starred, ast.Await, ast.NamedExpr)):
-            children = [node.value]
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-            children = [node.value] if node.value is not None else []
-        elif isinstance(node, ast.IfExp):
-            children = [node.body, node.orelse]
+        if kind is ast.Call:
+            self._call_site(node, names, function)  # type: ignore[arg-type]
+            children = [*node.args, *(k.value for k in node.keywords)]  # type: ignore[attr-defined]
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute:
+                children.append(func.value)
+        elif kind is ast.Subscript:
+            self._slice_site(node, names, function)  # type: ignore[arg-type]
+            children = [node.value]  # type: ignore[attr-defined]
+        elif kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            children = node.elts  # type: ignore[attr-defined]
+        elif kind is ast.Dict:
+            children = [value for value in node.values  # type: ignore[attr-defined]
+                        if value is not None]
+        elif kind is ast.Starred or kind is ast.Await or kind is ast.NamedExpr:
+            children = [node.value]  # type: ignore[attr-defined]
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            value = node.value  # type: ignore[attr-defined]
+            children = [value] if value is not None else []
+        elif kind is ast.IfExp:
+            children = [node.body, node.orelse]  # type: ignore[attr-defined]
         else:
             return
         for child in children:
@@ -552,7 +614,7 @@ class _Analysis:
                 self._slice_site(node, names, function)
             elif isinstance(node, ast.Name | ast.Constant | ast.Lambda):
                 continue
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(_children(node))
 
     def _attribute_use(self, node: ast.Attribute, names: dict[str, _Source],
                        function: str | None) -> bool:
@@ -808,22 +870,143 @@ def _constant_like(node: ast.expr, variable: str) -> bool:
     return False
 
 
-_QUERY_WORDS = re.compile(r"query|select|execute|scalar|paginate|_or_404|[sS]ession|\.all\(|"
-                          r"fetch")
+_QUERY_WORDS = ("query", "select", "execute", "scalar", "paginate", "_or_404", "session",
+                "Session", ".all(", "fetch")
 """Text without any of these cannot hold a site: every site starts from a query or `.all()`."""
+
+_STARTS = frozenset({"select", "query", "get_or_404", "paginate", *_ROWS})
+"""Methods whose call can start query results on its own (`get` too, given an entity and a key),
+or be counted with len() (`.all()`, `.fetchall()`)."""
 
 
 def may_hold_queries(source: str) -> bool:
     """Whether a module's text can contain a site at all (a cheap test before the walk)."""
-    return _QUERY_WORDS.search(source) is not None
+    for word in _QUERY_WORDS:
+        if word in source:
+            return True
+    return False
 
 
-def find_loop_queries(tree: ast.Module, resolver: Resolver,
-                      source: str | None = None) -> tuple[LoopQuery, ...]:
-    """Every site in the module, in line order. With the module's `source`, a module whose
-    text mentions no query at all is not walked."""
+@dataclass(frozen=True, slots=True)
+class _Places:
+    """Where in a module sites can be: a site uses query results (in a loop, a comprehension,
+    a subscript of a call or a call of len()) that start somewhere (see `_places`)."""
+
+    starts: list[int] | None
+    """The lines where query results may start, in order; None: anywhere."""
+    uses: list[int] | None
+    """The lines of the loops, comprehensions, subscripts of calls and calls of len(), in
+    order; None: anywhere."""
+
+    def hold_site(self, node: ast.stmt) -> bool:
+        """Whether the lines of a definition hold both a start and a use."""
+        first, last = node.lineno, node.end_lineno or node.lineno
+        return _holds(self.starts, first, last) and _holds(self.uses, first, last)
+
+
+def _holds(lines: list[int] | None, first: int, last: int) -> bool:
+    """Whether one of `lines` (in order; None: any line) is between `first` and `last`."""
+    if lines is None:
+        return True
+    position = bisect.bisect_left(lines, first)
+    return position < len(lines) and lines[position] <= last
+
+
+def _calls_len(resolver: Resolver, callees: AbstractSet[str]) -> bool:
+    """Whether the last name of one of the callees resolves to `len` (as `_len_names`)."""
+    aliases = resolver.aliases
+    if "len" in callees and "len" not in aliases:
+        return True
+    return "len" in aliases.values() and any(aliases.get(name) == "len" for name in callees)
+
+
+def _len_names(resolver: Resolver) -> set[str]:
+    """The local names that resolve to `len` (as `_Analysis._call_site` resolves them)."""
+    lens = {local for local, name in resolver.aliases.items() if name == "len"}
+    if "len" not in resolver.aliases:
+        lens.add("len")
+    return lens
+
+
+def _places(source: str, resolver: Resolver, calls: Sequence[ast.Call],
+            callees: AbstractSet[str], loops: Sequence[int] | None) -> _Places:
+    """Where sites can be in a module, from its text, its calls, the last names of their
+    callees (`callees`) and the lines of its loops, comprehensions and subscripts of calls.
+
+    Query results start only from `Model.query` (an attribute named `query`, so the word is on
+    its line, unless non-ASCII letters spell it), a call of `select()`, of a method in
+    `_STARTS`, or of `get(Entity, key)`; every other source is made from one of these. The one
+    site that needs no query, `len(obj.attr.all())`, calls `all()`.
+    """
+    aliases = resolver.aliases
+    lens = _len_names(resolver)
+    # The local names that resolve to `select` (as in `_Analysis._call`).
+    selects = {local for local, name in aliases.items() if _last(name) == "select"}
+    if "select" not in aliases:
+        selects.add("select")
+    starts: list[int] = []
+    uses = list(loops) if loops is not None else []
+    if not _STARTS.isdisjoint(callees) or "get" in callees or not selects.isdisjoint(callees) \
+            or not lens.isdisjoint(callees):
+        for call in calls:
+            func = call.func
+            kind = type(func)
+            if kind is ast.Attribute:
+                method = func.attr  # type: ignore[attr-defined]
+                if method in _STARTS or (method == "get" and _Analysis._model_argument(call)):
+                    starts.append(call.lineno)
+            elif kind is ast.Name:
+                name = func.id  # type: ignore[attr-defined]
+                if name in selects:
+                    starts.append(call.lineno)
+                elif name in lens:
+                    uses.append(call.lineno)
+    if not source.isascii():
+        return _Places(None, sorted(uses) if loops is not None else None)
+    starts.extend(_word_lines(source, "query"))
+    starts.sort()
+    return _Places(starts, sorted(uses) if loops is not None else None)
+
+
+def _word_lines(source: str, word: str) -> list[int]:
+    """The line of each occurrence of `word` in `source`, in order."""
+    lines: list[int] = []
+    position = source.find(word)
+    if position >= 0:
+        if "\r" in source:  # Python also ends lines with a lone carriage return
+            source = source.replace("\r\n", "\n").replace("\r", "\n")
+            position = source.find(word)
+        line, counted = 1, 0
+        while position >= 0:
+            line += source.count("\n", counted, position)
+            counted = position
+            lines.append(line)
+            position = source.find(word, position + len(word))
+    return lines
+
+
+def find_loop_queries(tree: ast.Module, resolver: Resolver, source: str | None = None,
+                      calls: Sequence[ast.Call] | None = None,
+                      callees: AbstractSet[str] | None = None,
+                      loops: Sequence[int] | None = None) -> tuple[LoopQuery, ...]:
+    """Every site in the module, in line order.
+
+    With the module's `source`, a module whose text mentions no query at all is not walked.
+    With its `source` and all its `calls` too (and the last names of their callees, `callees`,
+    and the lines of its loops, comprehensions and subscripts of calls, `loops`), neither are
+    the functions and classes that cannot hold a site (see `_places`)."""
+    if calls is not None and callees is None:
+        callees = {_callee_name(call) for call in calls}
+    if loops is not None and not loops and callees is not None \
+            and not _calls_len(resolver, callees):
+        return ()  # nothing can use query results: no loop, comprehension, subscript, len()
     if source is not None and not may_hold_queries(source):
         return ()
-    analysis = _Analysis(resolver)
+    places = None
+    if source is not None and calls is not None and callees is not None:
+        places = _places(source, resolver, calls, callees, loops)
+        if places.starts == [] or places.uses == []:
+            return ()
+    analysis = _Analysis(resolver, places)
     analysis.module(tree)
     return tuple(sorted(analysis.sites, key=lambda site: (site.line, site.kind, site.path)))

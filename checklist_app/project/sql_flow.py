@@ -30,10 +30,11 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from checklist_app.project.packing import Packed
 
@@ -140,25 +141,76 @@ _QUERY_METHODS = frozenset({"filter", "where", "having", "order_by", "group_by",
 _SQL_KEYWORDS = ("statement", "sql", "query", "operation", "text", "clause", "sql_query")
 
 
-_CANDIDATE_NAMES = _STRONG_METHODS | _WEAK_METHODS | _QUERY_METHODS | {
+_SINK_METHODS = _STRONG_METHODS | _WEAK_METHODS | {
     "text", "literal_column", "read_sql", "read_sql_query", "SQL"}
+"""The last names of sinks other than query filters (strong functions end with one of them)."""
+_CANDIDATE_NAMES = _SINK_METHODS | _QUERY_METHODS
 
 
 def find_sql_sites(tree: ast.Module, resolver: Resolver,
-                   calls: Sequence[ast.Call] | None = None) -> tuple[SqlSite, ...]:
+                   calls: Sequence[ast.Call] | None = None,
+                   callees: AbstractSet[str] | None = None,
+                   source: str | None = None,
+                   operations: Sequence[ast.AST] | None = None) -> tuple[SqlSite, ...]:
     """Every place in the module where built SQL text reaches a sink, and every wrapper.
 
     `calls` are the module's call nodes when the caller has already walked the tree (the index
-    has); without them the tree is walked here.
+    has), and `callees` the last names of their callees (`_callee`); without them the tree is
+    walked here. With the module's `source` too, a module without `:=` and list changes is
+    analysed from its statements alone. With its binary operations, augmented assignments and
+    f-strings (`operations`) too, a module that cannot build text is only checked for wrappers.
     """
     if calls is None:
         calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-    if not any(_callee(call) in _CANDIDATE_NAMES for call in calls):
+    if callees is None:
+        callees = {_callee(call) for call in calls}
+    if _CANDIDATE_NAMES.isdisjoint(callees):
         return ()
+    expressions = source is None or ":=" in source or not _LIST_CHANGES.isdisjoint(callees)
+    builds = operations is None or not _BUILDING_METHODS.isdisjoint(callees) \
+        or any(_builds(node) for node in operations)
     try:
-        return _SqlFinder(TextFlow(tree, resolver, track_request=False), calls).sites()
+        flow = TextFlow(tree, resolver, track_request=False, expressions=expressions)
+        return _SqlFinder(flow, calls, builds).sites()
     except RecursionError:
         return ()
+
+
+_LIST_CHANGES = frozenset({"append", "insert", "extend"})
+"""The methods whose calls `_collect_list_change` reads."""
+
+_BUILDING_METHODS = frozenset({"format", "format_map", "join", "replace"})
+"""The methods whose calls can build text (see `TextFlow._call`)."""
+
+
+def _builds(node: ast.AST) -> bool:
+    """Whether an operation can build text: a concatenation or %-formatting (also augmented),
+    or an f-string with a formatted value. Text is BUILT only by these and `_BUILDING_METHODS`
+    (see `_build` and its callers): in a module without them, no text is ever BUILT."""
+    if isinstance(node, ast.BinOp | ast.AugAssign):
+        return isinstance(node.op, ast.Add | ast.Mod)
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(value, ast.FormattedValue) for value in node.values)
+    return True
+
+
+def _may_be_parameter(node: ast.expr) -> bool:
+    """Whether the text of an expression can be a parameter of the function it is in: only a
+    name, or what `TextFlow.evaluate` reads through to one (`:=`, `str()`, `format()`, `.strip()`
+    and the other text-preserving methods); anything else is never a PARAMETER text."""
+    while True:
+        if isinstance(node, ast.Name):
+            return True
+        if isinstance(node, ast.NamedExpr):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in {"str", "format"} and node.args:
+            node = node.args[0]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _TEXT_PRESERVING:
+            node = node.func.value
+        else:
+            return False
 
 
 def _callee(call: ast.Call) -> str:
@@ -213,6 +265,9 @@ class Scope:
     extensions: dict[str, list[ast.expr]] = field(default_factory=dict)
     """Iterables added to a list with extend() or `+=`."""
     built: bool = False
+    expressions: bool = True
+    """Whether names may be bound (`:=`) or lists changed (`x.append(..)`) inside expressions;
+    when not, the bindings are read from the statements alone."""
 
     def lookup(self, name: str) -> Scope | None:
         scope: Scope | None = self
@@ -229,22 +284,75 @@ class Scope:
             _collect_bindings(self)
 
 
-def _body_nodes(node: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a scope's body, not entering nested functions, classes or comprehensions."""
+def _node_types(kind: type[ast.AST]) -> list[type[ast.AST]]:
+    """`kind` and every node type derived from it."""
+    found = [kind]
+    for sub in kind.__subclasses__():
+        found.extend(_node_types(sub))
+    return found
+
+
+_NOT_NODES = frozenset({
+    "ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module", "level", "kind",
+    "type_comment", "is_async", "conversion", "simple", "tag", "lineno", "rest", "kwd_attrs",
+})
+"""Fields that never hold a statement or an expression (names, operators, contexts)."""
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold statements or expressions."""
+    if not issubclass(kind, ast.AST) or kind in (ast.Constant, ast.MatchSingleton):
+        return ()
+    return tuple(f for f in kind._fields if f not in _NOT_NODES)
+
+
+NODE_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
+    kind: _child_fields(kind) for kind in (*_node_types(ast.AST), str, type(None))}
+"""Node type -> its fields that can hold statements or expressions, in `_fields` order (text
+and None, which field lists may hold, have none). Walks that look for calls, assignments,
+imports or bindings follow these and pass over names, operators and contexts."""
+
+_SCOPE_BOUNDARIES = frozenset({
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
+    ast.DictComp, ast.GeneratorExp,
+})
+"""Nodes whose insides are another scope."""
+
+
+def _body_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of a scope's body, depth first in field order (a node before its children),
+    not entering nested functions, classes, lambdas or comprehensions (listed themselves), and
+    without the names, constants, operators and contexts, which bind nothing."""
+    stack: list[ast.AST | None]
     if isinstance(node, ast.Lambda):
-        stack: list[ast.AST] = [node.body]
+        stack = [node.body]
     elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module | ast.ClassDef):
         stack = list(reversed(node.body))
     else:
-        stack = []
+        return []
+    found: list[ast.AST] = []
+    fields_of = NODE_FIELDS
+    name_kind, constant_kind, boundaries = ast.Name, ast.Constant, _SCOPE_BOUNDARIES
     while stack:
         current = stack.pop()
-        yield current
-        if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-                      | ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp
-                      | ast.GeneratorExp):
+        if current is None:
+            continue  # a missing key of a dict display, a missing default
+        kind = type(current)
+        if kind is name_kind or kind is constant_kind:
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+        found.append(current)
+        if kind in boundaries:
+            continue
+        children: list[ast.AST | None] = []
+        for field_name in fields_of.get(kind, ()):
+            child = getattr(current, field_name, None)
+            if type(child) is list:
+                children.extend(child)
+            elif child is not None:
+                children.append(child)
+        children.reverse()
+        stack.extend(children)
+    return found
 
 
 def _bind(scope: Scope, name: str, binding: Binding) -> None:
@@ -276,39 +384,91 @@ def _bind_loop(scope: Scope, target: ast.expr, iterable: ast.expr) -> None:
                 _bind_target(scope, element, None)
 
 
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+"""The fields that hold statements (or except handlers, match cases)."""
+
+
+def _block_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    return tuple(f for f in kind._fields if f in _BLOCKS)
+
+
+_BLOCK_HOLDERS: list[type[ast.AST]] = [*_node_types(ast.stmt), ast.ExceptHandler, ast.match_case]
+_BLOCK_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
+    kind: _block_fields(kind) for kind in _BLOCK_HOLDERS if _block_fields(kind)}
+"""Statement type (or except handler, match case) -> its fields that hold statements (or
+handlers, cases), in `_fields` order."""
+
+
+def _statement_nodes(node: ast.AST) -> list[ast.AST]:
+    """The statements and except handlers of a scope's body, in `_body_nodes` order (what it
+    lists without the expressions and what is in them; statements are never in expressions)."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module | ast.ClassDef):
+        return []  # a lambda's body is an expression
+    stack: list[ast.AST] = list(reversed(node.body))
+    found: list[ast.AST] = []
+    blocks_of, boundaries = _BLOCK_FIELDS, _SCOPE_BOUNDARIES
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        kind = type(current)
+        blocks = blocks_of.get(kind)
+        if blocks and kind not in boundaries:
+            children: list[ast.AST] = []
+            for block in blocks:
+                children.extend(getattr(current, block))
+            children.reverse()
+            stack.extend(children)
+    return found
+
+
 def _collect_bindings(scope: Scope) -> None:
-    for node in _body_nodes(scope.node):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _bind_target(scope, target, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                _bind_target(scope, node.target, node.value)
-        elif isinstance(node, ast.AugAssign):
-            if isinstance(node.target, ast.Name):
-                name = node.target.id
-                scope.augmented.setdefault(name, []).append((node.op, node.value))
-                if isinstance(node.op, ast.Add):
-                    scope.extensions.setdefault(name, []).append(node.value)
-        elif isinstance(node, ast.NamedExpr):
-            _bind(scope, node.target.id, node.value)
-        elif isinstance(node, ast.For | ast.AsyncFor):
-            _bind_loop(scope, node.target, node.iter)
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
+    nodes = _body_nodes(scope.node) if scope.expressions else _statement_nodes(scope.node)
+    for node in nodes:
+        kind = type(node)
+        if kind not in _BINDING_KINDS:
+            continue
+        if kind is ast.Call:
+            _collect_list_change(scope, node)  # type: ignore[arg-type]
+        elif kind is ast.Assign:
+            value = node.value  # type: ignore[attr-defined]
+            for target in node.targets:  # type: ignore[attr-defined]
+                _bind_target(scope, target, value)
+        elif kind is ast.AnnAssign:
+            if node.value is not None:  # type: ignore[attr-defined]
+                _bind_target(scope, node.target, node.value)  # type: ignore[attr-defined]
+        elif kind is ast.AugAssign:
+            target = node.target  # type: ignore[attr-defined]
+            if isinstance(target, ast.Name):
+                name = target.id
+                scope.augmented.setdefault(name, []).append(
+                    (node.op, node.value))  # type: ignore[attr-defined]
+                if isinstance(node.op, ast.Add):  # type: ignore[attr-defined]
+                    scope.extensions.setdefault(name, []).append(
+                        node.value)  # type: ignore[attr-defined]
+        elif kind is ast.NamedExpr:
+            _bind(scope, node.target.id, node.value)  # type: ignore[attr-defined]
+        elif kind is ast.For or kind is ast.AsyncFor:
+            _bind_loop(scope, node.target, node.iter)  # type: ignore[attr-defined]
+        elif kind is ast.With or kind is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
                 if item.optional_vars is not None:
                     _bind_target(scope, item.optional_vars, None)
-        elif isinstance(node, ast.ExceptHandler):
-            if node.name:
-                _bind(scope, node.name, _Unknown())
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            for alias in node.names:
+        elif kind is ast.ExceptHandler:
+            if node.name:  # type: ignore[attr-defined]
+                _bind(scope, node.name, _Unknown())  # type: ignore[attr-defined]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for alias in node.names:  # type: ignore[attr-defined]
                 _bind(scope, (alias.asname or alias.name).partition(".")[0], _Unknown())
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if node is not scope.node:
-                _bind(scope, node.name, _Unknown())
-        elif isinstance(node, ast.Call):
-            _collect_list_change(scope, node)
+        elif node is not scope.node:  # a function or a class
+            _bind(scope, node.name, _Unknown())  # type: ignore[attr-defined]
+
+
+_BINDING_KINDS = frozenset({
+    ast.Call, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+    ast.With, ast.AsyncWith, ast.ExceptHandler, ast.Import, ast.ImportFrom, ast.FunctionDef,
+    ast.AsyncFunctionDef, ast.ClassDef,
+})
+"""The nodes `_collect_bindings` reads."""
 
 
 def _collect_list_change(scope: Scope, node: ast.Call) -> None:
@@ -375,7 +535,11 @@ def _only_numeric_conversions(template: str) -> bool:
     return bool(conversions) and all(c in _NUMERIC_CONVERSIONS for c in conversions)
 
 
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+_COMPOUND = frozenset({
+    ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar,
+    ast.Match,
+})
+"""Statements other than definitions that have blocks (`_BLOCKS`) of statements."""
 
 
 class TextFlow:
@@ -387,16 +551,26 @@ class TextFlow:
     """
 
     def __init__(self, tree: ast.Module, resolver: Resolver, *,
-                 track_request: bool = True) -> None:
+                 track_request: bool = True, expressions: bool = True) -> None:
         self.tree = tree
         self.resolver = resolver
         self.track_request = track_request
-        self.module_scope = Scope(tree, None, None)
+        self.expressions = expressions
+        """False when no expression of the module binds a name (`:=`) or changes a list
+        (`x.append(..)`), so that scopes read their bindings from statements alone."""
+        self.module_scope = Scope(tree, None, None, expressions=expressions)
         self._memo: dict[tuple[int, str], Text] = {}
         self._active: set[tuple[int, str]] = set()
         self._starts: list[int] | None = None
-        self._ranges: list[tuple[int, int, Scope]] = []
+        self._ranges: list[tuple[int, int, int]] = []
+        """(first line, last line, index in `_definitions`) of each def and class, in order."""
         self._parents: list[int] = []
+        self._definitions: list[
+            tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, int, str]] = []
+        """(node, index of the function enclosing it or -1, qualified name) of each def and
+        class."""
+        self._scopes: list[Scope | None] = []
+        """The scope of each of `_definitions`, once made."""
         self._functions = {node.name: node for node in tree.body
                            if isinstance(node, ast.FunctionDef)}
         """Module-level functions, whose return values calls can be followed into."""
@@ -412,44 +586,53 @@ class TextFlow:
         # starting at or before it, or one of that range's ancestors.
         position = bisect.bisect_right(self._starts, line) - 1
         while position >= 0:
-            start, end, scope = self._ranges[position]
+            start, end, index = self._ranges[position]
             if start <= line <= end:
-                return scope
+                return self._scope(index)
             position = self._parents[position]
         return self.module_scope
 
+    def _scope(self, index: int) -> Scope:
+        """The scope of the definition `_definitions[index]`, made on first use."""
+        made = self._scopes[index]
+        if made is None:
+            node, outer, qualname = self._definitions[index]
+            parent = self.module_scope if outer < 0 else self._scope(outer)
+            params = () if isinstance(node, ast.ClassDef) else _parameters(node)
+            made = self._scopes[index] = Scope(node, parent, qualname, params,
+                                               expressions=self.expressions)
+        return made
+
     def _index_scopes(self) -> None:
         """Every def and class of the module with its line range, read from statements only."""
-        ranges: list[tuple[int, int, Scope]] = []
-        stack: list[tuple[list[ast.stmt], Scope, Scope]] = [
-            (self.tree.body, self.module_scope, self.module_scope)]
+        definitions = self._definitions
+        ranges: list[tuple[int, int, int]] = []
+        # (statements, the qualified name of the def or class holding them, the index of the
+        # function whose scope their names are looked up in, -1 for the module)
+        stack: list[tuple[list[ast.stmt], str | None, int]] = [(self.tree.body, None, -1)]
         while stack:
-            body, scope, outer = stack.pop()
+            body, holder, outer = stack.pop()
             for node in body:
-                end = node.end_lineno or node.lineno
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    prefix = f"{scope.qualname}." if scope.qualname else ""
-                    inner = Scope(node, outer, prefix + node.name, _parameters(node))
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    qualname = f"{holder}.{node.name}" if holder else node.name
+                    index = len(definitions)
+                    definitions.append((node, outer, qualname))
                     start = node.body[0].lineno if node.body else node.lineno
-                    ranges.append((start, end, inner))
-                    stack.append((node.body, inner, inner))
-                elif isinstance(node, ast.ClassDef):
-                    prefix = f"{scope.qualname}." if scope.qualname else ""
-                    inner = Scope(node, outer, prefix + node.name)
-                    start = node.body[0].lineno if node.body else node.lineno
-                    ranges.append((start, end, inner))
-                    stack.append((node.body, inner, outer))
-                else:
+                    ranges.append((start, node.end_lineno or node.lineno, index))
+                    stack.append((node.body, qualname,
+                                  outer if isinstance(node, ast.ClassDef) else index))
+                elif type(node) in _COMPOUND:
                     for block in _BLOCKS:
                         for child in getattr(node, block, ()):
                             if isinstance(child, ast.stmt):
-                                stack.append(([child], scope, outer))
+                                stack.append(([child], holder, outer))
                             elif hasattr(child, "body"):  # except handlers, match cases
-                                stack.append((child.body, scope, outer))
+                                stack.append((child.body, holder, outer))
+        self._scopes = [None] * len(definitions)
         ranges.sort(key=lambda r: (r[0], -r[1]))
         parents: list[int] = []
         open_ranges: list[int] = []
-        for position, (start, _end, _scope) in enumerate(ranges):
+        for position, (start, _end, _index) in enumerate(ranges):
             while open_ranges and ranges[open_ranges[-1]][1] < start:
                 open_ranges.pop()
             parents.append(open_ranges[-1] if open_ranges else -1)
@@ -698,14 +881,14 @@ class TextFlow:
         if key in self._active or depth > MAX_DEPTH or \
                 any(isinstance(a, ast.Starred) for a in call.args):
             return self._opaque(call, scope, depth)
-        inner = Scope(helper, self.module_scope, helper.name)
+        inner = Scope(helper, self.module_scope, helper.name, expressions=self.expressions)
         inner.ensure_built()
         given = _arguments(helper, call)
         for name in _parameters(helper):
             value = given.get(name)
             text = self.evaluate(value, scope, depth + 1) if value is not None else OPAQUE
             inner.bindings.setdefault(name, []).append(_Given(text))
-        returns = [n.value for n in _body_nodes(helper)
+        returns = [n.value for n in _statement_nodes(helper)
                    if isinstance(n, ast.Return) and n.value is not None]
         self._active.add(key)
         try:
@@ -799,28 +982,37 @@ class _Wrapper:
 
 
 class _SqlFinder:
-    def __init__(self, flow: TextFlow, calls: Sequence[ast.Call]) -> None:
+    def __init__(self, flow: TextFlow, calls: Sequence[ast.Call], builds: bool = True) -> None:
         self.flow = flow
         self.resolver = flow.resolver
         self.all_calls = calls
+        self.builds = builds
+        """False when no text of the module can be BUILT (see `_builds`): then the only sites
+        are PARAMETER sites, and only sinks that can make one are evaluated."""
         self._tracking: TextFlow | None = None
 
     def sites(self) -> tuple[SqlSite, ...]:
-        calls = [(call, self.flow.scope_at(call.lineno)) for call in self.all_calls
-                 if _callee(call) in _CANDIDATE_NAMES or isinstance(call.func, ast.Name)]
+        calls: list[ast.Call] = []  # the calls of names, or of methods a sink can have
+        for call in self.all_calls:
+            func = call.func
+            kind = type(func)
+            if kind is ast.Name or (kind is ast.Attribute
+                                    and func.attr in _CANDIDATE_NAMES):  # type: ignore[attr-defined]
+                calls.append(call)
         found: dict[tuple[int, str], SqlSite] = {}
         wrappers: dict[str, _Wrapper] = {}
-        for call, scope in calls:
-            for site in self._check_sink(call, scope):
+        for call in calls:
+            for site, scope in self._check_sink(call):
                 self._keep(found, site, scope, wrappers)
-        for _ in range(WRAPPER_ROUNDS):
+        for _ in range(WRAPPER_ROUNDS if wrappers else 0):
             known = len(wrappers)
-            for call, scope in calls:
+            for call in calls:
                 if isinstance(call.func, ast.Name) and call.func.id in wrappers:
                     wrapper = wrappers[call.func.id]
                     argument = _argument_at(call, wrapper.position, wrapper.parameter)
                     if argument is None:
                         continue
+                    scope = self.flow.scope_at(call.lineno)
                     through = self._site(call, scope, argument, wrapper.name, strong=True)
                     if through is not None:
                         self._keep(found, through, scope, wrappers)
@@ -839,38 +1031,56 @@ class _SqlFinder:
                                                     site.parameter))
         found.setdefault((site.line, site.kind.value), site)
 
-    def _check_sink(self, call: ast.Call, scope: Scope) -> list[SqlSite]:
+    def _check_sink(self, call: ast.Call) -> list[tuple[SqlSite, Scope]]:
+        """The site a call makes when it is a sink, with the scope the call is in."""
         func = call.func
+        if isinstance(func, ast.Attribute):
+            method = func.attr
+            if method in _QUERY_METHODS:  # (no strong function ends with one of these names)
+                # A filter's only site is BUILT text.
+                return self._query_filter(call, func) if self.builds else []
+            if method not in _SINK_METHODS:
+                return []  # its name cannot be a strong function's either
+        elif isinstance(func, ast.Name):
+            method = func.id
+        else:
+            return []  # neither a method nor a function that can be a sink
         name = self.resolver.name(func)
-        method = func.attr if isinstance(func, ast.Attribute) else \
-            func.id if isinstance(func, ast.Name) else ""
+        if name in _STRONG_FUNCTIONS or method in _STRONG_METHODS:
+            return self._first_argument(call, name, strong=True)
         receiver = self.resolver.name(func.value) if isinstance(func, ast.Attribute) else ""
         last = receiver.rpartition(".")[2]
-        if name in _STRONG_FUNCTIONS or method in _STRONG_METHODS:
-            return self._first_argument(call, scope, name, strong=True)
         if method in {"text", "literal_column"} and (
                 last in {"db", "sa", "sqlalchemy"} or name.startswith("sqlalchemy.")):
-            return self._first_argument(call, scope, name, strong=True)
+            return self._first_argument(call, name, strong=True)
         if method in _WEAK_METHODS or method in {"text", "read_sql", "read_sql_query"}:
             strong = bool(_DB_RECEIVER.search(last)) if last else False
-            return self._first_argument(call, scope, name or method, strong=strong)
-        if method in _QUERY_METHODS and isinstance(func, ast.Attribute):
-            if not _QUERY_RECEIVER.search(_chain_text(func.value)):
-                return []
-            for argument in call.args:
-                site = self._site(call, scope, argument, name or method, strong=True,
-                                  wrappers=False)
-                if site is not None:
-                    return [site]
+            return self._first_argument(call, name or method, strong=strong)
         return []
 
-    def _first_argument(self, call: ast.Call, scope: Scope, sink: str, *,
-                        strong: bool) -> list[SqlSite]:
+    def _query_filter(self, call: ast.Call, func: ast.Attribute) -> list[tuple[SqlSite, Scope]]:
+        """A string filter of a query (`Model.query.filter("...")`)."""
+        if not _QUERY_RECEIVER.search(_chain_text(func.value)):
+            return []
+        scope = self.flow.scope_at(call.lineno)
+        for argument in call.args:
+            site = self._site(call, scope, argument, "", strong=True, wrappers=False)
+            if site is not None:
+                return [(replace(site, sink=self.resolver.name(func) or func.attr), scope)]
+        return []
+
+    def _first_argument(self, call: ast.Call, sink: str, *,
+                        strong: bool) -> list[tuple[SqlSite, Scope]]:
         argument = _sql_argument(call)
         if argument is None:
             return []
+        if not self.builds and not (strong and _may_be_parameter(argument)):
+            return []  # it could only make a PARAMETER site (see `_site`)
+        scope = self.flow.scope_at(call.lineno)
+        if not self.builds and not scope.params:
+            return []
         site = self._site(call, scope, argument, sink, strong=strong)
-        return [site] if site is not None else []
+        return [(site, scope)] if site is not None else []
 
     def _site(self, call: ast.Call, scope: Scope, argument: ast.expr, sink: str, *,
               strong: bool, wrappers: bool = True) -> SqlSite | None:
@@ -880,19 +1090,20 @@ class _SqlFinder:
                 return None
             return SqlSite(call.lineno, sink, text.construction, scope.qualname,
                            text.line or call.lineno, self._request_data(argument, call))
-        if wrappers and text.parameter is not None and isinstance(
+        if wrappers and strong and text.parameter in scope.params and isinstance(
                 scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
-            position = scope.params.index(text.parameter)
-            if not strong:
-                return None
+            # (A parameter of an enclosing function does not make this one a wrapper.)
+            assert text.parameter is not None
             return SqlSite(call.lineno, sink, "", scope.qualname, call.lineno, False,
-                           SiteKind.PARAMETER, text.parameter, position)
+                           SiteKind.PARAMETER, text.parameter,
+                           scope.params.index(text.parameter))
         return None
 
     def _request_data(self, argument: ast.expr, call: ast.Call) -> bool:
         """Whether a reported text comes from `flask.request` (asked only for sites)."""
         if self._tracking is None:
-            self._tracking = TextFlow(self.flow.tree, self.resolver, track_request=True)
+            self._tracking = TextFlow(self.flow.tree, self.resolver, track_request=True,
+                                      expressions=self.flow.expressions)
         scope = self._tracking.scope_at(call.lineno)
         return self._tracking.evaluate(argument, scope).request_data
 
