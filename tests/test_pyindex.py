@@ -1,10 +1,31 @@
 from __future__ import annotations
 
+import ast
+import dataclasses
 import textwrap
 
 import pytest
 
-from checklist_app.project.pyindex import ValueKind, index_module, module_name
+from checklist_app.project.pyindex import (
+    Assignment,
+    Call,
+    Function,
+    Import,
+    Resolver,
+    Value,
+    ValueKind,
+    _collect,
+    _imports,
+    _new_assignment,
+    _new_call,
+    _new_function,
+    _new_import,
+    _new_value,
+    index_module,
+    module_name,
+)
+from checklist_app.project.query_loops import find_loop_queries
+from checklist_app.project.sql_flow import _callee, find_sql_sites
 
 
 def index(source: str, path: str = "app/views.py"):  # type: ignore[no-untyped-def]
@@ -128,3 +149,167 @@ def test_deep_nesting_does_not_crash() -> None:
 ])
 def test_module_names(path: str, name: str) -> None:
     assert module_name(path) == name
+
+
+# --- the walk and the fast constructors ----------------------------------------------------------
+
+TRICKY = """
+import os, json as j
+from .models import Post as P
+
+@app.route("/x", methods=["GET"])
+@login_required
+def view(a=f(), *args, b: g() = h(), **kw) -> r():
+    x = y = [c() for c in d(e())]
+    x[k()] += 1
+    z: int = m(n(o=p()), *q(), **s())
+    lambda: t()
+    if (w := u()):
+        import sys
+        return {v(): v2() for v in w}
+    try:
+        pass
+    except E(e1()) as err:
+        del a[b()]
+    with open(name()) as fh, ctx() as (c1, c2):
+        yield fh.read().strip()[0:len(c())]
+    for i in range(3):
+        P.query.filter(P.id == i).all()[0]
+    else:
+        f"{os.getcwd()!r:>{width()}}"
+
+class K(Base, metaclass=Meta(1)):
+    a = b.c.d().e
+    async def run(self):
+        await self.go(*[1, 2], key=lambda v: v.x())
+        async with self.lock() as l:
+            async for r in self.rows():
+                match r.kind():
+                    case {"k": value} if check(value):
+                        print(value)
+"""
+
+
+def test_collect_keeps_the_order_of_ast_walk() -> None:
+    tree = ast.parse(TRICKY)
+    walked = list(ast.walk(tree))
+    nodes = _collect(tree)
+    assert nodes.calls == [n for n in walked if isinstance(n, ast.Call)]
+    assert nodes.assigns == [n for n in walked if isinstance(n, ast.Assign | ast.AnnAssign)]
+    assert nodes.operations == [n for n in walked
+                                if isinstance(n, ast.AugAssign | ast.BinOp | ast.JoinedStr)]
+    assert nodes.loops == [n.lineno for n in walked if isinstance(n, ast.For | ast.AsyncFor
+                                                                  | ast.ListComp | ast.SetComp
+                                                                  | ast.DictComp
+                                                                  | ast.GeneratorExp)
+                           or isinstance(n, ast.Subscript) and isinstance(n.value, ast.Call)]
+    assert nodes.imports == [n for n in walked if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert nodes.callees == {_callee(n) for n in nodes.calls} - {""}
+    assert sorted(nodes.definitions) == sorted(
+        n.lineno for n in walked
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
+
+
+def test_fast_constructors_make_the_same_frozen_values() -> None:
+    value = _new_value(ValueKind.CONST, "", 1)
+    assert value == Value(ValueKind.CONST, "", 1) and hash(value) == hash(Value(ValueKind.CONST,
+                                                                                  "", 1))
+    call = _new_call("f", 3, (value,), (("k", value),), "g", True)
+    assert call == Call("f", 3, (value,), (("k", value),), "g", True)
+    assert _new_assignment("x", 1, value, None, "C") == Assignment("x", 1, value, None, "C")
+    assert _new_import("a", "b", "c", 2) == Import("a", "b", "c", 2)
+    assert _new_function("f", "C.f", 1, 2, False, (), ("self",), "C") == Function(
+        "f", "C.f", 1, 2, False, (), ("self",), "C")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        call.line = 4  # type: ignore[misc]
+
+
+def test_lines_ended_by_carriage_returns_have_their_functions() -> None:
+    module = index_module("app/cr.py", "def f():\r    g()\r\rh()\r")
+    assert sorted((c.line, c.name, c.function) for c in module.calls) == [
+        (2, "g", "f"), (4, "h", None)]
+
+
+def test_nested_definitions_are_found_where_the_walk_looks() -> None:
+    module = index("""
+        class A:
+            x = 1
+            class B:
+                def f(self):
+                    def g():
+                        pass
+        def h():
+            if True:
+                class C:
+                    y = 2
+    """)
+    assert [f.qualname for f in module.functions] == ["A.B.f", "A.B.f.g", "h"]
+    assert [c.qualname for c in module.classes] == ["A", "A.B", "h.C"]
+    assert [(a.target, a.class_name, a.function) for a in module.assignments] == [
+        ("x", "A", None), ("y", None, "h")]
+
+
+# --- the analyses give the same sites with and without the index's hints -------------------------
+
+ANALYSED = [
+    # SQL: built text, wrappers, parameters read through names and text methods
+    "def f(c, x):\n    c.execute('SELECT * FROM t WHERE a = ' + x)\n",
+    "def f(c, x):\n    q = f'SELECT {x}'\n    c.execute(q)\n",
+    "def run(c, q):\n    c.execute(q.strip())\n\ndef g(c):\n    run(c, 'x' % 1)\n",
+    "def run(c, q):\n    c.execute(str(q))\n",
+    "def run(c, q):\n    sql = q\n    c.execute(sql)\n",
+    "def run(c, q):\n    c.execute(s := q)\n",
+    "def run(c, qs):\n    for q in qs:\n        c.execute(q)\n",
+    "def run(c, qs):\n    parts = []\n    parts.append(qs)\n    c.execute(parts[0])\n",
+    "def outer(q):\n    def inner(c):\n        c.execute(q)\n    return inner\n",
+    "import sqlalchemy as sa\ndef f(x):\n    return sa.text(x)\n",
+    "def f(db, n):\n    return db.session.query(User).filter('id = %d' % n)\n",
+    "def f(db, name):\n    return User.query.filter('name = ' + name).all()\n",
+    "def f(c, x):\n    q = 'a'\n    q += x\n    c.execute(q)\n",
+    "class R:\n    def run(self, sql):\n        return self.db.execute(sql)\n",
+    # query loops: starts and uses in different places
+    "def f():\n    for p in Post.query.all():\n        p.author\n",
+    "def f(db):\n    rows = db.session.execute(select(Post)).scalars()\n"
+    "    return [r.tags for r in rows]\n",
+    "def f():\n    posts = Post.query.all()\n\n"
+    "def g(posts):\n    for p in posts:\n        p.author\n",
+    "def f(db):\n    for c in db.session.get(Post, 1).comments:\n        c.author\n",
+    "def f(p):\n    return len(p.likes.all())\n",
+    "from builtins import len as size\ndef f(p):\n    return size(p.likes.all())\n",
+    "from sqlalchemy import select as pick\n"
+    "def f(db):\n    for p in db.session.scalars(pick(Post)):\n        p.author\n",
+    "def f():\n    return Post.query.all()[0]\n",
+    "def f():\n    return sum(p.views for p in Post.query.all())\n",
+    "class V:\n    rows = [p.author for p in Post.query]\n",
+    "def f():\n    for p in Post.query:\n        Comment.query.filter_by(post=p).first()\n",
+    "# café\ndef f():\n    for p in Post.ｑuery:\n        p.author\n",
+    "def f():\r    for p in Post.query:\r        p.author\r",
+    "def f():\n    return [p for p in Post.query.all() if p.published]\n",
+]
+
+
+@pytest.mark.parametrize("code", ANALYSED)
+def test_the_analyses_find_the_same_sites_with_the_hints(code: str) -> None:
+    tree = ast.parse(code)
+    nodes = _collect(tree)
+    resolver = Resolver(_imports(nodes.imports, ""))
+    assert find_sql_sites(tree, resolver) == find_sql_sites(
+        tree, resolver, nodes.calls, nodes.callees, code, nodes.operations)
+    assert find_loop_queries(tree, resolver, code) == find_loop_queries(
+        tree, resolver, code, nodes.calls, nodes.callees, nodes.loops)
+
+
+def test_a_parameter_of_an_enclosing_function_makes_no_wrapper() -> None:
+    module = index("""
+        def outer(query):
+            def inner(cursor):
+                cursor.execute(query)
+            return inner
+    """)
+    assert module.sql_sites == ()
+
+
+def test_some_analysed_code_has_sites() -> None:
+    found = [index_module("app/m.py", code) for code in ANALYSED]
+    assert sum(len(m.sql_sites) for m in found) >= 10
+    assert sum(len(m.loop_queries) for m in found) >= 10

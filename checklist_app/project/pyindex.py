@@ -520,7 +520,8 @@ class _Definitions:
         """The lines of all the module's functions and classes, in order (None: unknown): the
         body of a definition holding no other is not walked."""
         self.functions: list[Function] = []
-        """In source order, outer before inner."""
+        """In the order of the walk: outer before inner, in source order but for a `try`'s
+        handlers, which come after its other blocks."""
         self.classes: list[Class] = []
         self.decorators: list[Decorator] = []
         self.guards: list[tuple[int, int]] = []
@@ -704,14 +705,15 @@ class _Nodes:
     callees: set[str]
     """The last name of every callee (`execute` for `db.session.execute(...)`, `f` for `f()`)."""
     assigns: list[ast.stmt]
+    """The assignments with `=` or `:` (not the augmented ones)."""
     imports: list[ast.Import | ast.ImportFrom]
     loops: list[int]
+    """The lines of the loops, comprehensions and subscripts of calls (`f()[0]`): where, with
+    calls of `len()`, the query-loop analysis can find a site."""
     operations: list[ast.AST]
     """The binary operations, augmented assignments and f-strings: where text can be built."""
     definitions: list[int]
     """The lines of the functions and classes."""
-    """The lines of the loops, comprehensions and subscripts of calls (`f()[0]`): where, with
-    calls of `len()`, the query-loop analysis can find a site."""
 
 
 _LOOP_KINDS = frozenset({
@@ -719,7 +721,7 @@ _LOOP_KINDS = frozenset({
 
 
 def _collect(tree: ast.Module) -> _Nodes:
-    """The calls, assignments and imports of a module, in `ast.walk`'s breadth-first order.
+    """The nodes the index reads (see `_Nodes`), in `ast.walk`'s breadth-first order.
 
     The queue may also hold non-node field values (text, None); they have no fields and are
     skipped, so the order of the nodes is exactly that of `ast.walk`. The most frequent nodes
@@ -728,29 +730,29 @@ def _collect(tree: ast.Module) -> _Nodes:
     """
     calls: list[ast.Call] = []
     callees: set[str] = set()
-    assigns: list[ast.stmt] = []
+    assigns: list[ast.stmt] = []  # with `:` or `=` (augmented assignments are operations)
     imports: list[ast.Import | ast.ImportFrom] = []
-    loops: list[int] = []
+    loops: list[ast.stmt | ast.expr] = []  # and subscripts
     operations: list[ast.AST] = []
-    definitions: list[int] = []
-    queue: list[Any] = [tree]
-    fields_of = NODE_FIELDS
-    name_kind, attribute_kind, call_kind = ast.Name, ast.Attribute, ast.Call
-    constant_kind, keyword_kind, assign_kind = ast.Constant, ast.keyword, ast.Assign
-    expr_kind, arg_kind = ast.Expr, ast.arg
+    definitions: list[ast.stmt] = []
     annotated_kind, augmented_kind = ast.AnnAssign, ast.AugAssign
     import_kinds = (ast.Import, ast.ImportFrom)
     loop_kinds, subscript_kind = _LOOP_KINDS, ast.Subscript
     binary_kind, fstring_kind = ast.BinOp, ast.JoinedStr
     definition_kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    queue: list[Any] = [tree]
+    fields_of = NODE_FIELDS
+    name_kind, attribute_kind, call_kind = ast.Name, ast.Attribute, ast.Call
+    constant_kind, keyword_kind, assign_kind = ast.Constant, ast.keyword, ast.Assign
+    expr_kind, arg_kind = ast.Expr, ast.arg
     for node in queue:  # the loop sees what is appended while it runs
         kind = type(node)
         if kind is attribute_kind:
-            value = node.value
+            base = value = node.value
             while type(value) is attribute_kind:
                 value = value.value
             if type(value) is not name_kind:  # `a.b.c` holds nothing: a name and attributes
-                queue.append(node.value)
+                queue.append(base)
             continue
         if kind is call_kind:
             calls.append(node)
@@ -767,10 +769,8 @@ def _collect(tree: ast.Module) -> _Nodes:
                     queue.append(func)
             else:
                 queue.append(func)
-            if node.args:
-                queue.extend(node.args)
-            if node.keywords:
-                queue.extend(node.keywords)
+            queue.extend(node.args)
+            queue.extend(node.keywords)
             continue
         if kind is constant_kind or kind is name_kind:
             continue
@@ -789,23 +789,25 @@ def _collect(tree: ast.Module) -> _Nodes:
         if kind is annotated_kind:
             assigns.append(node)
         elif kind is augmented_kind:
-            assigns.append(node)
             operations.append(node)
         elif kind is binary_kind or kind is fstring_kind:
             operations.append(node)
         elif kind in import_kinds:
             imports.append(node)
-        elif kind in loop_kinds or (kind is subscript_kind and type(node.value) is call_kind):
-            loops.append(node.lineno)
+        elif kind in loop_kinds or kind is subscript_kind:
+            loops.append(node)
         elif kind in definition_kinds:
-            definitions.append(node.lineno)
+            definitions.append(node)
         for field_name in fields_of.get(kind, ()):
             child = getattr(node, field_name, None)
             if type(child) is list:
                 queue.extend(child)
             elif child is not None:
                 queue.append(child)
-    return _Nodes(calls, callees, assigns, imports, loops, operations, definitions)
+    return _Nodes(calls, callees, assigns, imports,
+                  [node.lineno for node in loops
+                   if type(node) is not ast.Subscript or type(node.value) is call_kind],
+                  operations, [node.lineno for node in definitions])
 
 
 def _imports(nodes: list[ast.Import | ast.ImportFrom], package: str) -> list[Import]:
@@ -855,6 +857,7 @@ def _call_values(calls: list[ast.Call], resolver: Resolver, function_at: list[st
     aliases, name, value = resolver.aliases, resolver.name, resolver.value
     guards, decorator_nodes = found.guards, found.decorator_nodes
     name_kind, attribute_kind = ast.Name, ast.Attribute
+    new = object.__new__
     made: list[Call] = []
     for node in calls:
         if decorator_nodes and id(node) in decorator_nodes:
@@ -884,8 +887,14 @@ def _call_values(calls: list[ast.Call], resolver: Resolver, function_at: list[st
             keyword_values: tuple[tuple[str, Value], ...] = tuple(pairs)
         else:
             keyword_values = ()
-        made.append(_new_call(callee, line, arg_values, keyword_values, function_at[line],
-                              _guarded(guards, line) if guards else False))
+        call = new(Call)  # as `_new_call` makes it, without the call
+        _SET_CALL_NAME(call, callee)
+        _SET_CALL_LINE(call, line)
+        _SET_CALL_ARGS(call, arg_values)
+        _SET_CALL_KEYWORDS(call, keyword_values)
+        _SET_CALL_FUNCTION(call, function_at[line])
+        _SET_CALL_MAIN_GUARDED(call, _guarded(guards, line) if guards else False)
+        made.append(call)
     return tuple(made)
 
 
