@@ -25,7 +25,7 @@ from checklist_app.project.pyindex import (
     module_name,
 )
 from checklist_app.project.query_loops import find_loop_queries
-from checklist_app.project.sql_flow import _callee, find_sql_sites
+from checklist_app.project.sql_flow import callee_name, find_sql_sites
 
 
 def index(source: str, path: str = "app/views.py"):  # type: ignore[no-untyped-def]
@@ -204,7 +204,7 @@ def test_collect_keeps_the_order_of_ast_walk() -> None:
                                                                   | ast.GeneratorExp)
                            or isinstance(n, ast.Subscript) and isinstance(n.value, ast.Call)]
     assert nodes.imports == [n for n in walked if isinstance(n, ast.Import | ast.ImportFrom)]
-    assert nodes.callees == {_callee(n) for n in nodes.calls} - {""}
+    assert nodes.callees == {callee_name(n) for n in nodes.calls} - {""}
     assert sorted(nodes.definitions) == sorted(
         n.lineno for n in walked
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from checklist_app.project.sql_flow import NODE_FIELDS
+from checklist_app.project.sql_flow import NODE_FIELDS, callee_name
 
 if TYPE_CHECKING:
     from checklist_app.project.pyindex import Resolver
@@ -198,16 +198,6 @@ def _children(node: ast.AST) -> list[ast.AST]:
         elif child is not None:
             children.append(child)
     return children
-
-
-def _callee_name(call: ast.Call) -> str:
-    """The last name of the called function: `execute` for `db.session.execute(...)`."""
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
 
 
 def _last(name: str) -> str:
@@ -996,7 +986,7 @@ def find_loop_queries(tree: ast.Module, resolver: Resolver, source: str | None =
     and the lines of its loops, comprehensions and subscripts of calls, `loops`), neither are
     the functions and classes that cannot hold a site (see `_places`)."""
     if calls is not None and callees is None:
-        callees = {_callee_name(call) for call in calls}
+        callees = {callee_name(call) for call in calls}
     if loops is not None and not loops and callees is not None \
             and not _calls_len(resolver, callees):
         return ()  # nothing can use query results: no loop, comprehension, subscript, len()

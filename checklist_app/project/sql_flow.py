@@ -155,7 +155,7 @@ def find_sql_sites(tree: ast.Module, resolver: Resolver,
     """Every place in the module where built SQL text reaches a sink, and every wrapper.
 
     `calls` are the module's call nodes when the caller has already walked the tree (the index
-    has), and `callees` the last names of their callees (`_callee`); without them the tree is
+    has), and `callees` the last names of their callees (`callee_name`); without them the tree is
     walked here. With the module's `source` too, a module without `:=` and list changes is
     analysed from its statements alone. With its binary operations, augmented assignments and
     f-strings (`operations`) too, a module that cannot build text is only checked for wrappers.
@@ -163,7 +163,7 @@ def find_sql_sites(tree: ast.Module, resolver: Resolver,
     if calls is None:
         calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     if callees is None:
-        callees = {_callee(call) for call in calls}
+        callees = {callee_name(call) for call in calls}
     if _CANDIDATE_NAMES.isdisjoint(callees):
         return ()
     expressions = source is None or ":=" in source or not _LIST_CHANGES.isdisjoint(callees)
@@ -213,7 +213,7 @@ def _may_be_parameter(node: ast.expr) -> bool:
             return False
 
 
-def _callee(call: ast.Call) -> str:
+def callee_name(call: ast.Call) -> str:
     """The last name of the called function: `execute` for `db.session.execute(...)`."""
     func = call.func
     if isinstance(func, ast.Attribute):
