@@ -89,12 +89,6 @@ FACTS_VERSION = f"2.{INDEX_FORMAT}"
 computation changes (the index format is in it, as facts are computed from indexes)."""
 
 
-def content_key(project: Project, path: str) -> str:
-    """A key for one file's content (and path): a remembered fact keyed by it is recomputed only
-    when the file changes."""
-    return project.content_key(path)
-
-
 def python_digest(project: Project) -> str:
     """A key for the content of every Python module of the project, for facts computed from all
     of them (the models, the Flask layout): recomputed when any module changes."""
@@ -184,7 +178,7 @@ def with_own_names(project: Project, fact: ModuleFact[_Fact], names: frozenset[s
     values = dict(values)
     digest = hashlib.sha1(repr(sorted(names)).encode(), usedforsecurity=False).hexdigest()
     for path in importing_modules(project, names):
-        values[path] = project.remembered(f"{fact.kind}+{digest}", content_key(project, path),
+        values[path] = project.remembered(f"{fact.kind}+{digest}", project.content_key(path),
                                           partial(_compute_again, project, path, compute))
     return values
 

@@ -29,7 +29,6 @@ from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     FACTS_VERSION,
     ModuleNames,
-    content_key,
     module_names,
 )
 from checklist_app.detectors.registry import detector, module_fact
@@ -515,7 +514,7 @@ def config_files(project: Project, needle: re.Pattern[str], kind: str,
             continue
         if not text_matches(project, path, needle):
             continue
-        value = project.remembered(f"{kind}.{FACTS_VERSION}", content_key(project, path),
+        value = project.remembered(f"{kind}.{FACTS_VERSION}", project.content_key(path),
                                    partial(_config_file_value, project, path, compute))
         if value is not None:
             result.append((path, value))
