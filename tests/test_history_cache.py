@@ -94,3 +94,25 @@ def test_a_history_that_moved_elsewhere_is_read_again(
     assert _subjects(project) == ["instead", "initial"]
     assert len(project.history().chunks) == 1
     project.close()
+
+
+def test_history_facts_are_computed_once_per_chunk_without_loading_old_chunks(
+    make_repo: Callable[..., Repo], tmp_path: Path
+) -> None:
+    repo = make_repo({"a.py": "x = 1\n"})
+    cache_dir = tmp_path / "cache"
+    seen: list[int] = []
+
+    def count(commits: tuple[object, ...]) -> int:
+        seen.append(len(commits))
+        return len(commits)
+
+    first = Project(repo.root, FactsCache.for_project(cache_dir, repo.root))
+    assert first.history_facts("test.count.1", count) == [1]
+    first.close()
+    repo.commit({"a.py": "x = 2\n"}, "second")
+    second = Project(repo.root, FactsCache.for_project(cache_dir, repo.root))
+    assert second.history_facts("test.count.1", count) == [1, 1]
+    assert seen == [1, 1]  # only the new chunk was summarised
+    assert second.history().chunks[-1]._commits is None  # and the old one was not loaded
+    second.close()

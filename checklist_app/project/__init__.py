@@ -62,6 +62,10 @@ RECENT_COMMITS = 1000
 """How many of the newest commits a history keeps at hand without loading older chunks."""
 
 
+def _over_commits(compute: Callable[[tuple[Commit, ...]], _Fact], chunk: HistoryChunk) -> _Fact:
+    return compute(chunk.commits)
+
+
 def _tables_by_kind(parsed: dict[str, ModuleFacts], failed: dict[str, str]
                     ) -> dict[str, dict[str, object]]:
     """Every fact's table (path -> value), from the facts of each module, in one pass; a
@@ -431,26 +435,24 @@ class Project:
 
     # --- remembered facts -----
 
-    def remembered(self, kind: str, key: str, compute: Callable[[], _Fact]) -> _Fact:
+    def remembered(self, kind: str, key: str, compute: Callable[[], _Fact],
+                   keep: Callable[[_Fact], bool] | None = None) -> _Fact:
         """A fact derived from input that never changes (a git blob, a file's content hash):
         computed once, kept in the facts cache, and reused by later scans.
 
         `kind` names the computation (and its version: change it when the computation
-        changes); `key` names the input. Values must be plain picklable values. Facts that a
-        scan does not ask for are dropped from the cache when it is saved.
+        changes); `key` names the input; `keep` may refuse to keep a value (one that says git
+        failed), which is then computed again when asked for. Values must be plain picklable
+        values. Facts that a scan does not ask for are dropped from the cache when it is saved.
         """
-        memo_key = (kind, key)
-        if memo_key in self._memo:
-            return self._memo[memo_key]  # type: ignore[return-value]
-        if self._cache is not None:
-            found, value = self._cache.fact(memo_key)
-            if found:
-                self._memo[memo_key] = value
-                return value  # type: ignore[return-value]
+        found, value = self.recall(kind, key)
+        if found:
+            return value  # type: ignore[return-value]
         made = compute()
-        self._memo[memo_key] = made
-        if self._cache is not None:
-            self._cache.put_fact(memo_key, made)
+        if keep is None or keep(made):
+            self._memo[(kind, key)] = made
+            if self._cache is not None:
+                self._cache.put_fact((kind, key), made)
         return made
 
     def recall(self, kind: str, key: str) -> tuple[bool, object]:
@@ -511,23 +513,10 @@ class Project:
         for position, chunk in enumerate(history.chunks):
             if position == 0 and not history.available:
                 values.append(compute(chunk.commits))
-                continue
-            key = chunk.span.key + shallow
-            memo_key = (kind, key)
-            if memo_key in self._memo:
-                values.append(self._memo[memo_key])  # type: ignore[arg-type]
-                continue
-            found, value = self._cache.fact(memo_key) if self._cache is not None \
-                else (False, None)
-            if not found:
-                value = compute(chunk.commits)
-                if remember is None or remember(value):
-                    self._memo[memo_key] = value
-                    if self._cache is not None:
-                        self._cache.put_fact(memo_key, value)
             else:
-                self._memo[memo_key] = value
-            values.append(value)  # type: ignore[arg-type]
+                values.append(self.remembered(  # the chunk is loaded only when computed
+                    kind, chunk.span.key + shallow, partial(_over_commits, compute, chunk),
+                    remember))
         return values
 
     def _read_history(self) -> History:
