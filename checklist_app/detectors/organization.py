@@ -35,6 +35,7 @@ from checklist_app.project.pyindex import (
     ValueKind,
     parse_module,
 )
+from checklist_app.project.sql_flow import NODE_FIELDS
 
 _Fact = TypeVar("_Fact")
 MAX_EVIDENCE = 5
@@ -677,16 +678,6 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _HOLDING = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 """Nodes that may bind a variable to a call's result (see `_holders`)."""
 _NESTED_KINDS = frozenset({*_DEFINITIONS, ast.Lambda})
-_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module",
-                           "level", "kind", "type_comment", "is_async", "conversion", "simple",
-                           "tag", "lineno", "rest", "kwd_attrs"})
-"""Fields that hold no node `_holders` looks for (names, operators, contexts)."""
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
-    kind: () if kind is ast.Constant else tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
-    for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.AST)}
-"""Node class -> the fields `_holders` follows."""
-
-
 def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
     """The return statements of a function's body, not descending into nested functions or
     classes (but into the body of one written directly in the function's body)."""
@@ -795,7 +786,7 @@ def _holders(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolve
                 for target in targets:
                     if callee and isinstance(target, ast.Name):
                         holders.setdefault(target.id, []).append(callee)
-        for field in _CHILD_FIELDS.get(kind, ()):
+        for field in NODE_FIELDS.get(kind, ()):
             child = getattr(node, field)
             if type(child) is list:
                 queue.extend(child)
