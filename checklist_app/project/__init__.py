@@ -44,12 +44,10 @@ from checklist_app.project.module_facts import (
     ModuleFacts,
     compute_facts,
 )
-from checklist_app.project.pyindex import Call, Decorator, ModuleIndex, index_module, parse_module
+from checklist_app.project.pyindex import ModuleIndex, index_module, parse_module
 
-__all__ = ["Call", "Commit", "Decorator", "Dependency", "History", "ModuleFact", "ModuleIndex",
-           "Project"]
+__all__ = ["Commit", "Dependency", "History", "ModuleFact", "ModuleIndex", "Project"]
 
-_Entry = TypeVar("_Entry", Call, Decorator)
 _Fact = TypeVar("_Fact")
 _Value = TypeVar("_Value")
 
@@ -119,8 +117,6 @@ class Project:
         self._history: History | None = None
         self._memo: dict[tuple[str, str], object] = {}
         self._content_keys: dict[str, str] = {}
-        self._calls: dict[str, list[tuple[ModuleIndex, Call]]] | None = None
-        self._decorators: dict[str, list[tuple[ModuleIndex, Decorator]]] | None = None
         self._lock = threading.RLock()
         """Guards the module facts."""
         self._notes_lock = threading.Lock()
@@ -275,51 +271,6 @@ class Project:
         """The full index of every Python module, in path order, built in this process.
         Detectors use module facts instead: this is for tools and tests."""
         return tuple(self._indexed().values())
-
-    def module(self, path: str) -> ModuleIndex | None:
-        return self._indexed().get(path)
-
-    def calls(self, *patterns: str) -> list[tuple[ModuleIndex, Call]]:
-        """Every call whose resolved name matches one of the patterns (exact dotted names or
-        shell patterns such as `*.init_app`), in path and line order."""
-        return self._lookup(self._call_table(), patterns)
-
-    def decorators(self, *patterns: str) -> list[tuple[ModuleIndex, Decorator]]:
-        """Every decorator whose resolved name matches one of the patterns."""
-        return self._lookup(self._decorator_table(), patterns)
-
-    def _call_table(self) -> dict[str, list[tuple[ModuleIndex, Call]]]:
-        if self._calls is None:
-            table: dict[str, list[tuple[ModuleIndex, Call]]] = {}
-            for module in self.modules():
-                for call in module.calls:
-                    table.setdefault(call.name, []).append((module, call))
-            self._calls = table
-        return self._calls
-
-    def _decorator_table(self) -> dict[str, list[tuple[ModuleIndex, Decorator]]]:
-        if self._decorators is None:
-            table: dict[str, list[tuple[ModuleIndex, Decorator]]] = {}
-            for module in self.modules():
-                for decorator in module.decorators:
-                    table.setdefault(decorator.name, []).append((module, decorator))
-            self._decorators = table
-        return self._decorators
-
-    @staticmethod
-    def _lookup(
-        table: dict[str, list[tuple[ModuleIndex, _Entry]]], patterns: tuple[str, ...]
-    ) -> list[tuple[ModuleIndex, _Entry]]:
-        found: list[tuple[ModuleIndex, _Entry]] = []
-        for pattern in patterns:
-            if any(char in pattern for char in "*?["):
-                for name, entries in table.items():
-                    if fnmatch.fnmatchcase(name, pattern):
-                        found.extend(entries)
-            else:
-                found.extend(table.get(pattern, ()))
-        unique = {(module.path, entry.line, id(entry)): (module, entry) for module, entry in found}
-        return [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1]))]
 
     def _indexed(self) -> dict[str, ModuleIndex]:
         parsed = self.parsed()
