@@ -288,17 +288,15 @@ class Project:
         found: dict[str, ModuleFacts] = {}
         missing: list[tuple[str, bytes, str]] = []
         kinds = self._facts.keys()
-        settled = self._started_ns - STAMP_SETTLE_NS
         for path in self.python_files:
-            stamp = self._stamps.get(path)
-            known = self._cache.stamped_key(path, stamp) \
-                if self._cache is not None and stamp is not None else None
+            known = self._stamped_key(path)
             if known is not None and self._cache is not None:
-                facts = self._cache.module(bytes.fromhex(known))
+                digest = bytes.fromhex(known)
+                facts = self._cache.module(digest)
                 if facts is not None and facts.values.keys() >= kinds:
                     # Unchanged since the last scan (same size, time and inode): not read.
                     self._content_keys[path] = known
-                    self._cache.keep_module(bytes.fromhex(known))
+                    self._cache.keep_module(digest)
                     found[path] = facts
                     continue
             data = project_files.read_bytes(self.root, path, self._real_folders)
@@ -312,8 +310,7 @@ class Project:
                 continue
             key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
             self._content_keys[path] = key.hex()
-            if self._cache is not None and stamp is not None and stamp[1] < settled:
-                self._cache.put_stamp(path, stamp, key.hex())
+            self._keep_stamp(path, key.hex())
             facts = self._cache.module(key) if self._cache is not None else None
             if facts is not None and facts.values.keys() >= kinds:
                 found[path] = facts
@@ -353,20 +350,31 @@ class Project:
         key = self._content_keys.get(path)
         if key is not None:
             return key
-        stamp = self._stamps.get(path)
-        if self._cache is not None and stamp is not None:
-            key = self._cache.stamped_key(path, stamp)
+        key = self._stamped_key(path)
         if key is None:
             text = self.text(path)
             data = path.encode("utf-8", "surrogateescape") + b"\0"
             if text is not None:
                 data += text.encode("utf-8", "surrogateescape")
             key = hashlib.sha1(data).hexdigest()
-            if self._cache is not None and stamp is not None \
-                    and stamp[1] < self._started_ns - STAMP_SETTLE_NS:
-                self._cache.put_stamp(path, stamp, key)
+            self._keep_stamp(path, key)
         self._content_keys[path] = key
         return key
+
+    def _stamped_key(self, path: str) -> str | None:
+        """The content key the cache holds for the file as its stamp is now, if any."""
+        stamp = self._stamps.get(path)
+        if self._cache is None or stamp is None:
+            return None
+        return self._cache.stamped_key(path, stamp)
+
+    def _keep_stamp(self, path: str, key: str) -> None:
+        """Remember the file's stamp with its content key, unless it changed too recently for
+        the stamp to be trusted (see STAMP_SETTLE_NS)."""
+        stamp = self._stamps.get(path)
+        if self._cache is not None and stamp is not None \
+                and stamp[1] < self._started_ns - STAMP_SETTLE_NS:
+            self._cache.put_stamp(path, stamp, key)
 
     def text_fact(self, kind: str, path: str, compute: Callable[[str], _Fact]) -> _Fact | None:
         """`compute` over the text of a listed file, remembered by its content (see
