@@ -141,7 +141,8 @@ class Project:
         for skipped in listing.skipped:
             self._notes.append(Note(f"skipped: {skipped.reason}", skipped.path))
         self._pool: IndexingPool | None = None
-        python_count = sum(1 for path in self.files if path.endswith(".py"))
+        self.python_files: tuple[str, ...] = tuple(p for p in self.files if p.endswith(".py"))
+        python_count = len(self.python_files)
         if python_count >= parallel_from() and (
                 cache is None or cache.module_count() < python_count // 2):
             # Most modules will be indexed: start the workers now, while files are read (and
@@ -213,10 +214,6 @@ class Project:
             self._notes.append(note)
 
     # --- python -----
-
-    @property
-    def python_files(self) -> tuple[str, ...]:
-        return tuple(p for p in self.files if p.endswith(".py"))
 
     def parsed(self) -> dict[str, ModuleFacts]:
         """Every readable Python module's facts by path, in path order (a module that does not
