@@ -82,7 +82,7 @@ class _Sharded:
         self.dirty: set[int] = set()
         self.loaded: set[int] = set()
 
-    def load(self, shard_key: Callable[[Any], int]) -> None:
+    def load(self) -> None:
         for number in range(SHARDS):
             data = _read(self.folder / f"{self.prefix}-{number:02d}.pickle")
             if not isinstance(data, dict):
@@ -91,7 +91,6 @@ class _Sharded:
             for key, value in data.items():
                 self.entries[key] = value
                 self.shard[key] = number
-        self._shard_key = shard_key
 
     def get(self, key: Any) -> Any:
         if key in self.entries:
@@ -167,8 +166,8 @@ class FactsCache:
             stamps = _read(folder / "stamps.pickle")
             if isinstance(stamps, dict):
                 self._stamps = stamps
-            self._modules.load(lambda key: _shard_of(key))
-            self._facts.load(lambda key: _shard_of(_fact_digest(key)))
+            self._modules.load()
+            self._facts.load()
             self._load_history()
 
     @classmethod
