@@ -47,6 +47,12 @@ def make_repo(tmp_path: Path) -> Callable[..., Repo]:
     return make
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    """A store file for the test (created by whoever opens it first)."""
+    return str(tmp_path / "store" / "progress.db")
+
+
 @pytest.fixture(scope="session")
 def rules() -> Checklists:
     """The real built-in checklists."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checklist_app.cli import main
+from tests.cli_run import run
 from tests.repos import Repo
 
 SEED_IDS = {
@@ -36,12 +36,6 @@ APP = {
 @pytest.fixture
 def project(make_repo: Callable[..., Repo]) -> Repo:
     return make_repo(APP)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_scan_json_follows_the_schema(project: Repo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,23 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from checklist_app.cli import main
+from tests.cli_run import run
 from tests.repos import Repo, git
 
 APP = {"app.py": "from flask import Flask\napp = Flask(__name__)\n"}
 TOPICS = ("organization", "database", "security", "testing", "performance", "advanced")
 HOSTILE = "<script>alert(1)</script>"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return str(tmp_path / "store" / "progress.db")
 
 
 @pytest.fixture

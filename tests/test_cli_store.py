@@ -8,21 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from checklist_app.cli import main
+from tests.cli_run import run
 from tests.repos import Repo
 
 APP = {"app.py": "from flask import Flask\napp = Flask(__name__)\n"}
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return str(tmp_path / "store" / "progress.db")
 
 
 def test_answer_then_scan_json_carries_it(make_repo: Callable[..., Repo], db: str,
