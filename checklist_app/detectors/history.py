@@ -31,7 +31,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
 from checklist_app.detectors.database import find_models
 from checklist_app.detectors.evidence import excerpt, in_commit
@@ -384,28 +383,48 @@ def _changed_window(previous: bytes, current: bytes) -> tuple[int, int]:
     """The part of `current` that differs from `previous`: after the common prefix, before the
     common suffix."""
     limit = min(len(previous), len(current))
-    prefix = _common_length(previous, current, limit, from_end=False)
-    suffix = _common_length(previous, current, limit - prefix, from_end=True)
+    prefix = _common_prefix(previous, current, limit)
+    suffix = _common_suffix(previous, current, limit - prefix)
     return prefix, len(current) - suffix
 
 
-def _common_length(first: bytes, second: bytes, limit: int, from_end: bool) -> int:
-    """How many bytes (at most `limit`) the two texts share at their start (or end). Compared
-    in growing windows, each as one big number: the highest bit where they differ gives the
-    first (or, read backwards, the last) differing byte."""
-    done, step = 0, 4096
-    order: Literal["big", "little"] = "little" if from_end else "big"
+FIRST_BLOCK = 4096
+"""The texts are compared in blocks growing fourfold from this size, each compared whole (in C);
+the first block that differs is halved down to where they part."""
+
+
+def _common_prefix(first: bytes, second: bytes, limit: int) -> int:
+    """How many bytes (at most `limit`) the two texts share at their start."""
+    done, step = 0, FIRST_BLOCK
     while done < limit:
-        size = min(step, limit - done)
-        if from_end:
-            one = first[len(first) - done - size:len(first) - done]
-            two = second[len(second) - done - size:len(second) - done]
-        else:
-            one, two = first[done:done + size], second[done:done + size]
-        differ = int.from_bytes(one, order) ^ int.from_bytes(two, order)
-        if differ:
-            return done + size - (differ.bit_length() + 7) // 8
-        done, step = done + size, step * 8
+        end = min(limit, done + step)
+        if first[done:end] != second[done:end]:
+            while end - done > 1:  # first[:done] == second[:done], and they differ before end
+                middle = (done + end) // 2
+                if first[done:middle] == second[done:middle]:
+                    done = middle
+                else:
+                    end = middle
+            return done
+        done, step = end, step * 4
+    return limit
+
+
+def _common_suffix(first: bytes, second: bytes, limit: int) -> int:
+    """How many bytes (at most `limit`) the two texts share at their end."""
+    one, two = len(first), len(second)
+    done, step = 0, FIRST_BLOCK
+    while done < limit:
+        end = min(limit, done + step)
+        if first[one - end:one - done] != second[two - end:two - done]:
+            while end - done > 1:  # the last `done` bytes agree, the last `end` do not
+                middle = (done + end) // 2
+                if first[one - middle:one - done] == second[two - middle:two - done]:
+                    done = middle
+                else:
+                    end = middle
+            return done
+        done, step = end, step * 4
     return limit
 
 
