@@ -57,6 +57,14 @@ STATEMENTS = ModuleFact("test.statements.1", _top_level_statements)
 BROKEN = ModuleFact("test.broken.1", _broken)
 
 
+def _process(module: ModuleIndex, tree: ast.Module | None) -> int:
+    return os.getpid()
+
+
+PROCESS = ModuleFact("test.process.1", _process)
+"""The process that computed the facts: a worker, or this one."""
+
+
 @pytest.mark.parametrize("sample", ["demo", "synthetic"])
 def test_the_built_in_detectors_read_only_facts_computed_while_indexing(
     sample: str, tmp_path: Path, rules: Checklists
@@ -109,14 +117,21 @@ def test_workers_compute_the_same_facts_as_this_process(
     open_project: Callable[..., Project], make_repo: Callable[..., Repo],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    files = {f"pkg/m{n}.py": f"import os\ndef f{n}():\n    return {n}\n" for n in range(6)}
+    files: dict[str, str | bytes] = {
+        f"pkg/m{n}.py": f"import os\ndef f{n}():\n    return {n}\n" for n in range(40)}
+    files["pkg/blob.py"] = b"\0\1binary"
     repo = make_repo(files)
-    here = open_project(repo.root, None, (FUNCTIONS,)).module_fact(FUNCTIONS)
+    here = open_project(repo.root, None, (FUNCTIONS,))
     monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES", 2)
-    in_workers = open_project(repo.root, None, (FUNCTIONS,))
-    assert in_workers.module_fact(FUNCTIONS) == here
-    assert here["pkg/m3.py"] == ("f3",)
+    monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES_FORKED", 2)
+    in_workers = open_project(repo.root, None, (FUNCTIONS, PROCESS))
+    assert in_workers.module_fact(FUNCTIONS) == here.module_fact(FUNCTIONS)
+    assert os.getpid() not in in_workers.module_fact(PROCESS).values()
+    assert here.module_fact(FUNCTIONS)["pkg/m3.py"] == ("f3",)
     assert in_workers.late_work == []
+    skipped = [(n.message, n.path) for n in in_workers.notes if n.path == "pkg/blob.py"]
+    assert skipped == [("skipped: binary file with a .py name", "pkg/blob.py")]
+    assert in_workers.content_key("pkg/m7.py") == here.content_key("pkg/m7.py")
 
 
 def test_a_rescan_computes_facts_only_for_changed_modules(
@@ -130,14 +145,15 @@ def test_a_rescan_computes_facts_only_for_changed_modules(
     first.close()
     repo.commit({"b.py": "def c():\n    pass\n"}, "rename")
     indexed: list[str] = []
-    real = indexing.facts_of_sources
+    real = indexing.read_modules
 
-    def counting(sources: list[tuple[str, str]], facts: tuple[ModuleFact[object], ...]
-                 ) -> list[object]:
-        indexed.extend(path for path, _ in sources)
-        return real(sources, facts)  # type: ignore[return-value]
+    def counting(root: Path, paths: list[str], known: frozenset[bytes],
+                 facts: tuple[ModuleFact[object], ...]) -> list[indexing.ReadModule]:
+        made = real(root, paths, known, facts)
+        indexed.extend(read.path for read in made if read.facts is not None)
+        return made
 
-    monkeypatch.setattr(indexing, "facts_of_sources", counting)
+    monkeypatch.setattr(indexing, "read_modules", counting)
     second = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
     assert second.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("c",)}
     assert indexed == ["b.py"]

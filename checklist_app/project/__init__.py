@@ -35,7 +35,7 @@ from checklist_app.project.history import (
     HistoryChunk,
     LogReader,
 )
-from checklist_app.project.indexing import IndexingPool, facts_many, parallel_from
+from checklist_app.project.indexing import IndexingPool, parallel_from, read_many
 from checklist_app.project.module_facts import (
     IMPORTS,
     FactError,
@@ -283,8 +283,8 @@ class Project:
         """The facts of every Python module: from the cache when its content is unchanged and
         every fact is there, the rest indexed (in parallel when there are many)."""
         found: dict[str, ModuleFacts] = {}
-        missing: list[tuple[str, bytes, str]] = []
-        kinds = self._facts.keys()
+        to_read: list[str] = []
+        kinds = frozenset(self._facts)
         for path in self.python_files:
             known = self._stamped_key(path)
             if known is not None and self._cache is not None:
@@ -296,38 +296,33 @@ class Project:
                     self._cache.keep_module(digest)
                     found[path] = facts
                     continue
-            data = project_files.read_bytes(self.root, path, self._real_folders)
-            if data is None:
-                self._note(Note("skipped: could not be read", path))
-                self._texts[path] = None
-                continue
-            if project_files.looks_binary(data):
-                self._note(Note("skipped: binary file with a .py name", path))
-                self._texts[path] = None
-                continue
-            key = hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
-            self._content_keys[path] = key.hex()
-            self._keep_stamp(path, key.hex())
-            facts = self._cache.module(key) if self._cache is not None else None
-            if facts is not None and facts.values.keys() >= kinds:
-                found[path] = facts
-                if self._cache is not None:
-                    self._cache.keep_module(key)
-            else:
-                missing.append((path, key, project_files.decode(data)))
-        sources = [(path, source) for path, _, source in missing]
+            to_read.append(path)
+        complete = frozenset[bytes]()
+        if self._cache is not None and to_read:
+            complete = self._cache.complete_modules(kinds)
         wanted = tuple(self._facts.values())
         if self._pool is not None:
-            made = self._pool.facts_many(sources, wanted)
+            made = self._pool.read_many(self.root, to_read, complete, wanted)
             self._pool.close()
             self._pool = None
         else:
-            made = facts_many(sources, wanted)
-        for (path, key, source), facts in zip(missing, made, strict=True):
-            found[path] = facts
-            self._texts.setdefault(path, source)
+            made = read_many(self.root, to_read, complete, wanted)
+        for read in made:
+            if read.key is None:
+                self._note(Note(f"skipped: {read.skipped}", read.path))
+                self._texts[read.path] = None
+                continue
+            self._content_keys[read.path] = read.key.hex()
+            self._keep_stamp(read.path, read.key.hex())
+            facts = read.facts
             if self._cache is not None:
-                self._cache.put_module(key, facts)
+                if facts is None:  # known: the cache has them
+                    facts = self._cache.module(read.key)
+                    self._cache.keep_module(read.key)
+                else:
+                    self._cache.put_module(read.key, facts)
+            if facts is not None:
+                found[read.path] = facts
         result: dict[str, ModuleFacts] = {}
         for path in self.python_files:
             facts = found.get(path)

@@ -181,6 +181,11 @@ class FactsCache:
         found: ModuleFacts | None = self._modules.get(key)
         return found
 
+    def complete_modules(self, kinds: frozenset[str]) -> frozenset[bytes]:
+        """The keys of the modules whose cached facts include each of `kinds`."""
+        return frozenset(key for key, facts in self._modules.entries.items()
+                         if facts.values.keys() >= kinds)
+
     def module_count(self) -> int:
         """How many modules' facts the cache holds."""
         return len(self._modules.entries)

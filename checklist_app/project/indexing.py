@@ -2,8 +2,9 @@
 
 Parsing and indexing is pure CPU work per module, so a large project is split into chunks that
 worker processes index in parallel; a small one is indexed in this process, where starting
-workers would cost more than it saves. Workers send back each module's facts (see
-module_facts), never its index.
+workers would cost more than it saves. Workers read the modules themselves (vetted as this
+process would) and send back each module's content key and facts (see module_facts), never its
+source or index.
 
 Workers are forked when this process runs a single thread (they start at once, with the code
 already imported) and spawned otherwise: forking a process that runs other threads can leave
@@ -12,14 +13,19 @@ the child holding a lock that no thread will ever release.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import Any
 
+from checklist_app.project import files as project_files
+from checklist_app.project.cache import collector_paused
 from checklist_app.project.module_facts import ModuleFact, ModuleFacts, facts_of_source
 
 PARALLEL_FROM_MODULES = 400
@@ -39,13 +45,50 @@ def parallel_from() -> int:
     forked = _context().get_start_method() == "fork"
     return PARALLEL_FROM_MODULES_FORKED if forked else PARALLEL_FROM_MODULES
 
-CHUNKS_PER_WORKER = 2
+CHUNKS_PER_WORKER = 8
+"""Each worker is sent this many chunks of a large project, one after another, so that a worker
+that finishes early takes on more and results come back while others are still indexed."""
+SMALLEST_CHUNK = 16
 
 
-def facts_of_sources(sources: Sequence[tuple[str, str]],
-                     facts: Sequence[ModuleFact[Any]]) -> list[ModuleFacts]:
-    """Index (path, source) pairs and compute `facts` for each, in order."""
-    return [facts_of_source(path, source, facts) for path, source in sources]
+@dataclass(frozen=True, slots=True)
+class ReadModule:
+    """What was made of one Python file: its content key and facts; only its key when facts for
+    that content are known already (`facts` None); or why it could not be read (`skipped`)."""
+
+    path: str
+    key: bytes | None = None
+    facts: ModuleFacts | None = None
+    skipped: str | None = None
+
+
+def module_key(path: str, data: bytes) -> bytes:
+    """The digest that keys a module's facts: its path and its content."""
+    return hashlib.sha1(path.encode("utf-8", "surrogateescape") + b"\0" + data).digest()
+
+
+def read_module(root: Path, path: str, known: Container[bytes], facts: Sequence[ModuleFact[Any]],
+                real_folders: dict[str, str | None]) -> ReadModule:
+    """Read one module (vetted as `files.read_bytes` does), and index it and compute `facts`
+    unless its key is `known`."""
+    data = project_files.read_bytes(root, path, real_folders)
+    if data is None:
+        return ReadModule(path, skipped="could not be read")
+    if project_files.looks_binary(data):
+        return ReadModule(path, skipped="binary file with a .py name")
+    key = module_key(path, data)
+    if key in known:
+        return ReadModule(path, key)
+    return ReadModule(path, key, facts_of_source(path, project_files.decode(data), facts))
+
+
+def read_modules(root: Path, paths: Sequence[str], known: Container[bytes],
+                 facts: Sequence[ModuleFact[Any]]) -> list[ReadModule]:
+    """`read_module` for each of `paths`, in order, with the garbage collector paused (indexing
+    creates many acyclic values)."""
+    real_folders: dict[str, str | None] = {}
+    with collector_paused():
+        return [read_module(root, path, known, facts, real_folders) for path in paths]
 
 
 def _warm(facts: Sequence[ModuleFact[Any]]) -> None:
@@ -54,8 +97,8 @@ def _warm(facts: Sequence[ModuleFact[Any]]) -> None:
 
 
 class IndexingPool:
-    """Worker processes for indexing, started before the sources are read, so that their start
-    overlaps that reading."""
+    """Worker processes for indexing, started before the project's files are listed, so that
+    their start overlaps the listing. Each reads its modules itself."""
 
     def __init__(self, facts: Sequence[ModuleFact[Any]]) -> None:
         self.workers = min(os.cpu_count() or 1, 8)
@@ -71,20 +114,19 @@ class IndexingPool:
         except (OSError, RuntimeError):
             self._pool = None
 
-    def facts_many(self, sources: Sequence[tuple[str, str]],
-                   facts: Sequence[ModuleFact[Any]]) -> list[ModuleFacts]:
-        """Index (path, source) pairs and compute `facts` for each, in order, in the workers
-        when there are many."""
-        if self._pool is None or len(sources) < self._smallest:
-            return facts_of_sources(sources, facts)
-        count = self.workers * CHUNKS_PER_WORKER
-        size = -(-len(sources) // count)
-        chunks = [sources[start:start + size] for start in range(0, len(sources), size)]
+    def read_many(self, root: Path, paths: Sequence[str], known: frozenset[bytes],
+                  facts: Sequence[ModuleFact[Any]]) -> list[ReadModule]:
+        """`read_modules`, in the workers when there are many modules, in chunks."""
+        if self._pool is None or len(paths) < self._smallest:
+            return read_modules(root, paths, known, facts)
+        size = max(SMALLEST_CHUNK, -(-len(paths) // (self.workers * CHUNKS_PER_WORKER)))
         try:
-            results = list(self._pool.map(facts_of_sources, chunks, [facts] * len(chunks)))
+            pending = [self._pool.submit(read_modules, root, paths[start:start + size], known,
+                                         tuple(facts))
+                       for start in range(0, len(paths), size)]
+            return [made for chunk in pending for made in chunk.result()]
         except (OSError, RuntimeError):  # no processes to be had: do it here
-            return facts_of_sources(sources, facts)
-        return [made for chunk in results for made in chunk]
+            return read_modules(root, paths, known, facts)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -92,14 +134,13 @@ class IndexingPool:
             self._pool = None
 
 
-def facts_many(sources: Sequence[tuple[str, str]],
-               facts: Sequence[ModuleFact[Any]]) -> list[ModuleFacts]:
-    """Index (path, source) pairs and compute `facts` for each, in order, in parallel when
-    there are many."""
-    if len(sources) < parallel_from() or (os.cpu_count() or 1) < 2:
-        return facts_of_sources(sources, facts)
+def read_many(root: Path, paths: Sequence[str], known: frozenset[bytes],
+              facts: Sequence[ModuleFact[Any]]) -> list[ReadModule]:
+    """`read_modules`, in parallel when there are many."""
+    if len(paths) < parallel_from() or (os.cpu_count() or 1) < 2:
+        return read_modules(root, paths, known, facts)
     pool = IndexingPool(facts)
     try:
-        return pool.facts_many(sources, facts)
+        return pool.read_many(root, paths, known, facts)
     finally:
         pool.close()
