@@ -390,7 +390,9 @@ def _changed_window(previous: bytes, current: bytes) -> tuple[int, int]:
 
 FIRST_BLOCK = 4096
 """The texts are compared in blocks growing fourfold from this size, each compared whole (in C);
-the first block that differs is halved down to where they part."""
+the first block that differs is halved down to this size, and the last block is compared as one
+big number: the highest bit where they differ gives the first (or, read backwards, the last)
+differing byte."""
 
 
 def _common_prefix(first: bytes, second: bytes, limit: int) -> int:
@@ -399,13 +401,15 @@ def _common_prefix(first: bytes, second: bytes, limit: int) -> int:
     while done < limit:
         end = min(limit, done + step)
         if first[done:end] != second[done:end]:
-            while end - done > 1:  # first[:done] == second[:done], and they differ before end
+            while end - done > FIRST_BLOCK:  # first[:done] == second[:done]; not up to end
                 middle = (done + end) // 2
                 if first[done:middle] == second[done:middle]:
                     done = middle
                 else:
                     end = middle
-            return done
+            differ = int.from_bytes(first[done:end], "big") ^ \
+                int.from_bytes(second[done:end], "big")
+            return end - (differ.bit_length() + 7) // 8
         done, step = end, step * 4
     return limit
 
@@ -417,13 +421,15 @@ def _common_suffix(first: bytes, second: bytes, limit: int) -> int:
     while done < limit:
         end = min(limit, done + step)
         if first[one - end:one - done] != second[two - end:two - done]:
-            while end - done > 1:  # the last `done` bytes agree, the last `end` do not
+            while end - done > FIRST_BLOCK:  # the last `done` bytes agree, the last `end` not
                 middle = (done + end) // 2
                 if first[one - middle:one - done] == second[two - middle:two - done]:
                     done = middle
                 else:
                     end = middle
-            return done
+            differ = int.from_bytes(first[one - end:one - done], "little") ^ \
+                int.from_bytes(second[two - end:two - done], "little")
+            return end - (differ.bit_length() + 7) // 8
         done, step = end, step * 4
     return limit
 
