@@ -46,7 +46,7 @@ from checklist_app.findings import (
     unknown,
 )
 from checklist_app.project import Commit, Project
-from checklist_app.project.git import ZERO_BLOB, blob_sizes, read_blobs
+from checklist_app.project.git import ZERO_BLOB, Git, blob_sizes, read_blobs
 
 MAX_EVIDENCE = 10
 MAX_BLOB_BYTES = 512 * 1024
@@ -632,9 +632,10 @@ class _LastVersions:
     """The last version read of each path, to sniff the next version only where it differs:
     text it shares with the version before was sniffed (and scanned) there already."""
 
-    def __init__(self) -> None:
+    def __init__(self, most: int = LAST_BYTES) -> None:
         self._last: dict[str, tuple[str, bytes]] = {}
         self._bytes = 0
+        self._most = most
 
     def changed_region(self, written: list[_Version], content: bytes) -> bytes:
         """The part of `content` to sniff: the lines that changed from the version it replaced
@@ -657,7 +658,7 @@ class _LastVersions:
             old = self._last.get(version.path)
             if old is not None:
                 self._bytes -= len(old[1])
-            if self._bytes + len(content) > LAST_BYTES:
+            if self._bytes + len(content) > self._most:
                 self._last.pop(version.path, None)
                 continue
             self._last[version.path] = (sha, content)
@@ -674,25 +675,76 @@ def _tokens_for(paths: Iterable[str]) -> tuple[tuple[bytes, ...], tuple[bytes, .
 
 
 def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
-    """Secrets in every version of a scanned file that `commits` wrote. Every version is read
-    once and sniffed for the tokens the rules start at; those that may hold a secret are
-    scanned where they differ from the version they replaced (small ones whole)."""
+    """Secrets in every version of a scanned file that `commits` wrote. The versions are split
+    by path into parts of about the same size, scanned in parallel where the project has worker
+    processes (see `_scan_part`)."""
     versions = _versions(commits)
-    of_blob: dict[str, list[_Version]] = {}
+    paths_of: dict[str, list[str]] = {}
     for version in versions:
-        of_blob.setdefault(version.blob, []).append(version)
-    sizes = blob_sizes(project.git, list(of_blob))
+        paths_of.setdefault(version.blob, []).append(version.path)
+    sizes = blob_sizes(project.git, list(paths_of))
     if sizes is None:
         return _ChunkScan((), None)
     readable = {sha for sha, size in sizes.items() if 0 < size <= MAX_BLOB_BYTES and not (
         size > MAX_SCRIPT_BYTES
-        and all(v.path.lower().endswith(_BUNDLE_SUFFIXES) for v in of_blob[sha]))}
+        and all(path.lower().endswith(_BUNDLE_SUFFIXES) for path in paths_of[sha]))}
+    parts = _parts(versions, sizes, readable, project.workers)
+    share = max(1, len(parts))  # each part gets its share of the memory budgets
+    scanned = project.in_workers(_scan_part, [
+        (project.git, part, sizes, readable, KEEP_BYTES // share, LAST_BYTES // share)
+        for part in parts])
+    found = [hit for _, hit in sorted((hit for part in scanned for hit in part),
+                                      key=lambda numbered: numbered[0])]
+    read = sum(1 for v in versions if v.blob in readable)
+    return _ChunkScan(tuple(found), read)
+
+
+def _parts(versions: list[_Version], sizes: dict[str, int], readable: set[str],
+           count: int) -> list[list[tuple[int, _Version]]]:
+    """The versions, numbered, in `count` parts (fewer when there is little to read) of about
+    the same size to read, each path's versions all in one part and in order."""
+    by_path: dict[str, list[tuple[int, _Version]]] = {}
+    weight: dict[str, int] = {}
+    for number, version in enumerate(versions):
+        by_path.setdefault(version.path, []).append((number, version))
+        if version.blob in readable:
+            weight[version.path] = weight.get(version.path, 0) + sizes[version.blob]
+    total = sum(weight.values())
+    count = max(1, min(count, total // PART_BYTES))
+    parts: list[list[tuple[int, _Version]]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for path in sorted(by_path, key=lambda p: -weight.get(p, 0)):
+        lightest = loads.index(min(loads))
+        parts[lightest].extend(by_path[path])
+        loads[lightest] += weight.get(path, 0)
+    for part in parts:
+        part.sort(key=lambda numbered: numbered[0])
+    return [part for part in parts if part]
+
+
+PART_BYTES = 4 * 1024 * 1024
+"""Less history than this to read for each part is not worth splitting."""
+
+
+def _scan_part(git: Git, numbered: list[tuple[int, _Version]], sizes: dict[str, int],
+               readable: set[str], budget: int, last_bytes: int) -> list[tuple[int, _Found]]:
+    """Secrets in the given versions (with their numbers), each found once per path, kind and
+    line text, with the number of the version it was found in. Every version is read once and
+    sniffed for the tokens the rules start at; those that may hold a secret are scanned where
+    they differ from the version they replaced (small ones whole). `budget` bytes of the
+    suspects are kept from the first reading; the rest are read again; `last_bytes` of the
+    versions read last are kept to compare the next ones with. A module-level function of plain
+    values: it may run in a worker process."""
+    versions = [version for _, version in numbered]
+    of_blob: dict[str, list[_Version]] = {}
+    for version in versions:
+        of_blob.setdefault(version.blob, []).append(version)
     kept: dict[str, bytes] = {}
     suspects: set[str] = set()
-    budget = KEEP_BYTES
-    last = _LastVersions()
+    last = _LastVersions(last_bytes)
     tokens_of: dict[str, tuple[tuple[bytes, ...], tuple[bytes, ...]]] = {}
-    for sha, content in _read(project, (sha for sha in of_blob if sha in readable)):
+    for sha, content in read_blobs(git, (sha for sha in of_blob if sha in readable),
+                                   MAX_BLOB_BYTES):
         written = of_blob[sha]
         if all(is_bundle(v.path, content) for v in written):
             continue
@@ -718,10 +770,10 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
     contents = kept
     if again:
         contents = dict(kept)
-        contents.update(_read(project, sorted(again)))
-    found: list[_Found] = []
+        contents.update(read_blobs(git, sorted(again), MAX_BLOB_BYTES))
+    found: list[tuple[int, _Found]] = []
     seen: set[tuple[str, str, str]] = set()
-    for version in versions:
+    for number, version in numbered:
         current = contents.get(version.blob)
         if version.blob not in suspects or current is None:
             continue
@@ -730,10 +782,9 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
             key = (version.path, hit.kind, hit.excerpt)
             if key not in seen:  # the same line in a later version: reported once
                 seen.add(key)
-                found.append(_Found(hit.kind, version.path, version.blob, hit.line, hit.excerpt,
-                                    hit.certain, version.commit))
-    read = sum(1 for v in versions if v.blob in readable)
-    return _ChunkScan(tuple(found), read)
+                found.append((number, _Found(hit.kind, version.path, version.blob, hit.line,
+                                             hit.excerpt, hit.certain, version.commit)))
+    return found
 
 
 def _sniff_table() -> dict[tuple[bool, bool], tuple[tuple[bytes, ...], tuple[bytes, ...]]]:

@@ -50,6 +50,7 @@ __all__ = ["Commit", "Dependency", "History", "ModuleFact", "ModuleIndex", "Proj
 
 _Fact = TypeVar("_Fact")
 _Value = TypeVar("_Value")
+_Result = TypeVar("_Result")
 
 
 STAMP_SETTLE_NS = 2_000_000_000
@@ -301,10 +302,8 @@ class Project:
         if self._cache is not None and to_read:
             complete = self._cache.complete_modules(kinds)
         wanted = tuple(self._facts.values())
-        if self._pool is not None:
+        if self._pool is not None:  # kept for `in_workers` until the project is closed
             made = self._pool.read_many(self.root, to_read, complete, wanted)
-            self._pool.close()
-            self._pool = None
         else:
             made = read_many(self.root, to_read, complete, wanted)
         for read in made:
@@ -520,6 +519,25 @@ class Project:
             return frozenset(path.read_text("ascii", "replace").split())
         except OSError:
             return frozenset()
+
+    # --- work in parallel -----
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes `in_workers` spreads work over (1: none, all here)."""
+        pool = self._pool
+        return pool.workers if pool is not None and pool.running else 1
+
+    def in_workers(self, function: Callable[..., _Result],
+                   arguments: Sequence[tuple[Any, ...]]) -> list[_Result]:
+        """`function(*each)` for each of `arguments`, in order: in the worker processes that
+        index the modules of a large project (those started for this scan), else here one after
+        another. `function` must be a module-level function, and its arguments and results
+        plain picklable values."""
+        pool = self._pool
+        if pool is None:
+            return [function(*each) for each in arguments]
+        return pool.map(function, arguments)
 
     def close(self) -> None:
         """Finish reading git, stop any indexing workers and write the cache."""

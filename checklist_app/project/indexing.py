@@ -17,16 +17,18 @@ import hashlib
 import multiprocessing
 import os
 import threading
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from checklist_app.project import files as project_files
 from checklist_app.project.cache import collector_paused
 from checklist_app.project.module_facts import ModuleFact, ModuleFacts, facts_of_source
+
+_Result = TypeVar("_Result")
 
 PARALLEL_FROM_MODULES = 400
 """Below this many modules to index, one process is faster than spawning workers..."""
@@ -127,6 +129,23 @@ class IndexingPool:
             return [made for chunk in pending for made in chunk.result()]
         except (OSError, RuntimeError):  # no processes to be had: do it here
             return read_modules(root, paths, known, facts)
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def map(self, function: Callable[..., _Result],
+            arguments: Sequence[tuple[Any, ...]]) -> list[_Result]:
+        """`function(*each)` for each of `arguments`, in the workers (here when there are none
+        or they cannot be had)."""
+        pool = self._pool
+        if pool is None or len(arguments) < 2:
+            return [function(*each) for each in arguments]
+        try:
+            pending = [pool.submit(function, *each) for each in arguments]
+            return [done.result() for done in pending]
+        except (OSError, RuntimeError):  # the pool was shut down or broke: do it here
+            return [function(*each) for each in arguments]
 
     def close(self) -> None:
         if self._pool is not None:

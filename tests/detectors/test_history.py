@@ -10,18 +10,20 @@ from textwrap import dedent
 
 import pytest
 
-from checklist_app.detectors import history
+from checklist_app.detectors import history, registered
 from checklist_app.detectors.history import (
     _changed_window,
     _parsed_signature,
+    _parts,
     _quick_signature,
+    _Version,
     may_change_schema,
     scan_blob_change,
     schema_signature,
     secret_file_kind,
 )
 from checklist_app.findings import Confidence, Finding, Outcome
-from checklist_app.project import Project
+from checklist_app.project import Project, indexing
 from checklist_app.project.cache import FactsCache
 from checklist_app.project.git import Git, read_blobs
 from tests.repos import Repo, git
@@ -252,6 +254,45 @@ def test_minified_bundles_are_not_read_for_secrets_but_their_sources_are(
     found = run_detector("committed_secrets", repo.root)
     assert found.outcome is FAIL
     assert [e.path for e in found.evidence] == ["static/src/app.js"]
+
+
+def test_history_parts_keep_each_path_whole_and_in_order() -> None:
+    versions = [_Version(f"f{n % 5}.py", f"{n - 5:040x}", f"{n:040x}", f"c{n}")
+                for n in range(40)]
+    sizes = {v.blob: 1_000_000 * (1 + int(v.path[1])) for v in versions}
+    parts = _parts(versions, sizes, set(sizes), 3)
+    assert len(parts) == 3
+    numbered = [pair for part in parts for pair in part]
+    assert sorted(number for number, _ in numbered) == list(range(40))
+    for part in parts:
+        assert [number for number, _ in part] == sorted(number for number, _ in part)
+    paths = [{version.path for _, version in part} for part in parts]
+    assert sum(len(group) for group in paths) == 5  # no path is in two parts
+    assert _parts(versions, sizes, set(), 3) == [list(enumerate(versions))]  # nothing to read
+
+
+def test_history_scanned_in_parts_by_workers_finds_what_one_pass_finds(
+        make_repo: MakeRepo, run_detector: RunDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo({"app/a.py": "x = 1\n", "app/b.py": "y = 2\n",
+                      "config/settings.py": "DEBUG = False\n"})
+    added = repo.commit({"app/a.py": f'KEY = "{AWS_KEY}"\n'}, "a key")
+    token = repo.commit({"config/settings.py": f'TOKEN = "{GITHUB_TOKEN}"\n'}, "a token")
+    private = repo.commit({"app/b.py": "y = 3\n", "keys.txt": PRIVATE_KEY}, "a private key")
+    repo.commit({"app/a.py": "x = 2\n"}, "the key removed")
+    alone = run_detector("committed_secrets", repo.root)
+    assert sorted(located(alone)) == [("app/a.py", 1, added), ("config/settings.py", 1, token),
+                                      ("keys.txt", 1, private)]
+    monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES", 2)
+    monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES_FORKED", 2)
+    monkeypatch.setattr(history, "PART_BYTES", 1)
+    project = Project(repo.root)
+    try:
+        if project.workers < 2:
+            pytest.skip("this machine has one core: no worker processes")
+        split = registered()["committed_secrets"].run(project, {})
+    finally:
+        project.close()
+    assert (split.message, located(split)) == (alone.message, located(alone))
 
 
 def test_a_rescan_reads_only_new_blobs_and_finds_the_same(
