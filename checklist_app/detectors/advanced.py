@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
@@ -31,7 +31,6 @@ from checklist_app.detectors.organization import (
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.packing import Packed
 
 MAX_EVIDENCE = 5
 
@@ -59,8 +58,7 @@ def _is_flask_module(module: ModuleIndex) -> bool:
     return any(module.imports_module(name) is not None for name in _FLASK_MODULES)
 
 
-@dataclass(frozen=True, slots=True)
-class AsyncFacts(Packed):
+class AsyncFacts(NamedTuple):
     """What one application module holds for advanced.async."""
 
     functions: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...]

@@ -16,6 +16,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
@@ -31,7 +32,6 @@ from checklist_app.detectors.organization import (
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import Assignment, Call, Class, Value, ValueKind
 from checklist_app.project.query_loops import EAGER_LOADERS, LoopKind, LoopQuery
 
@@ -93,8 +93,7 @@ LAZY_LOADS = frozenset({"select", "dynamic", "immediate"})
 query, so touching it for every row of a loop is still N+1."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelClass(Packed):
+class ModelClass(NamedTuple):
     name: str
     """The class name as written (`Post`)."""
     qualified: str
@@ -105,8 +104,7 @@ class ModelClass(Packed):
     """Simple names of the base classes."""
 
 
-@dataclass(frozen=True, slots=True)
-class Relationship(Packed):
+class Relationship(NamedTuple):
     owner: str
     """The simple name of the class the attribute is on."""
     name: str
@@ -204,8 +202,7 @@ _SESSION_QUERY = re.compile(r"(^|\.)session\.(execute|scalar|scalars|query|get|g
 # --- models: what one module declares (a module fact) ----------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Method(Packed):
+class _Method(NamedTuple):
     """What a method of a class (with the functions nested in it) calls, as far as queries go.
     A property's getter and setter share their qualified name, and so these facts."""
 
@@ -218,8 +215,7 @@ class _Method(Packed):
     """`x` of each `self.x()` call: another method of the class, which may run a query."""
 
 
-@dataclass(frozen=True, slots=True)
-class _ClassFacts(Packed):
+class _ClassFacts(NamedTuple):
     """A class that can be a model: it has base classes, is mapped or declares a table."""
 
     model: ModelClass
@@ -232,8 +228,7 @@ class _ClassFacts(Packed):
     """Every function defined in a body of a class of this name in the module, in order."""
 
 
-@dataclass(frozen=True, slots=True)
-class _ModuleModels(Packed):
+class _ModuleModels(NamedTuple):
     """What one application module says about models; the project's models are read from
     those of every module (`_read_models`)."""
 
@@ -585,8 +580,7 @@ _TABLE_CREATION = (".create_all", ".create_tables")
 _TABLE_CREATORS = frozenset({"create_all", "create_tables"})
 
 
-@dataclass(frozen=True, slots=True)
-class _MigrationFacts(Packed):
+class _MigrationFacts(NamedTuple):
     """What one module (tests included) says about schema migrations."""
 
     setups: tuple[tuple[str, str, int], ...]
@@ -940,8 +934,7 @@ def _query_method_site(models: Models, methods: dict[str, dict[str, _Method]],
     return _Resolved((), False)  # a method's queries are judged by name: medium confidence
 
 
-@dataclass(frozen=True, slots=True)
-class _QueryLoops(Packed):
+class _QueryLoops(NamedTuple):
     """What an application module does with query results in loops."""
 
     sites: tuple[LoopQuery, ...]

@@ -19,14 +19,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
 from checklist_app.project import Dependency, ModuleFact, ModuleIndex, Project
 from checklist_app.project.module_facts import IMPORTS
-from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import (
     INDEX_FORMAT,
     Call,
@@ -450,8 +449,7 @@ def flask_layout(project: Project) -> FlaskLayout:
                               python_digest(project), lambda: _read_flask_layout(project))
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleLayout(Packed):
+class ModuleLayout(NamedTuple):
     """What one application module (not a test) holds of the Flask layout, read while indexing,
     when the project's own app classes and factories are not known yet."""
 
@@ -1096,8 +1094,7 @@ def _selection(module: ModuleIndex, call: Call) -> str:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
-class EnvFacts(Packed):
+class EnvFacts(NamedTuple):
     """What one application module holds for organization.env-configs."""
 
     classes: tuple[tuple[str, int, str], ...]

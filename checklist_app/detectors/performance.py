@@ -14,6 +14,7 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
@@ -31,7 +32,6 @@ from checklist_app.detectors.organization import (
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import Value, ValueKind
 
 MAX_EVIDENCE = 5
@@ -216,8 +216,7 @@ def _http_caching_of(module: ModuleIndex, names: ModuleNames
     return found, static
 
 
-@dataclass(frozen=True, slots=True)
-class _Receiver(Packed):
+class _Receiver(NamedTuple):
     """The object a cache method is called on (`cache` in `cache.get(..)`)."""
 
     last: str
@@ -237,8 +236,7 @@ def _receiver(name: str, methods: frozenset[str]) -> _Receiver | None:
     return _Receiver(owner.rpartition(".")[2], owner.startswith("self."), "." not in owner)
 
 
-@dataclass(frozen=True, slots=True)
-class _CacheCall(Packed):
+class _CacheCall(NamedTuple):
     """A call that may create or use a cache."""
 
     line: int
@@ -252,8 +250,7 @@ class _CacheCall(Packed):
     """For a call of a cache method (`get`, `set`, `memoize`, ...): the object it is called on."""
 
 
-@dataclass(frozen=True, slots=True)
-class _CacheDecorator(Packed):
+class _CacheDecorator(NamedTuple):
     """A decorator that may memoize or cache."""
 
     line: int
@@ -263,8 +260,7 @@ class _CacheDecorator(Packed):
     """For `@x.cached` / `@x.memoize`: `x`."""
 
 
-@dataclass(frozen=True, slots=True)
-class _CachingFacts(Packed):
+class _CachingFacts(NamedTuple):
     """What one application module caches, or may cache (the rest depends on other modules)."""
 
     calls: tuple[_CacheCall, ...]
@@ -502,8 +498,7 @@ _PROXY_LIMIT = re.compile(r"^\s*(-\s*)?[\"']?(limit_req(_zone)?\s"
                           r"|stick-table\b.*\bhttp_req_rate\b)", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Limit(Packed):
+class _Limit(NamedTuple):
     """A call or decorator that creates a Flask-Limiter Limiter or may apply a rate limit."""
 
     line: int
@@ -535,8 +530,7 @@ def _is_rate_limit_name(name: str) -> bool:
     return "ratelimit" in lower.replace("_", "") or "throttle" in lower
 
 
-@dataclass(frozen=True, slots=True)
-class _RateLimitFacts(Packed):
+class _RateLimitFacts(NamedTuple):
     """What one application module does to limit request rates."""
 
     limiters: tuple[str, ...]

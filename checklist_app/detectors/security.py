@@ -20,10 +20,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
@@ -40,7 +40,6 @@ from checklist_app.findings import (
     passed,
 )
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import Call, Resolver, ValueKind, index_module, module_name
 from checklist_app.project.sql_flow import (
     Scope,
@@ -1032,8 +1031,7 @@ def _is_hasher(name: str) -> bool:
         "hash", "encrypt", "using", "verify"}
 
 
-@dataclass(frozen=True, slots=True)
-class _PasswordSite(Packed):
+class _PasswordSite(NamedTuple):
     """A place in one module where a password is mishandled, or is unless the project says
     otherwise (see `applies`)."""
 
@@ -1222,7 +1220,7 @@ def _password_sites(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Passw
     for node, context in parsed.nodes():
         found = _password_violation(parsed, node, context, hash_objects)
         if found is not None:
-            result.append(replace(found, line=getattr(node, "lineno", 1)))
+            result.append(found._replace(line=getattr(node, "lineno", 1)))
     return tuple(result)
 
 
@@ -1435,8 +1433,7 @@ _FORM_POST = re.compile(r"<form\b[^>]{0,400}?\bmethod\s*=\s*[\"']?post", re.IGNO
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Instance(Packed):
+class _Instance(NamedTuple):
     """A module-level object made by a constructor: `csrf = CSRFProtect()` in app/ext.py."""
 
     module: str
@@ -1606,8 +1603,7 @@ def _cookie_auth(project: Project) -> tuple[str, int] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class _FormPlaces(Packed):
+class _FormPlaces(NamedTuple):
     """Where one module reads forms and accepts writes."""
 
     reads: tuple[int, ...]
@@ -1732,8 +1728,7 @@ def csrf_protection(project: Project) -> Finding:
 _CSRF_SWITCHES = frozenset({"WTF_CSRF_ENABLED", "WTF_CSRF_CHECK_DEFAULT"})
 
 
-@dataclass(frozen=True, slots=True)
-class _CsrfModule(Packed):
+class _CsrfModule(NamedTuple):
     """What one module says about CSRF switches."""
 
     class_values: tuple[tuple[str, str, bool], ...]
@@ -2038,8 +2033,7 @@ def no_sql_injection(project: Project) -> Finding:
                   f"{len(project.python_files)} Python files (test files skipped)")
 
 
-@dataclass(frozen=True, slots=True)
-class _BuiltArguments(Packed):
+class _BuiltArguments(NamedTuple):
     """A call that passes text built by formatting: it builds SQL when the function it calls
     passes that argument to the database (a wrapper, see `_SqlModule.wrappers`)."""
 
@@ -2059,8 +2053,7 @@ class _BuiltArguments(Packed):
         return dict(self.built_keywords).get(parameter)
 
 
-@dataclass(frozen=True, slots=True)
-class _SqlModule(Packed):
+class _SqlModule(NamedTuple):
     """What one module holds about SQL."""
 
     wrappers: tuple[tuple[str, int, str, str], ...]
@@ -2415,8 +2408,7 @@ def _debug_entry(entry: EnvEntry) -> bool:
     return entry.key == "FLASK_ENV" and entry.value.lower() == "development"
 
 
-@dataclass(frozen=True, slots=True)
-class _Switch(Packed):
+class _Switch(NamedTuple):
     """What a DEBUG-like value set in a config class body is."""
 
     on: bool
@@ -2427,8 +2419,7 @@ class _Switch(Packed):
         return self.off
 
 
-@dataclass(frozen=True, slots=True)
-class _DebugSetting(Packed):
+class _DebugSetting(NamedTuple):
     """A setting that turns debug mode on."""
 
     line: int
@@ -2444,8 +2435,7 @@ class _DebugSetting(Packed):
         return bool(self.owner)
 
 
-@dataclass(frozen=True, slots=True)
-class _DebugCall(Packed):
+class _DebugCall(NamedTuple):
     """`app.run(debug=True)`, `run_simple(use_debugger=True)` or `DebuggedApplication(app)`."""
 
     line: int
@@ -2455,8 +2445,7 @@ class _DebugCall(Packed):
     """Under `if __name__ == "__main__":` (see `_guarded_run`; `certain` does not apply)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _DebugModule(Packed):
+class _DebugModule(NamedTuple):
     """What one module says about debug mode."""
 
     class_values: tuple[tuple[str, str, _Switch], ...]
@@ -2786,8 +2775,7 @@ def secret_key_not_hardcoded(project: Project) -> Finding:
                   confidence=Confidence.MEDIUM)
 
 
-@dataclass(frozen=True, slots=True)
-class _Literal(Packed):
+class _Literal(NamedTuple):
     """The literal text an expression is or names, once the project's module constants are
     known (see `_literal_behind`)."""
 
@@ -2801,8 +2789,7 @@ class _Literal(Packed):
         return constants.get(self.constant, self.text) if self.constant else self.text
 
 
-@dataclass(frozen=True, slots=True)
-class _SecretSetting(Packed):
+class _SecretSetting(NamedTuple):
     """A SECRET_KEY-like setting of one module, outside testing."""
 
     line: int
@@ -2844,8 +2831,7 @@ class _SecretSetting(Packed):
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class _SecretModule(Packed):
+class _SecretModule(NamedTuple):
     """What one module says about SECRET_KEY."""
 
     overrides: bool
@@ -3049,8 +3035,7 @@ def jinja_autoescape(project: Project) -> Finding:
                   f"{{% autoescape false %}} or |safe in {len(templates)} templates")
 
 
-@dataclass(frozen=True, slots=True)
-class _JinjaModule(Packed):
+class _JinjaModule(NamedTuple):
     """What one module does that bypasses Jinja autoescaping."""
 
     violations: tuple[tuple[int, str, bool], ...]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
@@ -31,7 +32,6 @@ from checklist_app.detectors.organization import (
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
 from checklist_app.project import ModuleIndex, Project
-from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import Call, Class, Function, ValueKind
 
 MAX_EVIDENCE = 5
@@ -90,8 +90,7 @@ def _is_case_base(base: str, case_names: frozenset[str]) -> bool:
 # --- what one test module holds (computed while indexing) ----------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SuiteClass(Packed):
+class SuiteClass(NamedTuple):
     """A class of a test module."""
 
     name: str
@@ -106,8 +105,7 @@ class SuiteClass(Packed):
     base class, @pytest.mark.usefixtures, or its setUp."""
 
 
-@dataclass(frozen=True, slots=True)
-class SuiteFunction(Packed):
+class SuiteFunction(NamedTuple):
     """A function named `test*` (not a fixture) at module level or in a class: a test when it
     is at module level or its class is a test class."""
 
@@ -123,8 +121,7 @@ class SuiteFunction(Packed):
     """Calls something besides assertions, test helpers and builtins."""
 
 
-@dataclass(frozen=True, slots=True)
-class SuiteFixture(Packed):
+class SuiteFixture(NamedTuple):
     """A pytest fixture."""
 
     name: str
@@ -140,8 +137,7 @@ class SuiteFixture(Packed):
     """It puts model data into a database session."""
 
 
-@dataclass(frozen=True, slots=True)
-class SuiteModule(Packed):
+class SuiteModule(NamedTuple):
     """What the testing detectors need of a test module (or of a populate/seed module)."""
 
     module: str

@@ -13,7 +13,6 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,7 +86,7 @@ def _without(commits: tuple[Commit, ...], boundary: frozenset[str]) -> tuple[Com
     changes are not real, so they are dropped (the commits stay)."""
     if not boundary:
         return commits
-    return tuple(replace(c, changes=()) if c.sha in boundary else c for c in commits)
+    return tuple(c._replace(changes=()) if c.sha in boundary else c for c in commits)
 
 
 class Project:

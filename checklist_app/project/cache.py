@@ -30,7 +30,7 @@ from checklist_app.project.history import ChunkRange
 from checklist_app.project.module_facts import ModuleFacts
 from checklist_app.project.pyindex import INDEX_FORMAT
 
-_FORMAT = ("checklist-app facts", INDEX_FORMAT, 4)
+_FORMAT = ("checklist-app facts", INDEX_FORMAT, 5)
 SHARDS = 16
 MAX_HISTORY_CHUNKS = 24
 

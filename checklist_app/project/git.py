@@ -13,9 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-from checklist_app.project.packing import Packed
+from typing import IO, NamedTuple
 
 GIT_TIMEOUT_S = 120.0
 
@@ -219,8 +217,7 @@ ZERO_BLOB = "0" * 40
 """The blob id git shows for a side of a change where the file does not exist."""
 
 
-@dataclass(frozen=True, slots=True)
-class Change(Packed):
+class Change(NamedTuple):
     status: str
     """A, M, D or T: added, modified, deleted, type changed (renames show as D and A)."""
     path: str
@@ -231,8 +228,7 @@ class Change(Packed):
     """The file's blob after the change (ZERO_BLOB when deleted)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Commit(Packed):
+class Commit(NamedTuple):
     sha: str
     author: str
     email: str

@@ -13,9 +13,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from checklist_app.project.packing import Packed
 from checklist_app.project.pyindex import ModuleIndex, parse_module
 
 _Value = TypeVar("_Value")
@@ -31,8 +30,7 @@ class ModuleFact(Generic[_Value]):
     compute: Callable[[ModuleIndex, ast.Module | None], _Value]
 
 
-@dataclass(frozen=True, slots=True)
-class FactFailure(Packed):
+class FactFailure(NamedTuple):
     """Stands for the value of a fact whose computation raised on a module."""
 
     message: str
@@ -42,8 +40,7 @@ class FactError(Exception):
     """A fact could not be computed for a module (the detector that asked gets an error)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleFacts(Packed):
+class ModuleFacts(NamedTuple):
     """What the scan keeps of one module: whether it parsed, and its facts by kind."""
 
     path: str
