@@ -801,8 +801,7 @@ def schema_migrations(project: Project) -> Finding:
 # --- N+1 queries ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Resolved:
+class _Resolved(NamedTuple):
     """What a site's attribute path leads to: the relationships along it, or None."""
 
     steps: tuple[Relationship, ...]

@@ -29,8 +29,8 @@ import posixpath
 import re
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from checklist_app.detectors.database import find_models
 from checklist_app.detectors.evidence import excerpt, in_commit
@@ -130,8 +130,7 @@ def secret_file_kind(path: str) -> str | None:
 # --- secrets in file contents --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SecretHit:
+class SecretHit(NamedTuple):
     """A secret found in one version of a file; the excerpt never shows the secret itself."""
 
     kind: str
@@ -142,8 +141,7 @@ class SecretHit:
     variable name."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
+class _Rule(NamedTuple):
     kind: str
     tokens: tuple[bytes, ...]
     """Fast literal prefilter: the rule runs only on lines holding one of these."""
@@ -572,8 +570,7 @@ KEEP_BYTES = 64 * 1024 * 1024
 rest is read again."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
+class _Found(NamedTuple):
     kind: str
     path: str
     """Path in the repository."""
@@ -586,8 +583,7 @@ class _Found:
     """The oldest commit that wrote it."""
 
 
-@dataclass(frozen=True, slots=True)
-class _ChunkScan:
+class _ChunkScan(NamedTuple):
     """The secrets in the file versions that one chunk of history wrote, and how many versions
     were read (None when git could not read them)."""
 
@@ -595,8 +591,7 @@ class _ChunkScan:
     read: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Version:
+class _Version(NamedTuple):
     path: str
     previous: str
     """The blob it replaced (ZERO_BLOB when the file was added)."""
@@ -968,8 +963,7 @@ def is_code_path(path: str) -> bool:
     return parts[-1] not in _VERSION_FILES and parts[-1] not in _TOOLING_FILES
 
 
-@dataclass(frozen=True, slots=True)
-class _CodeCommit:
+class _CodeCommit(NamedTuple):
     """A commit that changed application code: the first such path, and whether the commit
     changed a test too."""
 
@@ -979,8 +973,7 @@ class _CodeCommit:
     touches_tests: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _ChunkCode:
+class _ChunkCode(NamedTuple):
     """Whether any commit of a chunk changed a test, and its newest commits that changed
     application code (at most the window)."""
 
@@ -1289,8 +1282,7 @@ def _is_migration(path: str, folders: tuple[str, ...]) -> bool:
         for folder in folders)
 
 
-@dataclass(frozen=True, slots=True)
-class _ModelChange:
+class _ModelChange(NamedTuple):
     """A commit that changed model files: its place in its chunk (0 = newest) and its changes
     to those files as (blob before, blob after, path)."""
 
@@ -1300,8 +1292,7 @@ class _ModelChange:
     changes: tuple[tuple[str, str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _ChunkMigrations:
+class _ChunkMigrations(NamedTuple):
     """What one chunk of history says about models and migrations: where a commit changed a
     migration, and the commits that changed model files (newest first)."""
 

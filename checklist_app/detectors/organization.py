@@ -17,7 +17,6 @@ import ast
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import NamedTuple, TypeVar
 
@@ -108,8 +107,7 @@ def own_module_names(project: Project) -> frozenset[str]:
 # --- libraries -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Library:
+class Library(NamedTuple):
     """A third-party library recognised by its import names and its distribution names."""
 
     label: str
@@ -119,8 +117,7 @@ class Library:
     """Normalised distribution names (PEP 503) as declared in dependency files."""
 
 
-@dataclass(frozen=True, slots=True)
-class LibraryUse:
+class LibraryUse(NamedTuple):
     library: Library
     evidence: Evidence
     imported: bool
@@ -408,8 +405,7 @@ def _resolve_class(module: ModuleIndex, name: str, local: frozenset[str]) -> str
     return qualify(module, name, local)
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
+class Site(NamedTuple):
     """A place in a module: a call, a definition or a binding."""
 
     path: str
@@ -418,8 +414,7 @@ class Site:
     function: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FlaskLayout:
+class FlaskLayout(NamedTuple):
     """Where the project (outside its tests) creates apps and blueprints and routes on apps."""
 
     app_classes: frozenset[str]
@@ -473,8 +468,7 @@ class ModuleLayout(NamedTuple):
     decorator or call name, enclosing function of a call)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClassNames:
+class ClassNames(NamedTuple):
     """Qualified class names, with the last part of each: a module that calls no name ending
     so calls none of them."""
 
@@ -960,8 +954,7 @@ def _environment(words: Iterable[str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class EnvConfig:
+class EnvConfig(NamedTuple):
     environment: str
     site: Site
 
@@ -1206,7 +1199,7 @@ def _compiled_requirements(project: Project) -> list[str]:
 def is_pinned(dependency: Dependency) -> bool:
     """An exact version (`==1.2.3`), also when followed by `--hash` options or a line break."""
     spec = _HASH_OPTION.sub("", " " + dependency.spec).strip().rstrip("\\").strip()
-    return replace(dependency, spec=spec).pinned
+    return dependency._replace(spec=spec).pinned
 
 
 def _describe(dependency: Dependency) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from checklist_app.detectors.evidence import at_line
@@ -361,8 +360,7 @@ def _http_caching(
     return found, static
 
 
-@dataclass(frozen=True, slots=True)
-class _Caches:
+class _Caches(NamedTuple):
     """The variables holding a Flask-Caching cache, by last name: assigned to a plain name or an
     attribute of another object (`cache`, `ext.cache`), or to an attribute of `self`."""
 

@@ -11,9 +11,8 @@ import ast
 import inspect
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import NoneType, UnionType
-from typing import NewType, Protocol
+from typing import NamedTuple, NewType, Protocol
 
 from checklist_app.findings import Finding
 from checklist_app.project import ModuleFact, ModuleIndex, Project
@@ -32,8 +31,7 @@ class DetectorFunction(Protocol):
     def __call__(self, project: Project, /, **params: typing.Any) -> Finding: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Parameter:
+class Parameter(NamedTuple):
     name: str
     annotation: object
     required: bool
@@ -44,8 +42,7 @@ FactsFor = Callable[..., tuple[ModuleFact[typing.Any], ...]]
 calls to look for), from those parameters."""
 
 
-@dataclass(frozen=True, slots=True)
-class Detector:
+class Detector(NamedTuple):
     name: str
     function: Callable[..., Finding]
     doc: str

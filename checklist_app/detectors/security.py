@@ -103,8 +103,7 @@ def _path_kinds(path: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """Where a node stands: enclosing classes and function, conditions around it."""
 
     kinds: frozenset[str] = frozenset()
@@ -387,8 +386,7 @@ class Parsed:
         return self.resolver.name(node)
 
 
-@dataclass(frozen=True, slots=True)
-class Words:
+class Words(NamedTuple):
     """What a module's code is written with. Comments are not in the syntax tree, so they are
     not here."""
 
@@ -576,8 +574,7 @@ def _literal_text(node: ast.expr) -> str | None:
 # --- settings: config classes, app.config, config.update() ----------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+class Setting(NamedTuple):
     """One configuration value set in code."""
 
     key: str
@@ -738,8 +735,7 @@ def config_bases(project: Project) -> dict[str, set[str]]:
 # --- env files, Dockerfiles, compose files ----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class EnvEntry:
+class EnvEntry(NamedTuple):
     """`KEY=value` in an env file, a Dockerfile ENV/ARG line or a compose `environment:`."""
 
     path: str
@@ -2124,8 +2120,7 @@ _HTTPS_CALLS = {"flask_talisman.Talisman": "Flask-Talisman",
 _HSTS = "strict-transport-security"
 
 
-@dataclass(frozen=True, slots=True)
-class _TextRule:
+class _TextRule(NamedTuple):
     """A line pattern in deployment files that shows HTTPS is served."""
 
     kinds: tuple[str, ...]
@@ -2300,8 +2295,7 @@ name `debug` or the text "default" (`_DEBUG_NEEDLE` in words)."""
 _DEBUG_HINTS = ("debug", "flask_env")
 
 
-@dataclass(frozen=True, slots=True)
-class _Violation:
+class _Violation(NamedTuple):
     path: str
     line: int
     what: str
@@ -2706,8 +2700,7 @@ _SECRET_KEYS = re.compile(r"^(?:[A-Z0-9_]*_)?SECRET_KEY$")
 _INSTANCE_CONFIG = frozenset({"from_pyfile", "from_envvar", "from_prefixed_env", "from_file"})
 
 
-@dataclass(frozen=True, slots=True)
-class _SecretFinding:
+class _SecretFinding(NamedTuple):
     path: str
     line: int
     what: str

@@ -363,8 +363,7 @@ def suite_modules(project: Project) -> dict[str, SuiteModule]:
 # --- the test suite ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Suite:
+class Suite(NamedTuple):
     """The test suite: its parsed modules and the names of its TestCase classes (also those
     deriving from a TestCase through a base class of the project's tests)."""
 
@@ -842,8 +841,7 @@ _KEY = re.compile(r"^[\w.-]+\s*:\s*[|>]?[-+]?\s*")
 _COMMENT = re.compile(r"\s#.*$")
 
 
-@dataclass(frozen=True, slots=True)
-class CiFile:
+class CiFile(NamedTuple):
     path: str
     service: str
 

@@ -20,9 +20,8 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from checklist_app.project.files import FileStamp
 from checklist_app.project.git import Commit
@@ -48,8 +47,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True, slots=True)
-class CachedHistory:
+class CachedHistory(NamedTuple):
     """What the cache knows of a history: the commit it was read at, its chunks (newest first)
     and its newest commits."""
 

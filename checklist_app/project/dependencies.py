@@ -11,8 +11,8 @@ import configparser
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
 _EXACT = re.compile(r"^\s*===?\s*[^,;*\s\\]+\s*(;.*)?$")
@@ -26,8 +26,7 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(NamedTuple):
     name: str
     """Normalised (PEP 503)."""
     spec: str

@@ -11,9 +11,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import pathspec
@@ -33,14 +32,12 @@ def is_skipped_dir(part: str) -> bool:
     return part in SKIPPED_DIRS or part.endswith(".egg-info")
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(NamedTuple):
     path: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class FileListing:
+class FileListing(NamedTuple):
     paths: tuple[str, ...]
     """Readable regular files, relative to the root with '/'."""
     skipped: tuple[Skipped, ...]

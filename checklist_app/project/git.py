@@ -11,7 +11,6 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -44,8 +43,7 @@ _SAFE_CONFIG = (
 repository planted in the project from being used as the project's repository."""
 
 
-@dataclass(frozen=True, slots=True)
-class GitOutput:
+class GitOutput(NamedTuple):
     status: int
     out: bytes
     err: str
@@ -172,8 +170,7 @@ class Git:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RepoState:
+class RepoState(NamedTuple):
     """Where a git checkout stands; `problem` says why git could not be read."""
 
     is_git: bool

@@ -19,10 +19,9 @@ import os
 import threading
 from collections.abc import Callable, Container, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from checklist_app.project import files as project_files
 from checklist_app.project.cache import collector_paused
@@ -53,8 +52,7 @@ that finishes early takes on more and results come back while others are still i
 SMALLEST_CHUNK = 16
 
 
-@dataclass(frozen=True, slots=True)
-class ReadModule:
+class ReadModule(NamedTuple):
     """What was made of one Python file: its content key and facts; only its key when facts for
     that content are known already (`facts` None); or why it could not be read (`skipped`)."""
 

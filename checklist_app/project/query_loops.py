@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from checklist_app.project.sql_flow import NODE_FIELDS, callee_name
 
@@ -93,8 +93,7 @@ class LoopKind(StrEnum):
     SLICE = "slice"
 
 
-@dataclass(frozen=True, slots=True)
-class LoopQuery:
+class LoopQuery(NamedTuple):
     """One site found by the analysis (see the module documentation for the kinds)."""
 
     line: int
@@ -136,8 +135,7 @@ class _Kind(StrEnum):
     """`obj.attr` of an object: a relationship (object or collection) or a plain attribute."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Loop:
+class _Loop(NamedTuple):
     line: int
     text: str
 
@@ -877,8 +875,7 @@ def may_hold_queries(source: str) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class _Places:
+class _Places(NamedTuple):
     """Where in a module sites can be: a site uses query results (in a loop, a comprehension,
     a subscript of a call or a call of len()) that start somewhere (see `_places`)."""
 

@@ -7,7 +7,7 @@ import pickle
 import re
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -1299,7 +1299,7 @@ def _reference_walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, secu
         blocks: list[tuple[ast.AST, security.Context]] = []
         expressions: list[ast.AST] = []
         if isinstance(node, ast.ClassDef):
-            inner = replace(context, kinds=context.kinds | security._kinds_of(node.name),
+            inner = context._replace(kinds=context.kinds | security._kinds_of(node.name),
                             classes=(*context.classes, node.name), class_body=True,
                             module_level=False)
             expressions = [*node.decorator_list, *node.bases, *node.keywords]
@@ -1307,7 +1307,7 @@ def _reference_walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, secu
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             prefix = f"{context.function}." if context.function else \
                 ".".join(context.classes) + "." if context.classes else ""
-            inner = replace(context, kinds=context.kinds | security._kinds_of(node.name),
+            inner = context._replace(kinds=context.kinds | security._kinds_of(node.name),
                             function=prefix + node.name, class_body=False, module_level=False)
             expressions = [*node.decorator_list, node.args]
             blocks = [(n, inner) for n in node.body]
@@ -1316,8 +1316,8 @@ def _reference_walk(tree: ast.Module, path: str) -> Iterator[tuple[ast.AST, secu
             guarded = context.main_guarded or (
                 context.module_level and security._is_main_guard(node))
             expressions = [node.test]
-            body = replace(context, kinds=context.kinds | body_kinds, main_guarded=guarded)
-            orelse = replace(context, kinds=context.kinds | else_kinds)
+            body = context._replace(kinds=context.kinds | body_kinds, main_guarded=guarded)
+            orelse = context._replace(kinds=context.kinds | else_kinds)
             blocks = [(n, body) for n in node.body]
             blocks += [(n, orelse) for n in node.orelse]
         else:
