@@ -12,13 +12,11 @@ from __future__ import annotations
 import ast
 import bisect
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from checklist_app.project.packing import Packed
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
 from checklist_app.project.sql_flow import NODE_FIELDS, SqlSite, find_sql_sites
 
@@ -42,8 +40,7 @@ class ValueKind(StrEnum):
     OTHER = "other"
 
 
-@dataclass(frozen=True, slots=True)
-class Value(Packed):
+class Value(NamedTuple):
     """A summary of an expression: a constant, a (resolved) name, a call, or a built string."""
 
     kind: ValueKind
@@ -57,8 +54,7 @@ class Value(Packed):
         return self.kind is ValueKind.CONST and isinstance(self.const, str)
 
 
-@dataclass(frozen=True, slots=True)
-class Import(Packed):
+class Import(NamedTuple):
     module: str
     """The absolute module (relative imports resolved against the file's package)."""
     name: str | None
@@ -72,8 +68,7 @@ class Import(Packed):
         return f"{self.module}.{self.name}" if self.name else self.module
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Packed):
+class Call(NamedTuple):
     name: str
     """The callee as a dotted name, with imported aliases resolved: `flask_wtf.csrf.CSRFProtect`,
     `app.run`, `db.session.execute`."""
@@ -93,8 +88,7 @@ class Call(Packed):
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Decorator(Packed):
+class Decorator(NamedTuple):
     name: str
     """The decorator's resolved dotted name without its call: `app.route`, `bp.get`."""
     line: int
@@ -104,8 +98,7 @@ class Decorator(Packed):
     """The decorator call with its arguments, when it is called (`@app.route("/")`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Function(Packed):
+class Function(NamedTuple):
     name: str
     qualname: str
     line: int
@@ -116,8 +109,7 @@ class Function(Packed):
     class_name: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Class(Packed):
+class Class(NamedTuple):
     name: str
     qualname: str
     line: int
@@ -126,8 +118,7 @@ class Class(Packed):
     decorators: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment(Packed):
+class Assignment(NamedTuple):
     target: str
     """`NAME`, `obj.attr`, or `obj.attr[KEY]` for a subscript with a constant key."""
     line: int
@@ -137,8 +128,7 @@ class Assignment(Packed):
     """The enclosing class when assigned directly in a class body (config classes)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleIndex(Packed):
+class ModuleIndex(NamedTuple):
     path: str
     module: str
     """The dotted module name derived from the path (`app/views.py` -> `app.views`)."""
@@ -160,98 +150,6 @@ class ModuleIndex(Packed):
             if qualified == prefix or qualified.startswith(prefix + "."):
                 return imported
         return None
-
-
-# --- making the most frequent values ---------------------------------------------------------
-
-
-def _setters(kind: type[Packed]) -> tuple[Callable[[object, object], None], ...]:
-    """The setter of each field of a slotted dataclass, in field order.
-
-    A frozen dataclass's __init__ sets each field with `object.__setattr__`, which looks the
-    field up by name; the `_new_...` functions below set the fields through these setters of
-    their slots, making the same (frozen) values in about half the time. The index makes one
-    Call per call of every module, one Assignment per assignment, one Import per import, one
-    Function per function, and one Value per distinct argument.
-    """
-    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]
-    assert tuple(names) == kind.__slots__, kind  # the fields are the slots, in order
-    return tuple(getattr(kind, name).__set__ for name in names)
-
-
-_SET_VALUE_KIND, _SET_VALUE_NAME, _SET_VALUE_CONST = _setters(Value)
-_SET_IMPORT_MODULE, _SET_IMPORT_NAME, _SET_IMPORT_ALIAS, _SET_IMPORT_LINE = _setters(Import)
-(_SET_CALL_NAME, _SET_CALL_LINE, _SET_CALL_ARGS, _SET_CALL_KEYWORDS, _SET_CALL_FUNCTION,
- _SET_CALL_MAIN_GUARDED) = _setters(Call)
-(_SET_ASSIGNMENT_TARGET, _SET_ASSIGNMENT_LINE, _SET_ASSIGNMENT_VALUE, _SET_ASSIGNMENT_FUNCTION,
- _SET_ASSIGNMENT_CLASS_NAME) = _setters(Assignment)
-(_SET_FUNCTION_NAME, _SET_FUNCTION_QUALNAME, _SET_FUNCTION_LINE, _SET_FUNCTION_END_LINE,
- _SET_FUNCTION_IS_ASYNC, _SET_FUNCTION_DECORATORS, _SET_FUNCTION_PARAMS,
- _SET_FUNCTION_CLASS_NAME) = _setters(Function)
-
-
-def _new_value(kind: ValueKind, name: str = "", const: Const = None) -> Value:
-    """`Value(kind, name, const)`, made faster (see `_setters`)."""
-    made = object.__new__(Value)
-    _SET_VALUE_KIND(made, kind)
-    _SET_VALUE_NAME(made, name)
-    _SET_VALUE_CONST(made, const)
-    return made
-
-
-def _new_import(module: str, name: str | None, alias: str, line: int) -> Import:
-    """`Import(module, name, alias, line)`, made faster (see `_setters`)."""
-    made = object.__new__(Import)
-    _SET_IMPORT_MODULE(made, module)
-    _SET_IMPORT_NAME(made, name)
-    _SET_IMPORT_ALIAS(made, alias)
-    _SET_IMPORT_LINE(made, line)
-    return made
-
-
-def _new_call(name: str, line: int, args: tuple[Value, ...],
-              keywords: tuple[tuple[str, Value], ...], function: str | None,
-              main_guarded: bool) -> Call:
-    """`Call(name, line, args, keywords, function, main_guarded)`, made faster (see
-    `_setters`)."""
-    made = object.__new__(Call)
-    _SET_CALL_NAME(made, name)
-    _SET_CALL_LINE(made, line)
-    _SET_CALL_ARGS(made, args)
-    _SET_CALL_KEYWORDS(made, keywords)
-    _SET_CALL_FUNCTION(made, function)
-    _SET_CALL_MAIN_GUARDED(made, main_guarded)
-    return made
-
-
-def _new_assignment(target: str, line: int, value: Value, function: str | None,
-                    class_name: str | None) -> Assignment:
-    """`Assignment(target, line, value, function, class_name)`, made faster (see
-    `_setters`)."""
-    made = object.__new__(Assignment)
-    _SET_ASSIGNMENT_TARGET(made, target)
-    _SET_ASSIGNMENT_LINE(made, line)
-    _SET_ASSIGNMENT_VALUE(made, value)
-    _SET_ASSIGNMENT_FUNCTION(made, function)
-    _SET_ASSIGNMENT_CLASS_NAME(made, class_name)
-    return made
-
-
-def _new_function(name: str, qualname: str, line: int, end_line: int, is_async: bool,
-                  decorators: tuple[str, ...], params: tuple[str, ...],
-                  class_name: str | None) -> Function:
-    """`Function(name, qualname, line, end_line, is_async, decorators, params, class_name)`,
-    made faster (see `_setters`)."""
-    made = object.__new__(Function)
-    _SET_FUNCTION_NAME(made, name)
-    _SET_FUNCTION_QUALNAME(made, qualname)
-    _SET_FUNCTION_LINE(made, line)
-    _SET_FUNCTION_END_LINE(made, end_line)
-    _SET_FUNCTION_IS_ASYNC(made, is_async)
-    _SET_FUNCTION_DECORATORS(made, decorators)
-    _SET_FUNCTION_PARAMS(made, params)
-    _SET_FUNCTION_CLASS_NAME(made, class_name)
-    return made
 
 
 # --- reading a module ----------------------------------------------------------------------------
@@ -360,13 +258,13 @@ class Resolver:
                     const = const[:MAX_CONST_TEXT]
                 made = self._texts.get(const)
                 if made is None:
-                    made = self._texts[const] = _new_value(ValueKind.CONST, "", const)
+                    made = self._texts[const] = Value(ValueKind.CONST, "", const)
                 return made
             if const_type not in _PLAIN_CONSTANTS:
                 return self._shared(*_constant_summary(const))
             made = self._constants.get((const_type, const))
             if made is None:
-                made = self._constants[const_type, const] = _new_value(ValueKind.CONST, "", const)
+                made = self._constants[const_type, const] = Value(ValueKind.CONST, "", const)
             return made
         if kind is ast.Name or kind is ast.Attribute:
             if kind is ast.Name:  # as `name` does, without the call
@@ -376,7 +274,7 @@ class Resolver:
                 name = self.name(node)
             made = self._names.get(name)
             if made is None:
-                made = self._names[name] = _new_value(ValueKind.NAME, name)
+                made = self._names[name] = Value(ValueKind.NAME, name)
             return made
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
@@ -384,7 +282,7 @@ class Resolver:
                 name = self.name(func)
                 made = self._calls.get(name)
                 if made is None:
-                    made = self._calls[name] = _new_value(ValueKind.CALL, name)
+                    made = self._calls[name] = Value(ValueKind.CALL, name)
                 return made
         return self._shared(*self._summary(node))
 
@@ -394,20 +292,20 @@ class Resolver:
         if kind is ValueKind.CONST and type(const) is str:
             made = self._texts.get(const)
             if made is None:
-                made = self._texts[const] = _new_value(kind, name, const)
+                made = self._texts[const] = Value(kind, name, const)
         elif kind is ValueKind.CONST:
             made = self._constants.get((type(const), const))
             if made is None:
-                made = self._constants[type(const), const] = _new_value(kind, name, const)
+                made = self._constants[type(const), const] = Value(kind, name, const)
         elif kind is ValueKind.NAME or kind is ValueKind.CALL:
             table = self._names if kind is ValueKind.NAME else self._calls
             made = table.get(name)
             if made is None:
-                made = table[name] = _new_value(kind, name, const)
+                made = table[name] = Value(kind, name, const)
         else:
             made = self._others.get(kind)
             if made is None:
-                made = self._others[kind] = _new_value(kind, name, const)
+                made = self._others[kind] = Value(kind, name, const)
         return made
 
     def _summary(self, node: ast.expr) -> tuple[ValueKind, str, Const]:
@@ -580,7 +478,7 @@ class _Definitions:
         else:
             names = ()
         line = node.lineno
-        self.functions.append(_new_function(
+        self.functions.append(Function(
             name, qualname, line, node.end_lineno or line, type(node) is ast.AsyncFunctionDef,
             names, params, class_name))
         if found:
@@ -664,7 +562,7 @@ def _call(node: ast.Call, resolver: Resolver, function: str | None, guarded: boo
     value = resolver.value
     args = tuple([value(a) for a in node.args])
     keywords = tuple([(k.arg or "**", value(k.value)) for k in node.keywords])
-    return _new_call(resolver.name(node.func), node.lineno, args, keywords, function, guarded)
+    return Call(resolver.name(node.func), node.lineno, args, keywords, function, guarded)
 
 
 def index_module(path: str, source: str) -> ModuleIndex:
@@ -816,13 +714,13 @@ def _imports(nodes: list[ast.Import | ast.ImportFrom], package: str) -> list[Imp
         if isinstance(statement, ast.Import):
             for alias in statement.names:
                 local = alias.asname or alias.name.partition(".")[0]
-                imports.append(_new_import(alias.name, None, local, statement.lineno))
+                imports.append(Import(alias.name, None, local, statement.lineno))
         else:
             base = _absolute_module(statement.module, statement.level, package)
             for alias in statement.names:
                 if alias.name == "*":
                     continue
-                imports.append(_new_import(base, alias.name, alias.asname or alias.name,
+                imports.append(Import(base, alias.name, alias.asname or alias.name,
                                            statement.lineno))
     return imports
 
@@ -857,7 +755,6 @@ def _call_values(calls: list[ast.Call], resolver: Resolver, function_at: list[st
     aliases, name, value = resolver.aliases, resolver.name, resolver.value
     guards, decorator_nodes = found.guards, found.decorator_nodes
     name_kind, attribute_kind = ast.Name, ast.Attribute
-    new = object.__new__
     made: list[Call] = []
     for node in calls:
         if decorator_nodes and id(node) in decorator_nodes:
@@ -887,14 +784,8 @@ def _call_values(calls: list[ast.Call], resolver: Resolver, function_at: list[st
             keyword_values: tuple[tuple[str, Value], ...] = tuple(pairs)
         else:
             keyword_values = ()
-        call = new(Call)  # as `_new_call` makes it, without the call
-        _SET_CALL_NAME(call, callee)
-        _SET_CALL_LINE(call, line)
-        _SET_CALL_ARGS(call, arg_values)
-        _SET_CALL_KEYWORDS(call, keyword_values)
-        _SET_CALL_FUNCTION(call, function_at[line])
-        _SET_CALL_MAIN_GUARDED(call, _guarded(guards, line) if guards else False)
-        made.append(call)
+        made.append(Call(callee, line, arg_values, keyword_values, function_at[line],
+                         _guarded(guards, line) if guards else False))
     return tuple(made)
 
 
@@ -922,10 +813,10 @@ def _assignments(assigns: list[ast.stmt], resolver: Resolver, function_at: list[
             if type(target) is ast.Name:  # as `_target_text` does, without the call
                 text: str | None = aliases.get(target.id, target.id)
                 if text:
-                    made.append(_new_assignment(text, line, summary, function, class_name))
+                    made.append(Assignment(text, line, summary, function, class_name))
                 continue
             for single in (target.elts if type(target) is ast.Tuple else [target]):
                 text = _target_text(single, resolver)
                 if text:
-                    made.append(_new_assignment(text, line, summary, function, class_name))
+                    made.append(Assignment(text, line, summary, function, class_name))
     return tuple(made)

@@ -34,9 +34,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-
-from checklist_app.project.packing import Packed
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 if TYPE_CHECKING:
     from checklist_app.project.pyindex import Resolver
@@ -55,8 +53,7 @@ class SiteKind(StrEnum):
     """A module-level function passes its parameter straight to the sink (a wrapper)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SqlSite(Packed):
+class SqlSite(NamedTuple):
     line: int
     sink: str
     """The call that receives the SQL: `db.session.execute`, `sqlalchemy.text`, `cursor.execute`."""
@@ -1066,7 +1063,7 @@ class _SqlFinder:
         for argument in call.args:
             site = self._site(call, scope, argument, "", strong=True, wrappers=False)
             if site is not None:
-                return [(replace(site, sink=self.resolver.name(func) or func.attr), scope)]
+                return [(site._replace(sink=self.resolver.name(func) or func.attr), scope)]
         return []
 
     def _first_argument(self, call: ast.Call, sink: str, *,
