@@ -143,8 +143,8 @@ class Project:
         self._pool: IndexingPool | None = None
         self.python_files: tuple[str, ...] = tuple(p for p in self.files if p.endswith(".py"))
         python_count = len(self.python_files)
-        if python_count >= parallel_from() and (
-                cache is None or cache.module_count() < python_count // 2):
+        if (cache is None or cache.module_count() < python_count // 2) \
+                and python_count >= parallel_from():
             # Most modules will be indexed: start the workers now, while files are read (and
             # before any thread of this project starts, so that they can be forked).
             self._pool = IndexingPool(tuple(self._facts.values()))

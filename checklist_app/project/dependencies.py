@@ -7,9 +7,7 @@ PDM, dependency groups), setup.cfg, setup.py (read with ast, never run) and Pipf
 from __future__ import annotations
 
 import ast
-import configparser
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
@@ -103,6 +101,8 @@ def _line_finder(text: str) -> Callable[[str], int]:
 
 
 def parse_pyproject(path: str, text: str) -> list[Dependency]:
+    import tomllib  # here, as the parsers below: a rescan that reads no such file does without
+
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError):
@@ -179,6 +179,8 @@ def _poetry_spec(spec: str) -> str:
 
 
 def parse_setup_cfg(path: str, text: str) -> list[Dependency]:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
@@ -232,6 +234,8 @@ def _literal_requirements(node: ast.expr, path: str, dev: bool, result: list[Dep
 
 
 def parse_pipfile(path: str, text: str) -> list[Dependency]:
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError):

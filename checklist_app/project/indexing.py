@@ -14,18 +14,19 @@ the child holding a lock that no thread will ever release.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Container, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from checklist_app.project import files as project_files
 from checklist_app.project.cache import collector_paused
 from checklist_app.project.module_facts import ModuleFact, ModuleFacts, facts_of_source
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 _Result = TypeVar("_Result")
 
@@ -36,6 +37,8 @@ PARALLEL_FROM_MODULES_FORKED = 100
 
 
 def _context() -> BaseContext:
+    import multiprocessing  # here: a scan that indexes in this process does without it
+
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
@@ -106,6 +109,8 @@ class IndexingPool:
         self._smallest = parallel_from()
         if self.workers < 2:
             return
+        from concurrent.futures import ProcessPoolExecutor  # see _context
+
         try:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
                                              initializer=_warm, initargs=(tuple(facts),))
@@ -154,7 +159,8 @@ class IndexingPool:
 def read_many(root: Path, paths: Sequence[str], known: frozenset[bytes],
               facts: Sequence[ModuleFact[Any]]) -> list[ReadModule]:
     """`read_modules`, in parallel when there are many."""
-    if len(paths) < parallel_from() or (os.cpu_count() or 1) < 2:
+    if len(paths) < PARALLEL_FROM_MODULES_FORKED or len(paths) < parallel_from() \
+            or (os.cpu_count() or 1) < 2:
         return read_modules(root, paths, known, facts)
     pool = IndexingPool(facts)
     try:
