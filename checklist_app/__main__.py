@@ -1,6 +1,6 @@
 import sys
 
-from checklist_app.cli import main
+from checklist_app.cli import entry
 
 if __name__ == "__main__":  # not when a worker process imports this as its main module
-    sys.exit(main())
+    sys.exit(entry())

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import gc
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from checklist_app.cli import entry
 from tests.cli_run import run
 from tests.repos import Repo
 
@@ -127,3 +130,15 @@ def test_extra_rules_folder_adds_items(project: Repo, tmp_path: Path,
 def test_the_builtin_rules_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "rules", "check")
     assert code == 0, out
+
+
+def test_the_command_returns_the_exit_code_and_freezes_what_it_made(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["checklist-app", "rules", "check"])
+    gc.unfreeze()
+    try:
+        assert entry() == 0
+        assert gc.get_freeze_count() > 0  # the collection at exit will not walk them
+    finally:
+        gc.unfreeze()
+    assert "problem" not in capsys.readouterr().err
