@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import yaml
+from checklist_app import line_yaml
+from checklist_app.line_yaml import LineList, LineMap
+from checklist_app.pickled import read_pickled, write_pickled
 
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent / "rules"
 MAX_CHECKLIST_BYTES = 1_000_000
@@ -115,66 +117,17 @@ class Checklists:
         return None
 
 
-# --- YAML with line numbers -------------------------------------------------------------------
-
-
-class _Map(dict[Any, Any]):
-    """A YAML mapping that remembers where it and each of its keys stand."""
-
-    line: int = 0
-    key_lines: dict[Any, int]
-    duplicates: list[tuple[Any, int]]
-
-
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """A safe loader (libyaml's when present) whose mappings and lists know their lines."""
-
-
-def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    result = _Map()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    result.duplicates = []
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str | int | float | bool) and key is not None:
-            key = str(key)
-        if key in result:
-            result.duplicates.append((key, line))
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
-
-
-class _Seq(list[Any]):
-    """A YAML sequence that remembers the line of each entry."""
-
-    lines: list[int]
-
-
-def _construct_seq(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> _Seq:
-    result = _Seq(loader.construct_object(child, deep=True) for child in node.value)
-    result.lines = [child.start_mark.line + 1 for child in node.value]
-    return result
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+# --- lines of the YAML ---------------------------------------------------------------------------
 
 
 def _entry_lines(sequence: list[Any], fallback: int) -> list[int]:
-    if isinstance(sequence, _Seq):
+    if isinstance(sequence, LineList):
         return sequence.lines
     return [fallback] * len(sequence)
 
 
 def _line_of(mapping: object, key: str | None = None) -> int:
-    if isinstance(mapping, _Map):
+    if isinstance(mapping, LineMap):
         if key is not None and key in mapping.key_lines:
             return mapping.key_lines[key]
         return mapping.line
@@ -208,16 +161,11 @@ class _FileReader:
 
     def read(self, text: str) -> Checklist | None:
         try:
-            data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line = mark.line + 1 if mark else 1
-            self.problem(line, f"YAML syntax error: {error.problem or error}")
+            data = line_yaml.load(text)
+        except line_yaml.YamlProblem as error:
+            self.problem(error.line, error.message)
             return None
-        except yaml.YAMLError as error:
-            self.problem(1, f"YAML error: {error}")
-            return None
-        if not isinstance(data, _Map):
+        if not isinstance(data, LineMap):
             self.problem(1, "a checklist must be a mapping with topic, title and items")
             return None
         self._duplicates(data, None)
@@ -247,12 +195,12 @@ class _FileReader:
             return None
         return Checklist(topic, title, description, tuple(items), (self.display,), order)
 
-    def _duplicates(self, mapping: _Map, item_id: str | None) -> None:
+    def _duplicates(self, mapping: LineMap, item_id: str | None) -> None:
         for key, line in mapping.duplicates:
             self.problem(line, f"field {key!r} is given twice", item_id, str(key))
 
     def _unknown_fields(
-        self, mapping: _Map, known: set[str], item_id: str | None, parent: str | None
+        self, mapping: LineMap, known: set[str], item_id: str | None, parent: str | None
     ) -> None:
         for key in mapping:
             if key not in known:
@@ -261,7 +209,7 @@ class _FileReader:
                 self.problem(_line_of(mapping, key), f"unknown field (expected one of: {expected})",
                              item_id, field)
 
-    def _text(self, mapping: _Map, key: str, item_id: str | None, *, required: bool) -> str:
+    def _text(self, mapping: LineMap, key: str, item_id: str | None, *, required: bool) -> str:
         value = mapping.get(key)
         if value is None:
             if required:
@@ -273,7 +221,7 @@ class _FileReader:
         return value.strip()
 
     def _item(self, raw: object, topic: str, list_line: int) -> Item | None:
-        if not isinstance(raw, _Map):
+        if not isinstance(raw, LineMap):
             self.problem(list_line, "each item must be a mapping", field="items")
             return None
         before = len(self.problems)
@@ -317,7 +265,7 @@ class _FileReader:
             detectors=detectors, combine=combine, source=self.display, line=raw.line,
         )
 
-    def _references(self, raw: _Map, item_id: str) -> tuple[Reference, ...]:
+    def _references(self, raw: LineMap, item_id: str) -> tuple[Reference, ...]:
         value = raw.get("references", [])
         if not isinstance(value, list):
             self.problem(_line_of(raw, "references"), "must be a list of {title, url}",
@@ -325,7 +273,7 @@ class _FileReader:
             return ()
         result = []
         for entry in value:
-            if not isinstance(entry, _Map):
+            if not isinstance(entry, LineMap):
                 self.problem(_line_of(raw, "references"), "each reference needs title and url",
                              item_id, "references")
                 continue
@@ -341,11 +289,11 @@ class _FileReader:
             result.append(Reference(title, url))
         return tuple(result)
 
-    def _justification(self, raw: _Map, item_id: str) -> tuple[bool, bool]:
+    def _justification(self, raw: LineMap, item_id: str) -> tuple[bool, bool]:
         value = raw.get("justification")
         if value is None:
             return True, True
-        if not isinstance(value, _Map):
+        if not isinstance(value, LineMap):
             self.problem(_line_of(raw, "justification"),
                          "must be a mapping with na_allowed and override_required",
                          item_id, "justification")
@@ -361,7 +309,7 @@ class _FileReader:
             flags.append(flag)
         return flags[0], flags[1]
 
-    def _detector_refs(self, raw: _Map, key: str, item_id: str) -> tuple[DetectorRef, ...]:
+    def _detector_refs(self, raw: LineMap, key: str, item_id: str) -> tuple[DetectorRef, ...]:
         value = raw.get(key, [])
         if value is None:
             value = []
@@ -371,11 +319,11 @@ class _FileReader:
         refs = []
         for entry, line in zip(value, _entry_lines(value, _line_of(raw, key)), strict=True):
             if isinstance(entry, str):
-                name, params = entry, _Map()
-            elif isinstance(entry, _Map) and len(entry) == 1:
+                name, params = entry, LineMap()
+            elif isinstance(entry, LineMap) and len(entry) == 1:
                 name = next(iter(entry))
                 line = _line_of(entry, name)
-                params = entry[name] if entry[name] is not None else _Map()
+                params = entry[name] if entry[name] is not None else LineMap()
             else:
                 self.problem(line, "each detector is a name, or 'name: {param: value}'",
                              item_id, key)
@@ -402,14 +350,26 @@ def checklist_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
+class RulesCache(NamedTuple):
+    """Where loaded checklists are kept between runs (`folder`), and what they were checked
+    against (`detectors`: the registered detectors and their parameters, described). Loading
+    the same files, with the same code, against the same detectors returns the kept value
+    without reading any YAML."""
+
+    folder: Path
+    detectors: str
+
+
+_RULES_FORMAT = ("checklist-app rules", 1)
+
+
 def load_checklists(
-    directories: Iterable[Path], check_detector: DetectorCheck
+    directories: Iterable[Path], check_detector: DetectorCheck, cache: RulesCache | None = None
 ) -> Checklists:
     """Load every checklist file of the given folders, merged by topic, in folder order."""
     problems: list[Problem] = []
-    merged: dict[str, Checklist] = {}
+    files: list[tuple[Path, str, bytes]] = []
     digest = hashlib.sha256()
-    seen_ids: dict[str, Item] = {}
     for directory in directories:
         if not directory.is_dir():
             problems.append(Problem(str(directory), 0, "not a folder of checklists"))
@@ -426,32 +386,62 @@ def load_checklists(
                                         f"{MAX_CHECKLIST_BYTES} bytes"))
                 continue
             digest.update(display.encode() + b"\0" + data)
-            reader = _FileReader(path, display, check_detector)
-            checklist = reader.read(data.decode("utf-8", errors="replace"))
-            problems.extend(reader.problems)
-            if checklist is None:
+            files.append((path, display, data))
+    if cache is None or problems:
+        return _read_checklists(files, problems, check_detector, digest.hexdigest()[:16])
+    key = hashlib.sha256(repr((_code_digest(), cache.detectors, digest.hexdigest())).encode())
+    kept = read_pickled(cache.folder / "rules.pickle", _RULES_FORMAT)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key.hexdigest() \
+            and isinstance(kept[1], Checklists):
+        return kept[1]
+    loaded = _read_checklists(files, problems, check_detector, digest.hexdigest()[:16])
+    write_pickled(cache.folder / "rules.pickle", _RULES_FORMAT, (key.hexdigest(), loaded))
+    return loaded
+
+
+def _code_digest() -> str:
+    """A digest of the code that reads checklists (this module and line_yaml)."""
+    digest = hashlib.sha256()
+    for module in (__file__, line_yaml.__file__):
+        try:
+            digest.update(Path(module).read_bytes())
+        except OSError:
+            digest.update(module.encode())
+    return digest.hexdigest()
+
+
+def _read_checklists(files: list[tuple[Path, str, bytes]], problems: list[Problem],
+                     check_detector: DetectorCheck, digest: str) -> Checklists:
+    """Read and validate the files (path, display path, content), merged by topic."""
+    merged: dict[str, Checklist] = {}
+    seen_ids: dict[str, Item] = {}
+    for path, display, data in files:
+        reader = _FileReader(path, display, check_detector)
+        checklist = reader.read(data.decode("utf-8", errors="replace"))
+        problems.extend(reader.problems)
+        if checklist is None:
+            continue
+        kept = []
+        for item in checklist.items:
+            first = seen_ids.get(item.id)
+            if first is not None:
+                problems.append(Problem(display, item.line, f"duplicate id, first defined "
+                                        f"at {first.source}:{first.line}", item.id, "id"))
                 continue
-            kept = []
-            for item in checklist.items:
-                first = seen_ids.get(item.id)
-                if first is not None:
-                    problems.append(Problem(display, item.line, f"duplicate id, first defined "
-                                            f"at {first.source}:{first.line}", item.id, "id"))
-                    continue
-                seen_ids[item.id] = item
-                kept.append(item)
-            previous = merged.get(checklist.topic)
-            if previous is None:
-                merged[checklist.topic] = Checklist(
-                    checklist.topic, checklist.title, checklist.description, tuple(kept),
-                    checklist.sources, checklist.order)
-            else:
-                merged[checklist.topic] = Checklist(
-                    previous.topic, previous.title, previous.description,
-                    previous.items + tuple(kept), previous.sources + checklist.sources,
-                    previous.order)
+            seen_ids[item.id] = item
+            kept.append(item)
+        previous = merged.get(checklist.topic)
+        if previous is None:
+            merged[checklist.topic] = Checklist(
+                checklist.topic, checklist.title, checklist.description, tuple(kept),
+                checklist.sources, checklist.order)
+        else:
+            merged[checklist.topic] = Checklist(
+                previous.topic, previous.title, previous.description,
+                previous.items + tuple(kept), previous.sources + checklist.sources,
+                previous.order)
     ordered = sorted(merged.values(), key=lambda c: (c.order, c.topic))
-    return Checklists(tuple(ordered), tuple(problems), digest.hexdigest()[:16])
+    return Checklists(tuple(ordered), tuple(problems), digest)
 
 
 def _display_path(path: Path) -> str:

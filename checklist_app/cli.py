@@ -255,7 +255,10 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if missing:
         print(f"{TOOL_NAME}: {missing}", file=err)
         return EXIT_USAGE
-    checklists = load_rules(args.rules)
+    from checklist_app.project.cache import default_cache_dir
+
+    cache_dir = None if args.no_cache else default_cache_dir()
+    checklists = load_rules(args.rules, cache_dir=cache_dir)
     for problem in checklists.problems:
         print(f"{TOOL_NAME}: warning: {problem}", file=err)
 
@@ -266,9 +269,6 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"\rscanning {progress.done}/{progress.total} {progress.item_id:<40}")
             err.flush()
 
-    from checklist_app.project.cache import default_cache_dir
-
-    cache_dir = None if args.no_cache else default_cache_dir()
     if args.no_save:
         result = scan_path(root, checklists, cache_dir=cache_dir, on_progress=report)
         if show_progress:

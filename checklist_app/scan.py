@@ -20,6 +20,7 @@ from checklist_app.checklists import (
     Combine,
     DetectorRef,
     Item,
+    RulesCache,
     load_checklists,
 )
 from checklist_app.detectors import check_params, registered, registered_facts
@@ -39,11 +40,17 @@ ProgressCallback = Callable[[ScanProgress], None]
 CancelCheck = Callable[[], bool]
 
 
-def load_rules(extra_dirs: Sequence[Path] = (), include_builtin: bool = True) -> Checklists:
+def load_rules(extra_dirs: Sequence[Path] = (), include_builtin: bool = True,
+               cache_dir: Path | None = None) -> Checklists:
     """The built-in checklists merged with a team's own folders, validated against the
-    registered detectors."""
+    registered detectors; kept in `cache_dir` (when given) for the next run that loads the same
+    files."""
     dirs = ([BUILTIN_RULES_DIR] if include_builtin else []) + list(extra_dirs)
-    return load_checklists(dirs, check_params)
+    cache = None
+    if cache_dir is not None:
+        described = repr(sorted((d.name, d.parameters) for d in registered().values()))
+        cache = RulesCache(cache_dir, described)
+    return load_checklists(dirs, check_params, cache)
 
 
 def facts_for(checklists: Checklists) -> tuple[ModuleFact[Any], ...]:

@@ -150,8 +150,8 @@ class Workspace:
              cache_dir: Path | None = None, use_cache: bool = True) -> Workspace:
         """Open the store (migrating it if needed) and load the checklists."""
         store = Store.open(resolve_url(db))
-        checklists = load_rules(rules_dirs)
-        return cls(store, checklists, (cache_dir or default_cache_dir()) if use_cache else None)
+        cache = (cache_dir or default_cache_dir()) if use_cache else None
+        return cls(store, load_rules(rules_dirs, cache_dir=cache), cache)
 
     def close(self) -> None:
         self.store.close()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from checklist_app import line_yaml
 from checklist_app.checklists import Combine, Level, Problem
 from checklist_app.cli import main
 from checklist_app.scan import load_rules
@@ -182,3 +183,46 @@ def test_rules_check_command_passes_on_a_valid_folder(
     write(tmp_path, "good.yaml", GOOD)
     assert main(["rules", "check", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "ok: 2 items in 1 checklists\n"
+
+
+def test_loaded_rules_are_kept_and_read_again_only_when_they_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, cache = tmp_path / "rules", tmp_path / "cache"
+    rules = write(folder, "team.yaml", GOOD)
+    first = load_rules([folder], cache_dir=cache)
+    assert (cache / "rules.pickle").is_file()
+    parsed: list[str] = []
+    real = line_yaml.load
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(line_yaml, "load", counting)
+    again = load_rules([folder], cache_dir=cache)
+    assert again == first and parsed == []  # no YAML read
+    rules.write_text(rules.read_text(encoding="utf-8").replace("A changelog", "A news file"),
+                     encoding="utf-8")
+    changed = load_rules([folder], cache_dir=cache)
+    assert changed.item("team.changelog") is not None
+    assert changed.item("team.changelog").title == "A news file"  # type: ignore[union-attr]
+    assert len(parsed) == 7  # every file again: the six built-in ones and this one
+    assert load_rules([folder]) == changed  # without a cache: the same values
+
+
+def test_a_broken_rules_cache_is_read_past(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "rules", tmp_path / "cache"
+    write(folder, "team.yaml", GOOD)
+    cache.mkdir()
+    (cache / "rules.pickle").write_bytes(b"not a pickle")
+    loaded = load_rules([folder], cache_dir=cache)
+    assert loaded == load_rules([folder]) and loaded.item("team.readme") is not None
+    assert load_rules([folder], cache_dir=cache) == loaded  # and written anew
+
+
+def test_rules_with_problems_come_back_from_the_cache_with_them(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "rules", tmp_path / "cache"
+    write(folder, "team.yaml", GOOD.replace("file_exists", "no_such_detector", 1))
+    loaded = load_rules([folder], cache_dir=cache)
+    assert [p.message for p in loaded.problems] == ["unknown detector 'no_such_detector'"]
+    assert load_rules([folder], cache_dir=cache).problems == loaded.problems

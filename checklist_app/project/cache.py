@@ -16,13 +16,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import pickle
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from checklist_app.pickled import read_pickled, write_pickled
 from checklist_app.project.files import FileStamp
 from checklist_app.project.git import Commit
 from checklist_app.project.history import ChunkRange
@@ -116,26 +115,11 @@ class _Sharded:
 
 
 def _read(path: Path) -> Any:
-    try:
-        with open(path, "rb") as handle:
-            data: Any = pickle.load(handle)  # noqa: S301 - our own file
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError,
-            ImportError, IndexError, KeyError):
-        return None
-    if not isinstance(data, tuple) or len(data) != 2 or data[0] != _FORMAT:
-        return None
-    return data[1]
+    return read_pickled(path, _FORMAT)
 
 
 def _write(path: Path, value: Any) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump((_FORMAT, value), stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except OSError:
-        return
+    write_pickled(path, _FORMAT, value)
 
 
 def default_cache_dir() -> Path:
