@@ -25,7 +25,6 @@ from checklist_app.detectors.organization import (
     ModuleNames,
     find_libraries,
     module_names,
-    python_digest,
     qualify,
     subclasses_of,
 )
@@ -429,7 +428,7 @@ def find_models(project: Project) -> Models:
     """Every ORM model class of the project, with relationships and columns; computed once for
     the content of the project's modules."""
     return project.remembered(f"database.project-models.{FACTS_VERSION}",
-                              python_digest(project), lambda: _read_models(project))
+                              project.python_digest(), lambda: _read_models(project))
 
 
 def _read_models(project: Project) -> Models:

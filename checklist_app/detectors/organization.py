@@ -88,13 +88,6 @@ FACTS_VERSION = f"2.{INDEX_FORMAT}"
 computation changes (the index format is in it, as facts are computed from indexes)."""
 
 
-def python_digest(project: Project) -> str:
-    """A key for the content of every Python module of the project, for facts computed from all
-    of them (the models, the Flask layout): recomputed when any module changes."""
-    keys = "".join([project.content_key(path) for path in project.parsed()])
-    return hashlib.sha1(keys.encode("ascii"), usedforsecurity=False).hexdigest()
-
-
 def own_module_names(project: Project) -> frozenset[str]:
     """Every name a project file or folder could be imported as (`app/factory.py` gives `app`
     and `factory`), to tell the project's own modules from libraries of the same name."""
@@ -441,7 +434,7 @@ def flask_layout(project: Project) -> FlaskLayout:
     """Read the project's Flask structure (test files are left out); computed once for the
     content of the project's modules."""
     return project.remembered(f"organization.flask-layout.2.{FACTS_VERSION}",
-                              python_digest(project), lambda: _read_flask_layout(project))
+                              project.python_digest(), lambda: _read_flask_layout(project))
 
 
 class ModuleLayout(NamedTuple):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -117,6 +118,7 @@ class Project:
         self._history: History | None = None
         self._memo: dict[tuple[str, str], object] = {}
         self._content_keys: dict[str, str] = {}
+        self._python_digest: str | None = None
         self._lock = threading.RLock()
         """Guards the module facts."""
         self._notes_lock = threading.Lock()
@@ -184,7 +186,10 @@ class Project:
 
     def glob(self, *patterns: str) -> list[str]:
         """Files whose path matches any of the shell-style patterns (`*` also crosses '/')."""
-        return [p for p in self.files if any(fnmatch.fnmatchcase(p, pat) for pat in patterns)]
+        if not patterns:
+            return []
+        matches = re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns)).match
+        return [path for path in self.files if matches(path)]
 
     def text(self, path: str) -> str | None:
         """The text of a listed file; None for a binary, unreadable or unlisted file."""
@@ -330,6 +335,16 @@ class Project:
                 self._note(Note(f"not parsed: {facts.syntax_error}", path))
             result[path] = facts
         return result
+
+    def python_digest(self) -> str:
+        """A key for the content of every Python module, for facts computed from all of them
+        (the models, the Flask layout): it changes when any module changes."""
+        with self._lock:
+            if self._python_digest is None:
+                keys = "".join([self.content_key(path) for path in self.parsed()])
+                self._python_digest = hashlib.sha1(keys.encode("ascii"),
+                                                   usedforsecurity=False).hexdigest()
+            return self._python_digest
 
     def content_key(self, path: str) -> str:
         """A digest of a file's path and content, to key remembered facts about that file:
