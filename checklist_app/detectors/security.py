@@ -363,9 +363,9 @@ class Parsed:
         return self._settings
 
     def words(self) -> Words:
-        """The names and texts the module's code is written with (found once, then kept)."""
+        """The names and texts the module's code is written with (made once, then kept)."""
         if self._words is None:
-            self._words = _words_in(self.tree)
+            self._words = words_of(self.index)
         return self._words
 
     def says(self, needle: re.Pattern[str], hints: tuple[str, ...]) -> bool:
@@ -402,49 +402,10 @@ class Words(NamedTuple):
     """`joined` is ASCII: no case folding but the plain one."""
 
 
-def _words_in(tree: ast.Module) -> Words:
-    """See `Words`. A flat loop over a stack rather than `ast.walk`: this runs on every module,
-    so it is kept cheap (the most common nodes are taken first, their fields by name)."""
-    names: set[str] = set()
-    texts: set[str] = set()
-    stack: list[ast.AST | None] = [tree]
-    pop, push, extend, add_name = stack.pop, stack.append, stack.extend, names.add
-    fields_of = _CHILD_FIELDS
-    while stack:
-        node = pop()
-        kind = type(node)
-        if kind is ast.Name:
-            add_name(node.id)  # type: ignore[union-attr]
-        elif kind is ast.Attribute:
-            add_name(node.attr)  # type: ignore[union-attr]
-            push(node.value)  # type: ignore[union-attr]
-        elif kind is ast.Constant:
-            value = node.value  # type: ignore[union-attr]
-            if isinstance(value, str):
-                texts.add(value)
-            elif isinstance(value, bytes):
-                texts.add(value.decode("latin-1"))
-        elif kind is ast.Call:
-            push(node.func)  # type: ignore[union-attr]
-            extend(node.args)  # type: ignore[union-attr]
-            extend(node.keywords)  # type: ignore[union-attr]
-        elif kind is ast.keyword:
-            if node.arg:  # type: ignore[union-attr]
-                add_name(node.arg)  # type: ignore[union-attr]
-            push(node.value)  # type: ignore[union-attr]
-        elif node is not None:
-            if kind is ast.alias:
-                add_name(node.name)  # type: ignore[attr-defined]
-                if node.asname:  # type: ignore[attr-defined]
-                    add_name(node.asname)  # type: ignore[attr-defined]
-            for name in fields_of.get(kind, ()):
-                child = getattr(node, name)
-                if type(child) is list:
-                    extend(child)
-                elif child is not None:
-                    push(child)
-    joined = "\n".join([*names, *texts])
-    return Words(frozenset(names), frozenset(texts), joined, joined.lower(), joined.isascii())
+def words_of(index: ModuleIndex) -> Words:
+    """See `Words`: from the names and texts the index keeps."""
+    joined = "\n".join([*index.names, *index.texts])
+    return Words(index.names, index.texts, joined, joined.lower(), joined.isascii())
 
 
 _LAST_PARSED: list[Parsed] = []

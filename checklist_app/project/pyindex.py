@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
 from checklist_app.project.sql_flow import NODE_FIELDS, SqlSite, find_sql_sites
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 """Bump when the shape of ModuleIndex changes, so cached indexes are rebuilt."""
 
 MAX_CONST_TEXT = 160
@@ -142,6 +142,10 @@ class ModuleIndex(NamedTuple):
     assignments: tuple[Assignment, ...] = ()
     sql_sites: tuple[SqlSite, ...] = ()
     loop_queries: tuple[LoopQuery, ...] = ()
+    names: frozenset[str] = frozenset()
+    """Every name, attribute name, keyword argument name and imported name the module uses."""
+    texts: frozenset[str] = frozenset()
+    """The text of every string literal (bytes literals read as latin-1)."""
 
     def imports_module(self, prefix: str) -> Import | None:
         """The first import of `prefix` or of a submodule or name inside it."""
@@ -611,6 +615,11 @@ class _Nodes:
     operations: list[ast.AST]
     """The binary operations, augmented assignments and f-strings: where text can be built."""
     definitions: list[int]
+    names: set[str]
+    """Every name, attribute name and keyword argument name (imported names are added from
+    the imports)."""
+    texts: set[str]
+    """The text of every string (and bytes, read as latin-1) literal."""
     """The lines of the functions and classes."""
 
 
@@ -643,13 +652,23 @@ def _collect(tree: ast.Module) -> _Nodes:
     name_kind, attribute_kind, call_kind = ast.Name, ast.Attribute, ast.Call
     constant_kind, keyword_kind, assign_kind = ast.Constant, ast.keyword, ast.Assign
     expr_kind, arg_kind = ast.Expr, ast.arg
+    names: set[str] = set()
+    texts: set[str] = set()
+    add_name, add_text = names.add, texts.add
     for node in queue:  # the loop sees what is appended while it runs
         kind = type(node)
+        if kind is name_kind:
+            add_name(node.id)
+            continue
         if kind is attribute_kind:
+            add_name(node.attr)
             base = value = node.value
             while type(value) is attribute_kind:
+                add_name(value.attr)
                 value = value.value
-            if type(value) is not name_kind:  # `a.b.c` holds nothing: a name and attributes
+            if type(value) is name_kind:  # `a.b.c` holds nothing more: a name and attributes
+                add_name(value.id)
+            else:
                 queue.append(base)
             continue
         if kind is call_kind:
@@ -658,26 +677,41 @@ def _collect(tree: ast.Module) -> _Nodes:
             func_kind = type(func)
             if func_kind is name_kind:
                 callees.add(func.id)
+                add_name(func.id)
             elif func_kind is attribute_kind:
                 callees.add(func.attr)
+                add_name(func.attr)
                 value = func.value
                 while type(value) is attribute_kind:
+                    add_name(value.attr)
                     value = value.value
-                if type(value) is not name_kind:
+                if type(value) is name_kind:
+                    add_name(value.id)
+                else:
                     queue.append(func)
             else:
                 queue.append(func)
             queue.extend(node.args)
             queue.extend(node.keywords)
             continue
-        if kind is constant_kind or kind is name_kind:
+        if kind is constant_kind:
+            constant = node.value
+            if type(constant) is str:
+                add_text(constant)
+            elif type(constant) is bytes:
+                add_text(constant.decode("latin-1"))
             continue
         if kind is assign_kind:
             assigns.append(node)
             queue.extend(node.targets)
             queue.append(node.value)
             continue
-        if kind is keyword_kind or kind is expr_kind:
+        if kind is keyword_kind:
+            if node.arg:
+                add_name(node.arg)
+            queue.append(node.value)
+            continue
+        if kind is expr_kind:
             queue.append(node.value)
             continue
         if kind is arg_kind:
@@ -702,10 +736,15 @@ def _collect(tree: ast.Module) -> _Nodes:
                 queue.extend(child)
             elif child is not None:
                 queue.append(child)
+    for statement in imports:
+        for alias in statement.names:
+            add_name(alias.name)
+            if alias.asname:
+                add_name(alias.asname)
     return _Nodes(calls, callees, assigns, imports,
                   [node.lineno for node in loops
                    if type(node) is not ast.Subscript or type(node.value) is call_kind],
-                  operations, [node.lineno for node in definitions])
+                  operations, [node.lineno for node in definitions], names, texts)
 
 
 def _imports(nodes: list[ast.Import | ast.ImportFrom], package: str) -> list[Import]:
@@ -740,11 +779,12 @@ def _index_tree(
     calls_made = _call_values(calls, resolver, function_at, found)
     assignments = _assignments(assigns, resolver, function_at, found.class_lines)
     return ModuleIndex(  # path, module, lines, syntax_error, imports, calls, decorators,
-        # functions, classes, assignments, sql_sites, loop_queries
+        # functions, classes, assignments, sql_sites, loop_queries, names, texts
         path, module, lines, None, tuple(imports), calls_made, tuple(found.decorators),
         tuple(found.functions), tuple(found.classes), assignments,
         find_sql_sites(tree, resolver, calls, nodes.callees, source, nodes.operations),
         find_loop_queries(tree, resolver, source, calls, nodes.callees, nodes.loops),
+        frozenset(nodes.names), frozenset(nodes.texts),
     )
 
 

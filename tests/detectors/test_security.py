@@ -1391,10 +1391,30 @@ def test_the_walk_gives_the_nodes_facts_look_at_in_order(path: str) -> None:
 
 
 def test_the_words_of_a_module() -> None:
-    words = security._words_in(ast.parse(WALKED + "b = b'\\xe9t\\xe9'\n"))
+    words = security.words_of(index_module("app/views.py", WALKED + "b = b'\\xe9t\\xe9'\n"))
     assert {"request", "r", "Flask", "route", "methods", "form", "values", "password", "debug",
             "ssl_context", "popitem", "TESTING", "metaclass"} <= words.names
     assert {"/a", "POST", "DEBUG", "password", "pw", "f", "x", "adhoc", "WTF_CSRF_ENABLED",
             "\xe9t\xe9"} <= words.texts
     assert "view" not in words.names  # function names are not names the code uses
     assert words.lower == words.joined.lower() and not words.ascii
+
+
+def test_the_index_keeps_every_name_and_text_ast_walk_finds() -> None:
+    source = WALKED + "import os.path as p, sys\nfrom . import x as y\nb = b'\\xe9t\\xe9'\n"
+    names, texts = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.update(n for n in (node.name, node.asname) if n)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+            value = node.value
+            texts.add(value.decode("latin-1") if isinstance(value, bytes) else value)
+    index = index_module("app/views.py", source)
+    assert (index.names, index.texts) == (frozenset(names), frozenset(texts))
+    assert {"os.path", "p", "sys", "x", "y"} <= index.names
