@@ -122,9 +122,9 @@ def _vet(
     return None
 
 
-def _has_skipped_part(relative: str) -> bool:
-    parts = relative.split("/")[:-1]
-    return any(is_skipped_dir(part) for part in parts if part)
+def _is_skipped_folder(folder: str) -> bool:
+    """A folder path (with '/') that is or lies inside a skipped folder (a virtualenv, ...)."""
+    return any(is_skipped_dir(part) for part in folder.split("/") if part)
 
 
 def from_paths(root: Path, candidates: list[str]) -> FileListing:
@@ -134,8 +134,13 @@ def from_paths(root: Path, candidates: list[str]) -> FileListing:
     skipped: list[Skipped] = []
     real_folders: dict[str, str | None] = {}
     stamps: dict[str, FileStamp] = {}
+    skipped_folders: dict[str, bool] = {}
     for relative in candidates:
-        if _has_skipped_part(relative):
+        folder = relative.rpartition("/")[0]
+        hidden = skipped_folders.get(folder)
+        if hidden is None:
+            hidden = skipped_folders[folder] = _is_skipped_folder(folder)
+        if hidden:
             continue
         problem = _vet(root, relative, real_folders, stamps)
         if problem is None:
