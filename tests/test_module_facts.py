@@ -3,7 +3,6 @@ enough for every built-in detector, so a scan never builds full indexes in its o
 
 from __future__ import annotations
 
-import ast
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from benchmarks import synthetic_repo
 from checklist_app.checklists import Checklists
 from checklist_app.demo import build_demo
 from checklist_app.findings import Outcome
-from checklist_app.project import ModuleFact, ModuleIndex, Project, indexing
+from checklist_app.project import ModuleFact, ParsedModule, Project, indexing
 from checklist_app.project import files as project_files
 from checklist_app.project.cache import FactsCache
 from checklist_app.project.module_facts import IMPORTS, FactError
@@ -23,16 +22,16 @@ from checklist_app.scan import facts_for, scan
 from tests.repos import Repo
 
 
-def _function_names(index: ModuleIndex, tree: ast.Module | None) -> tuple[str, ...]:
-    return tuple(f.name for f in index.functions)
+def _function_names(module: ParsedModule) -> tuple[str, ...]:
+    return tuple(f.name for f in module.index.functions)
 
 
-def _top_level_statements(index: ModuleIndex, tree: ast.Module | None) -> int:
-    return -1 if tree is None else len(tree.body)
+def _top_level_statements(module: ParsedModule) -> int:
+    return -1 if module.tree is None else len(module.tree.body)
 
 
-def _broken(index: ModuleIndex, tree: ast.Module | None) -> int:
-    if index.path == "bad.py":
+def _broken(module: ParsedModule) -> int:
+    if module.path == "bad.py":
         raise ValueError("cannot handle this module")
     return 1
 
@@ -57,7 +56,7 @@ STATEMENTS = ModuleFact("test.statements.1", _top_level_statements)
 BROKEN = ModuleFact("test.broken.1", _broken)
 
 
-def _process(module: ModuleIndex, tree: ast.Module | None) -> int:
+def _process(module: ParsedModule) -> int:
     return os.getpid()
 
 

@@ -6,7 +6,6 @@ the item can be answered n/a. Only the application's code counts (test files are
 
 from __future__ import annotations
 
-import ast
 import re
 from functools import partial
 from typing import NamedTuple
@@ -30,7 +29,7 @@ from checklist_app.detectors.organization import (
 )
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, passed
-from checklist_app.project import ModuleIndex, Project
+from checklist_app.project import ModuleIndex, ParsedModule, Project
 
 MAX_EVIDENCE = 5
 
@@ -73,11 +72,12 @@ class AsyncFacts(NamedTuple):
     """gevent/eventlet monkey patching."""
 
 
-def _async_facts(index: ModuleIndex, tree: ast.Module | None) -> AsyncFacts | None:
+def _async_facts(source: ParsedModule) -> AsyncFacts | None:
     """The module's AsyncFacts; None for a test module and a module with none of them."""
+    index, tree = source.index, source.tree
     if tree is None:
         return None
-    names = module_names(index)
+    names = module_names(source)
     if names.test:
         return None
     functions = []
@@ -199,11 +199,12 @@ WEBSOCKET_LIBRARIES = (
 )
 
 
-def _quart_websocket_lines(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+def _quart_websocket_lines(source: ParsedModule) -> tuple[int, ...]:
     """`@app.websocket(...)` routes of an application module that uses Quart."""
+    index, tree = source.index, source.tree
     if tree is None:
         return ()
-    names = module_names(index)
+    names = module_names(source)
     if "websocket" not in names.decorator_ends or names.test or \
             index.imports_module("quart") is None:
         return ()
@@ -287,13 +288,13 @@ def _cli_sites(names: ModuleNames, classes: frozenset[str]) -> tuple[tuple[str, 
     return tuple(found)
 
 
-def _module_cli_sites(classes: frozenset[str], index: ModuleIndex, tree: ast.Module | None
-                      ) -> tuple[tuple[str, int], ...]:
+def _module_cli_sites(classes: frozenset[str], source: ParsedModule) -> tuple[tuple[str, int], ...]:
     """The CLI sites of an application module, with calls to `classes` and to the module's
     classes with bases (any may be a project subclass of a CLI class)."""
+    index, tree = source.index, source.tree
     if tree is None:
         return ()
-    names = module_names(index)
+    names = module_names(source)
     if names.test:
         return ()
     return _cli_sites(names, classes | derived_classes(index))

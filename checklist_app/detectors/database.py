@@ -11,7 +11,6 @@ its content); the detectors combine those of every module, so they read no modul
 
 from __future__ import annotations
 
-import ast
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -30,7 +29,7 @@ from checklist_app.detectors.organization import (
 )
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
-from checklist_app.project import ModuleIndex, Project
+from checklist_app.project import ModuleIndex, ParsedModule, Project
 from checklist_app.project.pyindex import Assignment, Call, Class, Value, ValueKind
 from checklist_app.project.query_loops import EAGER_LOADERS, LoopKind, LoopQuery
 
@@ -245,12 +244,13 @@ class _ModuleModels(NamedTuple):
     of `classes`."""
 
 
-def _module_models(module: ModuleIndex, tree: ast.Module | None) -> _ModuleModels | None:
+def _module_models(source: ParsedModule) -> _ModuleModels | None:
     """The model facts of an application module; None for a test module, a module that does
     not parse, and a module with no class that can be a model and no model base."""
+    module = source.index
     if module.syntax_error is not None:
         return None
-    names = module_names(module)
+    names = module_names(source)
     if names.test:
         return None
     local = names.local
@@ -602,8 +602,9 @@ class _MigrationFacts(NamedTuple):
 
 
 
-def _migration_facts(module: ModuleIndex, tree: ast.Module | None) -> _MigrationFacts | None:
+def _migration_facts(source: ParsedModule) -> _MigrationFacts | None:
     """The migration facts of a module; None when it does not parse or holds none."""
+    module = source.index
     if module.syntax_error is not None:
         return None
     env = None
@@ -614,7 +615,7 @@ def _migration_facts(module: ModuleIndex, tree: ast.Module | None) -> _Migration
     if "/migrations/" in "/" + module.path:
         imported = module.imports_module("django.db.migrations")
         django = imported.line if imported is not None else None
-    names = module_names(module)
+    names = module_names(source)
     tool = None if names.import_tops.isdisjoint(_MIGRATION_TOOL_PACKAGES) else \
         _migration_tool(module)
     setups, creations = _migration_calls(names)
@@ -944,12 +945,13 @@ class _QueryLoops(NamedTuple):
 _EAGER_NAMES = tuple(sorted(EAGER_LOADERS))
 
 
-def _query_loops(module: ModuleIndex, tree: ast.Module | None) -> _QueryLoops | None:
+def _query_loops(source: ParsedModule) -> _QueryLoops | None:
     """The query loops of an application module; None for a test module, a module that does
     not parse, and a module with no query loop and no eager-loading option."""
+    module = source.index
     if module.syntax_error is not None:
         return None
-    names = module_names(module)
+    names = module_names(source)
     if names.test:
         return None
     eager = tuple(c.line for c in module.calls if c.name.endswith(_EAGER_NAMES)) \

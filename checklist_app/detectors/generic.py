@@ -7,7 +7,6 @@ touched in git history, has a path ever been committed.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 from functools import partial
 
@@ -15,7 +14,7 @@ from checklist_app.detectors.evidence import at_line, in_commit
 from checklist_app.detectors.organization import IMPORTED_TOPS
 from checklist_app.detectors.registry import REGEX_TIMEOUT_S, Regex, detector
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
-from checklist_app.project import ModuleFact, ModuleIndex, Project
+from checklist_app.project import ModuleFact, ParsedModule, Project
 from checklist_app.project.module_facts import IMPORTS
 
 MAX_EVIDENCE = 5
@@ -115,16 +114,16 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def _call_lines(names: tuple[str, ...], index: ModuleIndex, tree: ast.Module | None
-                ) -> tuple[int, ...]:
+def _call_lines(names: tuple[str, ...], source: ParsedModule) -> tuple[int, ...]:
     """The lines of the module's calls to one of `names`, one per call, in order."""
+    index = source.index
     return tuple(sorted(c.line for c in index.calls if _matches(c.name, names)))
 
 
-def _decorator_lines(names: tuple[str, ...], index: ModuleIndex, tree: ast.Module | None
-                     ) -> tuple[int, ...]:
+def _decorator_lines(names: tuple[str, ...], source: ParsedModule) -> tuple[int, ...]:
     """The lines of the module's decorators named one of `names`, one per decorator, in
     order."""
+    index = source.index
     return tuple(sorted(d.line for d in index.decorators if _matches(d.name, names)))
 
 

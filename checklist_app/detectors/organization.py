@@ -23,7 +23,7 @@ from typing import NamedTuple, TypeVar
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed, unknown
-from checklist_app.project import Dependency, ModuleFact, ModuleIndex, Project
+from checklist_app.project import Dependency, ModuleFact, ModuleIndex, ParsedModule, Project
 from checklist_app.project.module_facts import IMPORTS
 from checklist_app.project.pyindex import (
     INDEX_FORMAT,
@@ -129,8 +129,8 @@ def _imports_library(qualified: str, library: Library) -> str | None:
     return None
 
 
-def _imported_tops(index: ModuleIndex, tree: ast.Module | None) -> frozenset[str]:
-    return module_names(index).import_tops
+def _imported_tops(source: ParsedModule) -> frozenset[str]:
+    return module_names(source).import_tops
 
 
 IMPORTED_TOPS = module_fact(f"organization.imported-tops.1.{FACTS_VERSION}", _imported_tops)
@@ -156,7 +156,7 @@ def importing_modules(project: Project, names: frozenset[str]) -> list[str]:
 
 
 def with_own_names(project: Project, fact: ModuleFact[_Fact], names: frozenset[str],
-                   compute: Callable[[ModuleIndex, ast.Module | None], _Fact]
+                   compute: Callable[[ParsedModule], _Fact]
                    ) -> dict[str, _Fact]:
     """The values of `fact` by path, except for the modules importing one of `names` (see
     importing_modules), the project's own classes or functions that a fact computed while
@@ -174,9 +174,8 @@ def with_own_names(project: Project, fact: ModuleFact[_Fact], names: frozenset[s
 
 
 def _compute_again(project: Project, path: str,
-                   compute: Callable[[ModuleIndex, ast.Module | None], _Fact]) -> _Fact:
-    index, tree = parse_module(path, project.text(path) or "")
-    return compute(index, tree)
+                   compute: Callable[[ParsedModule], _Fact]) -> _Fact:
+    return compute(ParsedModule(*parse_module(path, project.text(path) or "")))
 
 
 def find_libraries(
@@ -312,21 +311,13 @@ class ModuleNames:
         return self._keywords
 
 
-_LAST_NAMES: list[ModuleNames] = []
-"""The names of the module whose facts are being computed (see `module_names`)."""
+def module_names(module: ParsedModule) -> ModuleNames:
+    """The ModuleNames of a module, gathered once for all of its facts."""
+    return module.view(_names_of)
 
 
-def module_names(index: ModuleIndex) -> ModuleNames:
-    """The ModuleNames of a module's index. The facts of one module are computed one after
-    another from the same index, so the last one is kept: it is gathered once for all of
-    them. (Kept by identity: an index is never changed, and the kept one is not freed. The
-    entry is read once, as a thread of the scan may replace it meanwhile.)"""
-    kept = _LAST_NAMES[-1:]
-    if kept and kept[0].index is index:
-        return kept[0]
-    made = ModuleNames(index)
-    _LAST_NAMES[:] = [made]
-    return made
+def _names_of(module: ParsedModule) -> ModuleNames:
+    return ModuleNames(module.index)
 
 
 # --- Flask applications, blueprints and factories ------------------------------------------------
@@ -351,12 +342,12 @@ _STAR_FALLBACK = {"Flask": "flask.Flask", "Blueprint": "flask.Blueprint"}
 taken to come from it."""
 
 
-def _class_bases(index: ModuleIndex, tree: ast.Module | None
-                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _class_bases(source: ParsedModule) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The module's classes that have bases: (qualified name, resolved base names)."""
+    index = source.index
     if not any(cls.bases for cls in index.classes):
         return ()
-    local = module_names(index).local
+    local = module_names(source).local
     return tuple((f"{index.module}.{cls.qualname}" if index.module else cls.qualname,
                   tuple(_resolve_class(index, base, local) for base in cls.bases))
                  for cls in index.classes if cls.bases)
@@ -473,14 +464,14 @@ class ClassNames(NamedTuple):
         return cls(names, frozenset(name.rpartition(".")[2] for name in names))
 
 
-def _module_layout(classes: ClassNames, index: ModuleIndex, tree: ast.Module | None
-                   ) -> ModuleLayout | None:
+def _module_layout(classes: ClassNames, source: ParsedModule) -> ModuleLayout | None:
     """The layout facts of an application module, with the calls to `classes` (app and
     blueprint classes) and to the module's classes with bases; None for a test module, a
     module that does not parse, and a module holding none."""
+    index, tree = source.index, source.tree
     if tree is None:
         return None
-    names = module_names(index)
+    names = module_names(source)
     if names.test:
         return None
     calls = _layout_calls(names, classes)
@@ -1035,13 +1026,14 @@ _SELECTING_CALLS = _ENV_READERS | _DYNACONF
 _SETTINGS_CLASS = "settings read from the environment (pydantic BaseSettings)"
 
 
-def _config_selections(index: ModuleIndex
+def _config_selections(source: ParsedModule
                        ) -> tuple[tuple[str, int, str, str | None, str | None], ...]:
     """Ways the module chooses the configuration per environment, calls then classes:
     (description, line, name, enclosing function, the app class the callee must be for it to
     count or None)."""
+    index = source.index
     found: list[tuple[str, int, str, str | None, str | None]] = []
-    names = module_names(index)
+    names = module_names(source)
     if not (names.call_ends.isdisjoint(_SELECTING_METHODS)
             and names.calls.isdisjoint(_SELECTING_CALLS)
             and "instance_relative_config" not in names.keywords):
@@ -1089,11 +1081,12 @@ class EnvFacts(NamedTuple):
     """Ways the configuration is chosen per environment (see _config_selections)."""
 
 
-def _env_facts(index: ModuleIndex, tree: ast.Module | None) -> EnvFacts | None:
+def _env_facts(source: ParsedModule) -> EnvFacts | None:
     """The module's EnvFacts; None for a test module and a module with none."""
-    if tree is None or module_names(index).test:
+    index, tree = source.index, source.tree
+    if tree is None or module_names(source).test:
         return None
-    classes, selections = _config_classes(index), _config_selections(index)
+    classes, selections = _config_classes(index), _config_selections(source)
     return EnvFacts(classes, selections) if classes or selections else None
 
 

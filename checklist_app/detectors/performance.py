@@ -10,7 +10,6 @@ its content); the detectors combine those of every module, so they read no modul
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -30,7 +29,7 @@ from checklist_app.detectors.organization import (
 )
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, passed
-from checklist_app.project import ModuleIndex, Project
+from checklist_app.project import ModuleIndex, ParsedModule, Project
 from checklist_app.project.pyindex import Value, ValueKind
 
 MAX_EVIDENCE = 5
@@ -69,12 +68,13 @@ def _is_off(value: Value) -> bool:
     return value.kind is ValueKind.CONST and value.const in (0, 0.0, None, False)
 
 
-def _sentry_tracing_lines(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+def _sentry_tracing_lines(source: ParsedModule) -> tuple[int, ...]:
     """The lines of an application module's sentry_sdk.init(...) calls that switch on
     performance tracing or profiling."""
+    module = source.index
     if module.syntax_error is not None:
         return ()
-    names = module_names(module)
+    names = module_names(source)
     if names.test or names.calls.isdisjoint(_SENTRY_CALLS):  # most modules stop here
         return ()
     found = []
@@ -283,12 +283,13 @@ def _may_be_cache_class(name: str, classes: frozenset[str]) -> bool:
     return "Cache" in name.rpartition(".")[2] or name.partition(".")[0] in classes
 
 
-def _caching_facts(module: ModuleIndex, tree: ast.Module | None) -> _CachingFacts | None:
+def _caching_facts(source: ParsedModule) -> _CachingFacts | None:
     """The caching facts of an application module; None for a test module, a module that does
     not parse, and a module with none."""
+    module = source.index
     if module.syntax_error is not None:
         return None
-    names = module_names(module)
+    names = module_names(source)
     if names.test:
         return None
     classes = frozenset(c.name for c in module.classes)
@@ -546,12 +547,13 @@ class _RateLimitFacts(NamedTuple):
     of a name for rate limiting."""
 
 
-def _rate_limit_facts(module: ModuleIndex, tree: ast.Module | None) -> _RateLimitFacts | None:
+def _rate_limit_facts(source: ParsedModule) -> _RateLimitFacts | None:
     """The rate-limit facts of an application module; None for a test module, a module that
     does not parse, and a module with none."""
+    module = source.index
     if module.syntax_error is not None:
         return None
-    names = module_names(module)
+    names = module_names(source)
     if names.test:
         return None
     limiters: tuple[str, ...] = ()

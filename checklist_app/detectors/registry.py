@@ -7,7 +7,6 @@ so a typo fails when rules load, not in the middle of a scan.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -15,7 +14,7 @@ from types import NoneType, UnionType
 from typing import NamedTuple, NewType, Protocol
 
 from checklist_app.findings import Finding
-from checklist_app.project import ModuleFact, ModuleIndex, Project
+from checklist_app.project import ModuleFact, ParsedModule, Project
 
 _Value = typing.TypeVar("_Value")
 
@@ -96,8 +95,7 @@ def detector(
 _FACTS: dict[str, ModuleFact[typing.Any]] = {}
 
 
-def module_fact(kind: str, compute: Callable[[ModuleIndex, ast.Module | None], _Value]
-                ) -> ModuleFact[_Value]:
+def module_fact(kind: str, compute: Callable[[ParsedModule], _Value]) -> ModuleFact[_Value]:
     """Declare a module fact that detectors read (see project.module_facts): every scan
     computes it while indexing, in the indexing workers. `kind` names the computation and its
     version; `compute` must be a module-level function. A fact not declared is still computed

@@ -39,7 +39,7 @@ from checklist_app.findings import (
     failed,
     passed,
 )
-from checklist_app.project import ModuleIndex, Project
+from checklist_app.project import ModuleIndex, ParsedModule, Project
 from checklist_app.project.pyindex import Call, Resolver, ValueKind, index_module, module_name
 from checklist_app.project.sql_flow import (
     Scope,
@@ -408,28 +408,22 @@ def words_of(index: ModuleIndex) -> Words:
     return Words(index.names, index.texts, joined, joined.lower(), joined.isascii())
 
 
-_LAST_PARSED: list[Parsed] = []
-"""The module whose facts are being computed (see `parsed_module`)."""
+def parsed_module(module: ParsedModule) -> Parsed:
+    """The Parsed view of a module that parsed, made once for all of its facts (its walk, words
+    and settings are then shared by them)."""
+    return module.view(_parsed_of)
 
 
-def parsed_module(index: ModuleIndex, tree: ast.Module) -> Parsed:
-    """The Parsed view of a module for a fact. The facts of one module are computed one after
-    another on the same tree, so the last view is kept: its walk, words and settings are made
-    once for all the facts of this file. (The entry is read once, as a thread of the scan may
-    replace it meanwhile.)"""
-    kept = _LAST_PARSED[-1:]
-    if kept and kept[0].tree is tree and kept[0].index is index:
-        return kept[0]
-    made = Parsed(index.path, index, tree)
-    _LAST_PARSED[:] = [made]
-    return made
+def _parsed_of(module: ParsedModule) -> Parsed:
+    assert module.tree is not None  # see parsed_module
+    return Parsed(module.path, module.index, module.tree)
 
 
-def _app_tree(index: ModuleIndex, tree: ast.Module | None) -> Parsed | None:
+def _app_tree(module: ParsedModule) -> Parsed | None:
     """The Parsed view of a module that parsed and is not a test, else None."""
-    if tree is None:
+    if module.tree is None:
         return None
-    parsed = parsed_module(index, tree)
+    parsed = parsed_module(module)
     return None if parsed.test else parsed
 
 
@@ -668,10 +662,10 @@ class ConfigClasses(Generic[_Value]):
         return True
 
 
-def _class_bases(index: ModuleIndex, tree: ast.Module | None
-                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _class_bases(source: ParsedModule) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(class name, last names of its bases) for each class of the module that has a named
     base (test modules too)."""
+    index = source.index
     result = []
     for cls in index.classes:
         bases = tuple(b.rpartition(".")[2] for b in cls.bases if b)
@@ -922,8 +916,9 @@ def handles_passwords(project: Project) -> Finding:
                   "parameter or password input was found")
 
 
-def _password_places(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+def _password_places(source: ParsedModule) -> tuple[int, ...]:
     """Lines of a module that handle passwords (see handles_passwords); none in tests."""
+    module = source.index
     if is_test_path(module.path):
         return ()
     lines: list[int] = []
@@ -932,7 +927,7 @@ def _password_places(module: ModuleIndex, tree: ast.Module | None) -> tuple[int,
             last = assignment.target.rpartition(".")[2]
             if _stored_password_name(last) and not _ALL_CAPS.match(last):
                 lines.append(assignment.line)
-    names = module_names(module)
+    names = module_names(source)
     hashes = _may_hash(names)
     fields = "PasswordField" in names.call_ends
     if hashes or fields or "flask.request." in names.call_text:
@@ -960,9 +955,10 @@ def _may_name_password(names: Iterable[str]) -> bool:
 _PASSWORD_PLACES = module_fact(f"security.password-places.{FACTS_VERSION}", _password_places)
 
 
-def _hasher_lines(module: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+def _hasher_lines(source: ParsedModule) -> tuple[int, ...]:
     """Lines of a module that call a password hasher; none in tests."""
-    if not _may_hash(module_names(module)) or is_test_path(module.path):
+    module = source.index
+    if not _may_hash(module_names(source)) or is_test_path(module.path):
         return ()
     return tuple(call.line for call in module.calls if _is_hasher(call.name))
 
@@ -1079,11 +1075,11 @@ def _password_violations(project: Project) -> list[tuple[str, int, str, bool]]:
     return result
 
 
-def _hashing_extension_import(module: ModuleIndex, tree: ast.Module | None
-                              ) -> tuple[int, str] | None:
+def _hashing_extension_import(source: ParsedModule) -> tuple[int, str] | None:
     """(line, package) of the module's first import of an extension that hashes passwords
     itself (test modules too)."""
-    if module_names(module).import_tops.isdisjoint(_HASHING_EXTENSIONS):
+    module = source.index
+    if module_names(source).import_tops.isdisjoint(_HASHING_EXTENSIONS):
         return None
     for imported in module.imports:
         top = imported.module.partition(".")[0]
@@ -1119,12 +1115,13 @@ def _model_classes(project: Project) -> set[str]:
     return models
 
 
-def _setters_of(module: ModuleIndex, tree: ast.Module | None) -> tuple[str, ...]:
+def _setters_of(source: ParsedModule) -> tuple[str, ...]:
     """Attribute names whose assignment runs code: `@password.setter`, `@validates("password")`,
     descriptors (`password = synonym(...)`), and `Name()` for classes with their own
     `__init__` (test modules too)."""
+    module = source.index
     result: list[str] = []
-    names = module_names(module)
+    names = module_names(source)
     setters = "setter" in names.decorator_ends
     for function in module.functions:
         if setters:
@@ -1160,10 +1157,10 @@ def _password_setters(project: Project) -> set[str]:
     return result
 
 
-def _password_sites(index: ModuleIndex, tree: ast.Module | None) -> tuple[_PasswordSite, ...]:
+def _password_sites(source: ParsedModule) -> tuple[_PasswordSite, ...]:
     """The places of one module where a password is mishandled (see `_PasswordSite`); none in
     tests, or when no name or text of the module is about passwords."""
-    parsed = _app_tree(index, tree)
+    parsed = _app_tree(source)
     if parsed is None or not parsed.says(_PASSWORD_NEEDLE, _PASSWORD_HINTS):
         return ()
     hash_objects: set[tuple[str | None, str]] = set()
@@ -1400,10 +1397,11 @@ class _Instance(NamedTuple):
     initialised: bool
 
 
-def _csrf_instances(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Instance, ...]:
+def _csrf_instances(source: ParsedModule) -> tuple[_Instance, ...]:
     """CSRFProtect (or SeaSurf) objects the module creates; `initialised` when the app is
     passed directly. None in tests."""
-    if module_names(index).calls.isdisjoint(_CSRF_CLASSES) or is_test_path(index.path):
+    index = source.index
+    if module_names(source).calls.isdisjoint(_CSRF_CLASSES) or is_test_path(index.path):
         return ()
     targets = {(a.line, a.value.name): a.target for a in index.assignments
                if a.value.kind is ValueKind.CALL}
@@ -1420,12 +1418,12 @@ def _csrf_instances(index: ModuleIndex, tree: ast.Module | None) -> tuple[_Insta
 _CSRF_INSTANCES = module_fact(f"security.csrf-instances.{FACTS_VERSION}", _csrf_instances)
 
 
-def _init_app_receivers(index: ModuleIndex, tree: ast.Module | None
-                        ) -> tuple[tuple[str, int, bool], ...]:
+def _init_app_receivers(source: ParsedModule) -> tuple[tuple[str, int, bool], ...]:
     """(receiver, line, direct) of each `x.init_app(...)` call of the module; `direct` when the
     receiver is a CSRF class or a name it is imported as (`CSRFProtect().init_app(app)`).
     None in tests."""
-    if "init_app" not in module_names(index).call_ends or is_test_path(index.path):
+    index = source.index
+    if "init_app" not in module_names(source).call_ends or is_test_path(index.path):
         return ()
     aliases = {i.alias for i in index.imports if i.qualified in _CSRF_CLASSES}
     result = []
@@ -1463,8 +1461,9 @@ def _init_app_calls(project: Project, instances: list[_Instance]) -> list[tuple[
     return found
 
 
-def _form_classes_of(index: ModuleIndex, tree: ast.Module | None) -> tuple[tuple[int, str], ...]:
+def _form_classes_of(source: ParsedModule) -> tuple[tuple[int, str], ...]:
     """(line, name) of the module's classes built on FlaskForm; none in tests."""
+    index = source.index
     if not index.classes or is_test_path(index.path):
         return ()
     return tuple((cls.line, cls.name) for cls in index.classes
@@ -1480,9 +1479,10 @@ def _flask_form_classes(project: Project) -> list[tuple[str, int, str]]:
             .items() for line, name in classes]
 
 
-def _form_library_import(index: ModuleIndex, tree: ast.Module | None) -> int | None:
+def _form_library_import(source: ParsedModule) -> int | None:
     """The line of the module's first import of Flask-WTF (else of WTForms); none in tests."""
-    if module_names(index).import_tops.isdisjoint(("flask_wtf", "wtforms")) or \
+    index = source.index
+    if module_names(source).import_tops.isdisjoint(("flask_wtf", "wtforms")) or \
             is_test_path(index.path):
         return None
     imported = index.imports_module("flask_wtf") or index.imports_module("wtforms")
@@ -1537,10 +1537,11 @@ _COOKIE_AUTH = ("flask_login", "flask_security", "flask_user", "flask_session")
 _COOKIE_AUTH_TOPS = frozenset({*_COOKIE_AUTH, "flask"})
 
 
-def _cookie_auth_import(index: ModuleIndex, tree: ast.Module | None) -> int | None:
+def _cookie_auth_import(source: ParsedModule) -> int | None:
     """The line of the module's first import that keeps users in cookies (`flask.session`,
     Flask-Login, Flask-Security); none in tests."""
-    if module_names(index).import_tops.isdisjoint(_COOKIE_AUTH_TOPS) or is_test_path(index.path):
+    index = source.index
+    if module_names(source).import_tops.isdisjoint(_COOKIE_AUTH_TOPS) or is_test_path(index.path):
         return None
     for imported in index.imports:
         if imported.qualified == "flask.session" or \
@@ -1569,10 +1570,10 @@ class _FormPlaces(NamedTuple):
     """Lines of routes that accept POST, PUT, PATCH or DELETE, in walk order."""
 
 
-def _form_places(index: ModuleIndex, tree: ast.Module | None) -> _FormPlaces | None:
+def _form_places(source: ParsedModule) -> _FormPlaces | None:
     """Form reads (`request.form`) and routes that accept writes; None when the module has
     neither, and in tests."""
-    parsed = _app_tree(index, tree)
+    parsed = _app_tree(source)
     if parsed is None or not parsed.says(_FORM_NEEDLE, _FORM_HINTS) or (
             parsed.words().names.isdisjoint(_FORM_WORDS) and
             not parsed.says(_METHOD_VIEW, _METHOD_VIEW_HINTS)):
@@ -1699,9 +1700,9 @@ class _CsrfModule(NamedTuple):
     protect_calls: bool
 
 
-def _csrf_fact(index: ModuleIndex, tree: ast.Module | None) -> _CsrfModule | None:
+def _csrf_fact(source: ParsedModule) -> _CsrfModule | None:
     """What the module says about CSRF switches; None when nothing, and in tests."""
-    parsed = _app_tree(index, tree)
+    parsed = _app_tree(source)
     if parsed is None:
         return None
     words = parsed.words()
@@ -1793,11 +1794,12 @@ def _custom_csrf_checks(project: Project) -> list[tuple[str, int]]:
                    for line in lines})
 
 
-def _token_checks(index: ModuleIndex, tree: ast.Module | None) -> tuple[int, ...]:
+def _token_checks(source: ParsedModule) -> tuple[int, ...]:
     """Lines of one module comparing a session value with a request value; none in tests and
     in modules that do not import both from flask."""
-    parsed = _app_tree(index, tree)
-    if parsed is None or "flask" not in module_names(index).import_tops or \
+    index = source.index
+    parsed = _app_tree(source)
+    if parsed is None or "flask" not in module_names(source).import_tops or \
             index.imports_module("flask") is None:
         return ()
     names = parsed.words().names
@@ -1908,10 +1910,11 @@ def uses_sql_database(project: Project) -> Finding:
                   "psycopg, PyMySQL, peewee, ...)")
 
 
-def _sql_import(index: ModuleIndex, tree: ast.Module | None) -> tuple[str, int] | None:
+def _sql_import(source: ParsedModule) -> tuple[str, int] | None:
     """(qualified name, line) of the module's first import of an SQL driver or ORM (test
     modules too)."""
-    if module_names(index).import_tops.isdisjoint(_SQL_LIBRARIES):  # most modules stop here
+    index = source.index
+    if module_names(source).import_tops.isdisjoint(_SQL_LIBRARIES):  # most modules stop here
         return None
     for imported in index.imports:
         top = imported.module.partition(".")[0]
@@ -2025,8 +2028,9 @@ class _SqlModule(NamedTuple):
     """Calls to other modules' functions that pass text built by formatting."""
 
 
-def _sql_module(index: ModuleIndex, tree: ast.Module | None) -> _SqlModule | None:
+def _sql_module(source: ParsedModule) -> _SqlModule | None:
     """See `_SqlModule`; in tests only the wrappers. None when the module has nothing."""
+    index = source.index
     wrappers = tuple((f"{index.module}.{site.function}", site.parameter_index, site.parameter,
                       site.sink) for site in index.sql_sites
                      if site.kind is SiteKind.PARAMETER and site.function)
@@ -2034,7 +2038,7 @@ def _sql_module(index: ModuleIndex, tree: ast.Module | None) -> _SqlModule | Non
     sites: list[tuple[int, str, str, bool, int]] = []
     calls: list[_BuiltArguments] = []
     if not is_test_path(index.path):
-        if not module_names(index).call_ends.isdisjoint(_SQL_CALL_NAMES):
+        if not module_names(source).call_ends.isdisjoint(_SQL_CALL_NAMES):
             checked = sum(1 for call in index.calls
                           if call.name.rpartition(".")[2] in _SQL_CALL_NAMES)
         own = index.module + "."
@@ -2185,21 +2189,21 @@ def _https_text(rules: tuple[int, ...], text: str) -> tuple[tuple[int, str, bool
     return tuple(found)
 
 
-def _https_places(index: ModuleIndex, tree: ast.Module | None
-                  ) -> tuple[tuple[int, str, bool], ...]:
+def _https_places(source: ParsedModule) -> tuple[tuple[int, str, bool], ...]:
     """(line, what, certain) where the module shows HTTPS is served: Flask-Talisman or
     Flask-SSLify (not certain with `force_https=False`), and what `_https_settings` finds when
     its words mention HTTPS settings. None in tests."""
+    index = source.index
     if is_test_path(index.path):
         return ()
     result: list[tuple[int, str, bool]] = []
-    for call in index.calls if not module_names(index).calls.isdisjoint(_HTTPS_CALLS) else ():
+    for call in index.calls if not module_names(source).calls.isdisjoint(_HTTPS_CALLS) else ():
         what = _HTTPS_CALLS.get(call.name)
         if what is not None:
             force = call.keyword("force_https")
             weak = force is not None and force.kind is ValueKind.CONST and not force.const
             result.append((call.line, what, not weak))
-    parsed = _app_tree(index, tree)
+    parsed = _app_tree(source)
     if parsed is not None and parsed.says(_HTTPS_NEEDLE, _HTTPS_HINTS):
         result += _https_settings(parsed)
     return tuple(result)
@@ -2415,9 +2419,9 @@ class _DebugModule(NamedTuple):
     host="127.0.0.1")`)."""
 
 
-def _debug_fact(index: ModuleIndex, tree: ast.Module | None) -> _DebugModule | None:
+def _debug_fact(source: ParsedModule) -> _DebugModule | None:
     """What the module says about debug mode; None when nothing, and in tests."""
-    parsed = _app_tree(index, tree)
+    parsed = _app_tree(source)
     if parsed is None:
         return None
     words = parsed.words()
@@ -2793,9 +2797,9 @@ class _SecretModule(NamedTuple):
     settings: tuple[_SecretSetting, ...]
 
 
-def _secret_fact(index: ModuleIndex, tree: ast.Module | None) -> _SecretModule | None:
+def _secret_fact(source: ParsedModule) -> _SecretModule | None:
     """What the module says about SECRET_KEY; None when nothing, and in tests."""
-    parsed = _app_tree(index, tree)
+    parsed = _app_tree(source)
     if parsed is None or not parsed.says(_SECRET_NEEDLE, _SECRET_HINTS):
         return None
     return _secret_module(parsed)
@@ -2830,9 +2834,10 @@ def _instance_config_lines(parsed: Parsed) -> dict[str | None, int]:
     return result
 
 
-def _constants_of(index: ModuleIndex, tree: ast.Module | None) -> tuple[tuple[str, str], ...]:
+def _constants_of(source: ParsedModule) -> tuple[tuple[str, str], ...]:
     """(`module.NAME`, literal text) for the module's top-level names assigned a string
     literal (test modules too)."""
+    index = source.index
     return tuple((f"{index.module}.{a.target}", str(a.value.const)) for a in index.assignments
                  if a.function is None and a.class_name is None and
                  a.value.is_constant_text and "." not in a.target)
@@ -2999,12 +3004,13 @@ class _JinjaModule(NamedTuple):
     does not autoescape (a violation when that template is HTML)."""
 
 
-def _jinja_module(index: ModuleIndex, tree: ast.Module | None) -> _JinjaModule | None:
+def _jinja_module(source: ParsedModule) -> _JinjaModule | None:
     """See `_JinjaModule`; None when nothing, and in tests. Template strings are followed only in
     modules whose words mention a template sink and that call one."""
+    index, tree = source.index, source.tree
     if is_test_path(index.path):
         return None
-    names = module_names(index)
+    names = module_names(source)
     violations: list[_Violation] = []
     for call in index.calls if not names.calls.isdisjoint(_UNESCAPING_CLASSES) else ():
         found = _environment_violation(index.path, call.name, call)
@@ -3016,7 +3022,7 @@ def _jinja_module(index: ModuleIndex, tree: ast.Module | None) -> _JinjaModule |
                 assignment.value.kind is ValueKind.CONST and not assignment.value.const:
             violations.append(_Violation(index.path, assignment.line, f"{target} = False", True))
     if tree is not None and _calls_template_sink(names):
-        parsed = parsed_module(index, tree)
+        parsed = parsed_module(source)
         if parsed.says(_JINJA_NEEDLE, _JINJA_HINTS):
             violations += _template_string_violations(parsed)
     rendered = tuple(_unescaped_names(index)) if not names.calls.isdisjoint(

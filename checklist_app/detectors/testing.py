@@ -7,7 +7,6 @@ Tests are found by path (`test_*.py`, `*_test.py`, `tests.py`, `conftest.py`, an
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -31,7 +30,7 @@ from checklist_app.detectors.organization import (
 )
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import Confidence, Evidence, Finding, failed, passed
-from checklist_app.project import ModuleIndex, Project
+from checklist_app.project import ModuleIndex, ParsedModule, Project
 from checklist_app.project.pyindex import Call, Class, Function, ValueKind
 
 MAX_EVIDENCE = 5
@@ -154,14 +153,14 @@ class SuiteModule(NamedTuple):
     whether its name lacks a test-data word)."""
 
 
-def _suite_module(makers: frozenset[str], index: ModuleIndex, tree: ast.Module | None
-                  ) -> SuiteModule | None:
+def _suite_module(makers: frozenset[str], source: ParsedModule) -> SuiteModule | None:
     """The SuiteModule of a test module or of a populate/seed module; None for the others.
     `makers` are the classes whose call builds an application."""
+    index, tree = source.index, source.tree
     stem = index.path.rsplit("/", 1)[-1][:-3]
     if tree is None:
         return None
-    names = module_names(index)
+    names = module_names(source)
     if not (names.test or stem in _DATA_MODULES):
         return None
     calls = _Calls(index, makers)

@@ -42,11 +42,13 @@ from checklist_app.project.module_facts import (
     FactFailure,
     ModuleFact,
     ModuleFacts,
+    ParsedModule,
     compute_facts,
 )
 from checklist_app.project.pyindex import ModuleIndex, index_module, parse_module
 
-__all__ = ["Commit", "Dependency", "History", "ModuleFact", "ModuleIndex", "Project"]
+__all__ = ["Commit", "Dependency", "History", "ModuleFact", "ModuleIndex", "ParsedModule",
+           "Project"]
 
 _Fact = TypeVar("_Fact")
 _Value = TypeVar("_Value")

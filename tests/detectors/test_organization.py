@@ -8,7 +8,7 @@ from checklist_app.checklists import Checklists
 from checklist_app.detectors import organization, registered
 from checklist_app.detectors.organization import is_test_path
 from checklist_app.findings import Confidence, Outcome
-from checklist_app.project import Project
+from checklist_app.project import ParsedModule, Project
 from checklist_app.project.pyindex import parse_module
 from checklist_app.scan import facts_for
 from tests.detectors.expect import MakeRepo, RunDetector, check, src
@@ -647,14 +647,16 @@ def test_what_functions_return() -> None:
         ("Factory.app", 26, ("app.factory.create_app",)), ("later", 33, ("deep",)))
 
 
-def test_the_names_of_a_module_are_kept_for_its_facts_only() -> None:
-    first, _tree = parse_module("app/views.py", "import flask\nflask.render_template('x')\n")
-    second, _tree = parse_module("tests/test_views.py", "def test_x(client):\n    client.get()\n")
+def test_the_names_of_a_module_are_gathered_once_for_its_facts() -> None:
+    first = ParsedModule(*parse_module("app/views.py",
+                                       "import flask\nflask.render_template('x')\n"))
+    second = ParsedModule(*parse_module("tests/test_views.py",
+                                        "def test_x(client):\n    client.get()\n"))
     names = organization.module_names(first)
-    assert organization.module_names(first) is names
+    assert organization.module_names(first) is names  # one view for all the module's facts
     assert (names.calls, names.call_ends, names.test) == (
         frozenset({"flask.render_template"}), frozenset({"render_template"}), False)
     other = organization.module_names(second)
-    assert other.index is second and other.test and other.calls == {"client.get"}
-    assert organization.module_names(first) is not names  # made again: only the last is kept
-    assert organization.module_names(first).import_tops == {"flask"}
+    assert other.index is second.index and other.test and other.calls == {"client.get"}
+    assert organization.module_names(first) is names  # each module keeps its own
+    assert names.import_tops == {"flask"}
