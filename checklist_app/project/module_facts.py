@@ -2,10 +2,11 @@
 
 A detector that needs something from every module declares a `ModuleFact`: a pure function of
 one module (a `ParsedModule`: its index, its syntax tree, and views of them that the module's
-facts share) that returns a small plain value, such as the lines where passwords are hashed. Every declared fact is computed right after a module is indexed,
-in the indexing worker, and the values are kept in the facts cache by the module's content.
-Detectors then combine small values instead of walking every module's index, the indexes never
-travel between processes, and a rescan computes facts only for the modules that changed.
+facts share) that returns a small plain value, such as the lines where passwords are hashed.
+Every declared fact is computed right after a module is indexed, in the indexing worker, and
+the values are kept in the facts cache by the module's content. Detectors then combine small
+values instead of walking every module's index, the indexes never travel between processes,
+and a rescan computes facts only for the modules that changed.
 """
 
 from __future__ import annotations
