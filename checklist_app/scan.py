@@ -23,10 +23,11 @@ from checklist_app.checklists import (
     RulesCache,
     load_checklists,
 )
+from checklist_app.collector import collector_paused
 from checklist_app.detectors import check_params, registered, registered_facts
 from checklist_app.findings import Confidence, Finding, Outcome, ScanResult
 from checklist_app.project import ModuleFact, Project
-from checklist_app.project.cache import FactsCache, collector_paused
+from checklist_app.project.cache import FactsCache
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from checklist_app.collector import collector_paused
 from checklist_app.findings import Note, ProjectInfo
 from checklist_app.project import files as project_files
-from checklist_app.project.cache import CachedHistory, FactsCache, collector_paused
+from checklist_app.project.cache import CachedHistory, FactsCache
 from checklist_app.project.dependencies import Dependency, collect, is_dependency_file
 from checklist_app.project.git import (
     Commit,

@@ -13,14 +13,13 @@ this program only, atomically; one that does not load is ignored and rewritten.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from checklist_app.collector import collector_paused
 from checklist_app.pickled import read_pickled, write_pickled
 from checklist_app.project.files import FileStamp
 from checklist_app.project.git import Commit
@@ -31,19 +30,6 @@ from checklist_app.project.pyindex import INDEX_FORMAT
 _FORMAT = ("checklist-app facts", INDEX_FORMAT, 5)
 SHARDS = 16
 MAX_HISTORY_CHUNKS = 24
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many acyclic values are created at once
-    (loading the cache, indexing every module): it would otherwise scan them again and again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class CachedHistory(NamedTuple):

@@ -20,8 +20,8 @@ from collections.abc import Callable, Container, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from checklist_app.collector import collector_paused
 from checklist_app.project import files as project_files
-from checklist_app.project.cache import collector_paused
 from checklist_app.project.module_facts import ModuleFact, ModuleFacts, facts_of_source
 
 if TYPE_CHECKING:
