@@ -39,3 +39,25 @@ def test_the_python_digest_changes_with_any_module(make_repo: MakeRepo) -> None:
     changed = Project(repo.root)
     assert changed.python_digest() != digest
     changed.close()
+
+
+def test_once_computes_a_value_once_per_scan(make_repo: MakeRepo) -> None:
+    repo = make_repo({"a.py": "x = 1\n"})
+    calls: list[str] = []
+
+    def count() -> int:
+        calls.append("computed")
+        return len(calls)
+
+    project = Project(repo.root)
+    try:
+        assert project.once("test.count", count) == 1
+        assert project.once("test.count", count) == 1
+        assert project.once("test.other", count) == 2
+    finally:
+        project.close()
+    again = Project(repo.root)  # a new scan computes it again
+    try:
+        assert again.once("test.count", count) == 3
+    finally:
+        again.close()

@@ -195,13 +195,14 @@ def find_libraries(
         for name in lib.modules:
             by_top.setdefault(name.split(".")[0], []).append(position)
     found: dict[int, LibraryUse] = {}
-    tops = project.module_fact(IMPORTED_TOPS)
-    for path, imports in project.module_fact(IMPORTS).items():
+    importers = project.once("organization.importers_by_top", partial(_importers_by_top, project))
+    imports_of = project.module_fact(IMPORTS)
+    for path in sorted({path for top in by_top for path in importers.get(top, ())}):
         if len(found) == len(wanted):
             break
-        if tops[path].isdisjoint(by_top) or (not include_tests and is_test_path(path)):
+        if not include_tests and is_test_path(path):
             continue
-        for qualified, line in imports:
+        for qualified, line in imports_of[path]:
             for position in by_top.get(qualified.split(".", 1)[0], ()):
                 lib = wanted[position]
                 if position in found:
@@ -221,6 +222,15 @@ def find_libraries(
             result.append(LibraryUse(lib, at_line(project, dependency.path, dependency.line),
                                      False))
     return result
+
+
+def _importers_by_top(project: Project) -> dict[str, list[str]]:
+    """The modules importing something of each top-level name (`flask`), in path order."""
+    importers: dict[str, list[str]] = {}
+    for path, tops in project.module_fact(IMPORTED_TOPS).items():
+        for top in tops:
+            importers.setdefault(top, []).append(path)
+    return importers
 
 
 def _declared(project: Project, library: Library) -> Dependency | None:
@@ -365,14 +375,19 @@ def derived_classes(index: ModuleIndex) -> frozenset[str]:
                      for c in index.classes if c.bases)
 
 
-def subclasses_of(project: Project, roots: frozenset[str]) -> frozenset[str]:
-    """`roots` and every project class deriving from one of them, however indirectly."""
-    derived: dict[str, list[str]] = {}
+def _derived_classes(project: Project) -> dict[str, list[str]]:
     """Base name -> the project classes naming it as a base."""
+    derived: dict[str, list[str]] = {}
     for classes in project.module_fact(_CLASS_BASES).values():
         for name, bases in classes:
             for base in bases:
                 derived.setdefault(base, []).append(name)
+    return derived
+
+
+def subclasses_of(project: Project, roots: frozenset[str]) -> frozenset[str]:
+    """`roots` and every project class deriving from one of them, however indirectly."""
+    derived = project.once("organization.derived_classes", partial(_derived_classes, project))
     known = set(roots)
     todo = list(roots)
     while todo:

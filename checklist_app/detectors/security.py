@@ -764,8 +764,13 @@ def _unquote(value: str) -> str:
     return value
 
 
-def env_entries(project: Project) -> list[EnvEntry]:
-    """Every `KEY=value` set in the project's env, Docker and compose files (not examples)."""
+def env_entries(project: Project) -> tuple[EnvEntry, ...]:
+    """Every `KEY=value` set in the project's env, Docker and compose files (not examples),
+    read once per scan."""
+    return project.once("security.env_entries", partial(_env_entries, project))
+
+
+def _env_entries(project: Project) -> tuple[EnvEntry, ...]:
     result: list[EnvEntry] = []
     for path in project.files:
         kind = _env_kind(path)
@@ -783,7 +788,7 @@ def env_entries(project: Project) -> list[EnvEntry]:
         for number, line in enumerate(text.splitlines(), start=1):
             for key, value in _line_entries(kind, line):
                 result.append(EnvEntry(path, number, key, _unquote(value), not_production))
-    return result
+    return tuple(result)
 
 
 def _line_entries(kind: str, line: str) -> list[tuple[str, str]]:

@@ -120,6 +120,8 @@ class Project:
         self._dependencies: tuple[Dependency, ...] | None = None
         self._history: History | None = None
         self._memo: dict[tuple[str, str], object] = {}
+        self._once: dict[str, object] = {}
+        self._once_lock = threading.RLock()
         self._content_keys: dict[str, str] = {}
         self._python_digest: str | None = None
         self._lock = threading.RLock()
@@ -401,6 +403,16 @@ class Project:
         return value
 
     # --- remembered facts -----
+
+    def once(self, name: str, compute: Callable[[], _Fact]) -> _Fact:
+        """`compute()`, made the first time a detector of this scan asks for `name` and shared
+        with those that ask after it (a value derived from the facts or files, such as which
+        modules import a library); never kept in the cache. `name` must say what is computed
+        and from what, like a module-level name."""
+        with self._once_lock:
+            if name not in self._once:
+                self._once[name] = compute()
+            return self._once[name]  # type: ignore[return-value]
 
     def remembered(self, kind: str, key: str, compute: Callable[[], _Fact],
                    keep: Callable[[_Fact], bool] | None = None) -> _Fact:
