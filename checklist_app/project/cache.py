@@ -27,7 +27,7 @@ from checklist_app.project.history import ChunkRange
 from checklist_app.project.module_facts import ModuleFacts
 from checklist_app.project.pyindex import INDEX_FORMAT
 
-_FORMAT = ("checklist-app facts", INDEX_FORMAT, 5)
+_FORMAT = ("checklist-app facts", INDEX_FORMAT, 6)
 SHARDS = 16
 MAX_HISTORY_CHUNKS = 24
 
@@ -49,8 +49,10 @@ def _shard_of(key: bytes) -> int:
     return key[0] % SHARDS
 
 
-def _fact_digest(key: tuple[str, str]) -> bytes:
-    return hashlib.sha1(f"{key[0]}\0{key[1]}".encode("utf-8", "surrogateescape")).digest()
+def _input_digest(key: tuple[str, str]) -> bytes:
+    """The shard of a remembered fact is chosen by its input alone (a file's content, a chunk
+    of history): the facts a rescan adds about a new input go to one shard, not to many."""
+    return hashlib.sha1(key[1].encode("utf-8", "surrogateescape")).digest()
 
 
 class _Sharded:
@@ -183,7 +185,7 @@ class FactsCache:
         return False, None
 
     def put_fact(self, key: tuple[str, str], value: object) -> None:
-        self._facts.put(key, value, _shard_of(_fact_digest(key)))
+        self._facts.put(key, value, _shard_of(_input_digest(key)))
 
     # --- history ---------------------------------------------------------------------------------
 
