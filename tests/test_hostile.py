@@ -26,7 +26,7 @@ from checklist_app.checklists import Checklists
 from checklist_app.cli import main
 from checklist_app.detectors.registry import REGEX_TIMEOUT_S
 from checklist_app.findings import Confidence, Evidence, Finding, Outcome, ScanResult
-from checklist_app.project import Project
+from checklist_app.project import Project, indexing
 from checklist_app.project.git import Git
 from checklist_app.scan import load_rules, scan_path
 from tests.repos import GIT_ENV, Repo, git
@@ -528,12 +528,28 @@ NOTES_BY_MODE = {
 }
 
 
+@pytest.mark.parametrize("in_workers", [False, True], ids=["here", "in-workers"])
 @pytest.mark.parametrize("mode", ["git", "folder"])
 def test_hostile_files_become_notes_and_nothing_outside_is_read(
-    tmp_path: Path, probe_rules: Checklists, mode: str
+    tmp_path: Path, probe_rules: Checklists, mode: str, in_workers: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    pools: list[bool] = []
+    if in_workers:  # the modules are read and parsed by worker processes, as in a large project
+        if (os.cpu_count() or 1) < 2:
+            pytest.skip("one core: no worker processes")
+        monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES", 2)
+        monkeypatch.setattr(indexing, "PARALLEL_FROM_MODULES_FORKED", 2)
+        real = indexing.IndexingPool.read_many
+
+        def spying(pool: indexing.IndexingPool, *args: Any) -> list[indexing.ReadModule]:
+            pools.append(pool.running)
+            return real(pool, *args)
+
+        monkeypatch.setattr(indexing.IndexingPool, "read_many", spying)
     root, first = _hostile_repo(tmp_path, git_repo=mode == "git", odd_bytes_name=True)
     result = _scan(root, probe_rules, tmp_path)
+    assert pools == ([True] if in_workers else [])
     assert _notes(result) == NOTES_BY_MODE[mode]
     assert _errors(result) == []
     assert _listed(root) == tuple(sorted(
