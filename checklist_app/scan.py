@@ -101,6 +101,10 @@ class _Runner:
                                                 thread_name_prefix="early")
             self._early[ref] = self._pool.submit(self._run, ref)
 
+    def waits(self, item: Item) -> bool:
+        """Whether the item needs a detector started early (and maybe not done yet)."""
+        return any(ref in self._early for ref in (*item.applies_when, *item.detectors))
+
     def finish(self) -> None:
         """Wait for the detectors started early (those not begun yet are dropped)."""
         if self._pool is not None:
@@ -198,21 +202,25 @@ def scan(
     runner = _Runner(project)
     items = checklists.items
     runner.start_early(ref for item in items for ref in (*item.applies_when, *item.detectors))
-    findings: list[Finding] = []
+    # The items waiting for a detector started early go last: the others are evaluated while it
+    # works (in order, the scan would wait for it at its item, then evaluate the rest).
+    order = sorted(range(len(items)), key=lambda position: runner.waits(items[position]))
+    found: dict[int, Finding] = {}
     cancelled = False
     # The detectors create few cyclic values, while a collection would walk every fact loaded.
     with collector_paused():
         try:
-            for position, item in enumerate(items):
+            for done, position in enumerate(order, start=1):
                 if should_cancel is not None and should_cancel():
                     cancelled = True
                     break
-                findings.append(evaluate(item, runner))
+                found[position] = evaluate(items[position], runner)
                 if on_progress is not None:
-                    on_progress(ScanProgress(position + 1, len(items), item.id))
+                    on_progress(ScanProgress(done, len(items), items[position].id))
         finally:
             runner.finish()
         project.close()
+    findings = [found[position] for position in sorted(found)]
     return ScanResult(
         project=project.info, scanned_at=scanned_at,
         duration_s=round(time.perf_counter() - started, 3), rules_digest=checklists.digest,

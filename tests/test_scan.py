@@ -89,6 +89,21 @@ def test_scan_reports_progress_and_can_be_cancelled(
     assert result.cancelled and len(result.findings) == 2
 
 
+def test_items_waiting_for_history_detectors_are_evaluated_last_and_reported_in_order(
+    make_repo: Callable[..., Repo], rules: Checklists
+) -> None:
+    repo = make_repo({"README.md": "x",
+                      "app.py": "from flask import Flask\napp = Flask(__name__)\n"})
+    seen: list[str] = []
+    result = scan(Project(repo.root), rules, on_progress=lambda p: seen.append(p.item_id))
+    early = {item.id for item in rules.items
+             if any(registered()[ref.name].early for ref in (*item.applies_when, *item.detectors))}
+    assert "security.no-committed-secrets" in early
+    assert set(seen[-len(early):]) == early  # the items that wait for them come last
+    assert sorted(seen) == sorted(item.id for item in rules.items)
+    assert [f.item_id for f in result.findings] == [item.id for item in rules.items]
+
+
 def test_a_detector_is_registered_once() -> None:
     with pytest.raises(DuplicateDetectorError):
         detector("test_raises")(_raises)
