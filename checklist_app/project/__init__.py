@@ -60,9 +60,6 @@ STAMP_SETTLE_NS = 2_000_000_000
 """A file changed this recently before a scan might change again within the clock's
 resolution without its stamp changing: its stamp is not kept, so the next scan reads it."""
 
-RECENT_COMMITS = 1000
-"""How many of the newest commits a history keeps at hand without loading older chunks."""
-
 
 def _over_commits(compute: Callable[[tuple[Commit, ...]], _Fact], chunk: HistoryChunk) -> _Fact:
     return compute(chunk.commits)
@@ -515,21 +512,18 @@ class Project:
             new, problem = self._log.commits()
             span = ChunkRange(cached.head if cached is not None else None, head, len(new))
             chunks.append(HistoryChunk.loaded(span, _without(new, boundary)))
-        recent = (new + (cached.recent if cached is not None else ()))[:RECENT_COMMITS]
         if cached is not None:
             for older in cached.chunks:
                 chunks.append(HistoryChunk(older, partial(self._load_chunk, older, boundary)))
-            if self._log is None:
-                recent = cached.recent
         if self._cache is not None and problem is None and self._log is not None:
-            self._cache.put_history(chunks[0].span, new, recent)
+            self._cache.put_history(chunks[0].span, new)
             self._cache.save_history()  # now, while other threads or processes index
         if problem:
             self._note(Note(f"git log failed: {problem}"))
         if self.state.shallow:
             self._note(Note("shallow clone: history before the clone's depth is missing"))
         return History(tuple(chunks), problem is None, shallow=self.state.shallow,
-                       problem=problem, recent=_without(recent, boundary))
+                       problem=problem)
 
     def _load_chunk(self, span: ChunkRange, boundary: frozenset[str]) -> tuple[Commit, ...]:
         """A cached chunk's commits; read from git again when the cache file does not load."""

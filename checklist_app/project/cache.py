@@ -7,8 +7,8 @@ files and reads only the new commits.
 On disk a project's cache is a folder in the user cache folder: module facts and remembered
 facts in shards (a rescan that changed one file rewrites one or two shards, not everything) and
 the history as chunks, one per scan that found new commits, listed in order by a small
-manifest, plus a copy of the newest commits (see project.history). Every file is written by
-this program only, atomically; one that does not load is ignored and rewritten.
+manifest (see project.history). Every file is written by this program only, atomically; one
+that does not load is ignored and rewritten.
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ MAX_HISTORY_CHUNKS = 24
 
 
 class CachedHistory(NamedTuple):
-    """What the cache knows of a history: the commit it was read at, its chunks (newest first)
-    and its newest commits."""
+    """What the cache knows of a history: the commit it was read at and its chunks (newest
+    first)."""
 
     head: str
     chunks: tuple[ChunkRange, ...]
-    recent: tuple[Commit, ...]
 
 
 def _chunk_name(span: ChunkRange) -> str:
@@ -128,7 +127,6 @@ class FactsCache:
         self._chunks: list[tuple[str, ChunkRange]] = []
         """(file name, the commits it holds), oldest first."""
         self._head: str | None = None
-        self._recent: tuple[Commit, ...] = ()
         self._new_chunk: tuple[ChunkRange, tuple[Commit, ...]] | None = None
         self._stamps: dict[str, tuple[FileStamp, str]] = {}
         self._stamps_changed = False
@@ -191,23 +189,19 @@ class FactsCache:
 
     def _load_history(self) -> None:
         manifest = _read(self.folder / "history.pickle")
-        recent = _read(self.folder / "history-recent.pickle")
-        if not isinstance(manifest, list) or not manifest or not isinstance(recent, tuple) \
-                or len(recent) != 2 or recent[0] != manifest[-1][1].head:
+        if not isinstance(manifest, list) or not manifest:
             return
         if not all((self.folder / name).is_file() for name, _ in manifest):
             return  # a chunk is missing: read the whole history again
         self._chunks = list(manifest)
         self._head = manifest[-1][1].head
-        self._recent = recent[1]
 
     def history(self, head: str, is_ancestor: Callable[[str, str], bool]) -> CachedHistory | None:
         """The cached chunks, when the commit they end at leads to `head`."""
         if self._head is None:
             return None
         if self._head == head or is_ancestor(self._head, head):
-            return CachedHistory(self._head, tuple(span for _, span in reversed(self._chunks)),
-                                 self._recent)
+            return CachedHistory(self._head, tuple(span for _, span in reversed(self._chunks)))
         return None
 
     def load_chunk(self, span: ChunkRange) -> tuple[Commit, ...] | None:
@@ -219,17 +213,15 @@ class FactsCache:
                     return chunk
         return None
 
-    def put_history(self, span: ChunkRange, commits: tuple[Commit, ...],
-                    recent: tuple[Commit, ...]) -> None:
-        """The commits this scan read (`span`, newest first) and the newest commits of the
-        whole history. A chunk that does not continue the cached ones replaces them."""
+    def put_history(self, span: ChunkRange, commits: tuple[Commit, ...]) -> None:
+        """The commits this scan read (`span`, newest first). A chunk that does not continue the
+        cached ones replaces them."""
         if span.head == self._head:
             return
         if span.since is None or span.since != self._head:
             self._chunks = []
         self._new_chunk = (span, commits)
         self._head = span.head
-        self._recent = recent
 
     def save_history(self) -> None:
         """Write the chunk of history read by this scan now (it does not change any more)."""
@@ -248,9 +240,8 @@ class FactsCache:
             span = ChunkRange(None, span.head, len(commits))
             chunks = [(_chunk_name(span), span)]
         _write(self.folder / chunks[-1][0], commits)
-        _write(self.folder / "history-recent.pickle", (span.head, self._recent))
         _write(self.folder / "history.pickle", chunks)
-        kept = {name for name, _ in chunks} | {"history-recent.pickle"}
+        kept = {name for name, _ in chunks}
         for stale in self.folder.glob("history-*.pickle"):
             if stale.name not in kept:
                 stale.unlink(missing_ok=True)

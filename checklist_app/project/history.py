@@ -61,19 +61,16 @@ class HistoryChunk:
 
 class History:
     """The commits reachable from HEAD, newest first, in chunks. `problem` says why it may be
-    incomplete; `recent` holds the newest commits (at least those of the newest chunk) without
-    loading older chunks."""
+    incomplete."""
 
     def __init__(self, chunks: tuple[HistoryChunk, ...], available: bool, *,
-                 shallow: bool = False, problem: str | None = None,
-                 recent: tuple[Commit, ...] = ()) -> None:
+                 shallow: bool = False, problem: str | None = None) -> None:
         self.chunks = chunks
         """Newest first."""
         self.available = available
         self.shallow = shallow
         self.problem = problem
         self.count = sum(chunk.count for chunk in chunks)
-        self._recent = recent
         self._all: tuple[Commit, ...] | None = None
 
     @property
@@ -82,17 +79,6 @@ class History:
         if self._all is None:
             self._all = tuple(c for chunk in self.chunks for c in chunk.commits)
         return self._all
-
-    def newest(self, count: int) -> tuple[Commit, ...]:
-        """The newest `count` commits (fewer when the history is shorter)."""
-        if count <= len(self._recent) or len(self._recent) == self.count:
-            return self._recent[:count]
-        found: list[Commit] = []
-        for chunk in self.chunks:
-            found.extend(chunk.commits[:count - len(found)])
-            if len(found) >= count:
-                break
-        return tuple(found)
 
 
 class LogReader:
