@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -144,3 +146,27 @@ def test_the_command_runs_without_the_collector_and_freezes_what_it_made(
         gc.unfreeze()
         gc.enable()
     assert "problem" not in capsys.readouterr().err
+
+
+LEAN_PROBE = """
+import contextlib, io, json, sys
+from checklist_app.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["scan", sys.argv[1], "--format", "json", "--no-save"])
+tops = {name.partition(".")[0] for name in sys.modules}
+print(json.dumps([code, sorted(tops & {"sqlalchemy", "alembic", "PySide6", "yaml", "git"})]))
+"""
+
+
+def test_a_scan_without_saving_imports_no_database_gui_or_yaml_code(
+        project: Repo, tmp_path: Path) -> None:
+    env = {**os.environ, "CHECKLIST_APP_CACHE": str(tmp_path / "cache")}
+
+    def heavy_modules() -> list[object]:
+        done = subprocess.run([sys.executable, "-c", LEAN_PROBE, str(project.root)], env=env,
+                              capture_output=True, text=True, check=True)
+        found: list[object] = json.loads(done.stdout)
+        return found
+
+    assert heavy_modules() == [0, ["yaml"]]  # the first run reads the checklists
+    assert heavy_modules() == [0, []]  # later runs take them from the rules cache
