@@ -685,9 +685,12 @@ def _scan_chunk(project: Project, commits: tuple[Commit, ...]) -> _ChunkScan:
         and all(path.lower().endswith(_BUNDLE_SUFFIXES) for path in paths_of[sha]))}
     parts = _parts(versions, sizes, readable, project.workers)
     share = max(1, len(parts))  # each part gets its share of the memory budgets
-    scanned = project.in_workers(_scan_part, [
-        (project.git, part, sizes, readable, KEEP_BYTES // share, LAST_BYTES // share)
-        for part in parts])
+    arguments = []
+    for part in parts:  # each part is sent the sizes of its own blobs only
+        blobs = {version.blob for _, version in part}
+        arguments.append((project.git, part, {sha: sizes[sha] for sha in blobs if sha in sizes},
+                          readable & blobs, KEEP_BYTES // share, LAST_BYTES // share))
+    scanned = project.in_workers(_scan_part, arguments)
     found = [hit for _, hit in sorted((hit for part in scanned for hit in part),
                                       key=lambda numbered: numbered[0])]
     read = sum(1 for v in versions if v.blob in readable)
