@@ -16,6 +16,7 @@ from checklist_app.detectors.organization import (
     Library,
     LibraryUse,
     ModuleNames,
+    application_names,
     derived_classes,
     find_libraries,
     flask_layout,
@@ -74,11 +75,9 @@ class AsyncFacts(NamedTuple):
 
 def _async_facts(source: ParsedModule) -> AsyncFacts | None:
     """The module's AsyncFacts; None for a test module and a module with none of them."""
-    index, tree = source.index, source.tree
-    if tree is None:
-        return None
-    names = module_names(source)
-    if names.test:
+    index = source.index
+    names = application_names(source)
+    if names is None:
         return None
     functions = []
     local = names.local
@@ -291,11 +290,9 @@ def _cli_sites(names: ModuleNames, classes: frozenset[str]) -> tuple[tuple[str, 
 def _module_cli_sites(classes: frozenset[str], source: ParsedModule) -> tuple[tuple[str, int], ...]:
     """The CLI sites of an application module, with calls to `classes` and to the module's
     classes with bases (any may be a project subclass of a CLI class)."""
-    index, tree = source.index, source.tree
-    if tree is None:
-        return ()
-    names = module_names(source)
-    if names.test:
+    index = source.index
+    names = application_names(source)
+    if names is None:
         return ()
     return _cli_sites(names, classes | derived_classes(index))
 

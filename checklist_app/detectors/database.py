@@ -22,6 +22,7 @@ from checklist_app.detectors.organization import (
     FACTS_VERSION,
     Library,
     ModuleNames,
+    application_names,
     find_libraries,
     module_names,
     qualify,
@@ -248,10 +249,8 @@ def _module_models(source: ParsedModule) -> _ModuleModels | None:
     """The model facts of an application module; None for a test module, a module that does
     not parse, and a module with no class that can be a model and no model base."""
     module = source.index
-    if module.syntax_error is not None:
-        return None
-    names = module_names(source)
-    if names.test:
+    names = application_names(source)
+    if names is None:
         return None
     local = names.local
     roots, db_names = _model_roots(names)
@@ -949,10 +948,8 @@ def _query_loops(source: ParsedModule) -> _QueryLoops | None:
     """The query loops of an application module; None for a test module, a module that does
     not parse, and a module with no query loop and no eager-loading option."""
     module = source.index
-    if module.syntax_error is not None:
-        return None
-    names = module_names(source)
-    if names.test:
+    names = application_names(source)
+    if names is None:
         return None
     eager = tuple(c.line for c in module.calls if c.name.endswith(_EAGER_NAMES)) \
         if any(end.endswith(_EAGER_NAMES) for end in names.call_ends) else ()

@@ -326,6 +326,15 @@ def module_names(module: ParsedModule) -> ModuleNames:
     return module.view(_names_of)
 
 
+def application_names(module: ParsedModule) -> ModuleNames | None:
+    """The ModuleNames of an application module; None for a module that does not parse and for
+    a test module, which most facts leave out."""
+    if module.tree is None:
+        return None
+    names = module_names(module)
+    return None if names.test else names
+
+
 def _names_of(module: ParsedModule) -> ModuleNames:
     return ModuleNames(module.index)
 
@@ -484,10 +493,8 @@ def _module_layout(classes: ClassNames, source: ParsedModule) -> ModuleLayout | 
     blueprint classes) and to the module's classes with bases; None for a test module, a
     module that does not parse, and a module holding none."""
     index, tree = source.index, source.tree
-    if tree is None:
-        return None
-    names = module_names(source)
-    if names.test:
+    names = application_names(source)
+    if names is None or tree is None:
         return None
     calls = _layout_calls(names, classes)
     routes = _route_sites(names)

@@ -19,6 +19,7 @@ from checklist_app.detectors.organization import (
     FACTS_VERSION,
     Library,
     ModuleNames,
+    application_names,
     find_libraries,
     in_test_dir,
     labels,
@@ -287,10 +288,8 @@ def _caching_facts(source: ParsedModule) -> _CachingFacts | None:
     """The caching facts of an application module; None for a test module, a module that does
     not parse, and a module with none."""
     module = source.index
-    if module.syntax_error is not None:
-        return None
-    names = module_names(source)
-    if names.test:
+    names = application_names(source)
+    if names is None:
         return None
     classes = frozenset(c.name for c in module.classes)
     # Whether a call may create a Flask-Caching cache (see `_may_be_cache_class`):
@@ -551,10 +550,8 @@ def _rate_limit_facts(source: ParsedModule) -> _RateLimitFacts | None:
     """The rate-limit facts of an application module; None for a test module, a module that
     does not parse, and a module with none."""
     module = source.index
-    if module.syntax_error is not None:
-        return None
-    names = module_names(source)
-    if names.test:
+    names = application_names(source)
+    if names is None:
         return None
     limiters: tuple[str, ...] = ()
     calls: list[_Limit] = []
