@@ -196,3 +196,11 @@ def test_a_rescan_reads_only_the_files_whose_stamp_changed(
     third = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
     assert third.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("c",)}
     assert read == ["b.py"]
+
+
+def test_a_project_without_modules_computes_nothing_late(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo]
+) -> None:
+    project = open_project(make_repo({"README.md": "# no Python here\n"}).root, None, (FUNCTIONS,))
+    assert project.module_fact(FUNCTIONS) == {} and project.module_fact(IMPORTS) == {}
+    assert project.late_work == []

@@ -254,6 +254,8 @@ class Project:
     def _compute_late(self, fact: ModuleFact[Any], parsed: dict[str, ModuleFacts]) -> None:
         """Compute in this process a fact that some modules lack (no worker was asked for it)."""
         missing = [path for path, facts in parsed.items() if fact.kind not in facts.values]
+        if not missing:  # no module at all: nothing was left to compute
+            return
         self.late_work.append(f"fact {fact.kind} ({len(missing)} modules)")
         for path in missing:
             facts = parsed[path]
@@ -295,12 +297,10 @@ class Project:
         for path in self.python_files:
             known = self._stamped_key(path)
             if known is not None and self._cache is not None:
-                digest = bytes.fromhex(known)
-                facts = self._cache.module(digest)
-                if facts is not None and facts.values.keys() >= kinds:
+                facts = self._cache.module(bytes.fromhex(known), kinds)
+                if facts is not None:
                     # Unchanged since the last scan (same size, time and inode): not read.
                     self._content_keys[path] = known
-                    self._cache.keep_module(digest)
                     found[path] = facts
                     continue
             to_read.append(path)
@@ -317,13 +317,13 @@ class Project:
                 self._note(Note(f"skipped: {read.skipped}", read.path))
                 self._texts[read.path] = None
                 continue
-            self._content_keys[read.path] = read.key.hex()
-            self._keep_stamp(read.path, read.key.hex())
+            key = read.key.hex()
+            self._content_keys[read.path] = key
+            self._keep_stamp(read.path, key)
             facts = read.facts
             if self._cache is not None:
                 if facts is None:  # known: the cache has them
-                    facts = self._cache.module(read.key)
-                    self._cache.keep_module(read.key)
+                    facts = self._cache.module(read.key, kinds)
                 else:
                     self._cache.put_module(read.key, facts)
             if facts is not None:

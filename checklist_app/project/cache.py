@@ -145,9 +145,11 @@ class FactsCache:
 
     # --- modules --------------------------------------------------------------------------------
 
-    def module(self, key: bytes) -> ModuleFacts | None:
+    def module(self, key: bytes, kinds: frozenset[str]) -> ModuleFacts | None:
+        """The cached facts of a module's content when they include each of `kinds` (they are
+        then kept at the next save)."""
         found: ModuleFacts | None = self._modules.get(key)
-        return found
+        return found if found is not None and found.values.keys() >= kinds else None
 
     def complete_modules(self, kinds: frozenset[str]) -> frozenset[bytes]:
         """The keys of the modules whose cached facts include each of `kinds`."""
@@ -167,9 +169,6 @@ class FactsCache:
         if self._stamps.get(path) != (stamp, key):
             self._stamps[path] = (stamp, key)
             self._stamps_changed = True
-
-    def keep_module(self, key: bytes) -> None:
-        self._modules.used.add(key)
 
     def put_module(self, key: bytes, facts: ModuleFacts) -> None:
         self._modules.put(key, facts, _shard_of(key))
