@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -366,7 +367,9 @@ _RULES_FORMAT = ("checklist-app rules", 1)
 def load_checklists(
     directories: Iterable[Path], check_detector: DetectorCheck, cache: RulesCache | None = None
 ) -> Checklists:
-    """Load every checklist file of the given folders, merged by topic, in folder order."""
+    """Load every checklist file of the given folders, merged by topic, in folder order. With a
+    `cache`, checklists loaded before from the same files, code and detectors are returned
+    without reading any YAML (see RulesCache)."""
     problems: list[Problem] = []
     files: list[tuple[Path, str, bytes]] = []
     digest = hashlib.sha256()
@@ -389,7 +392,8 @@ def load_checklists(
             files.append((path, display, data))
     if cache is None or problems:
         return _read_checklists(files, problems, check_detector, digest.hexdigest()[:16])
-    key = hashlib.sha256(repr((_code_digest(), cache.detectors, digest.hexdigest())).encode())
+    key = hashlib.sha256(repr((_code_digest(check_detector), cache.detectors,
+                               digest.hexdigest())).encode())
     kept = read_pickled(cache.folder / "rules.pickle", _RULES_FORMAT)
     if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key.hexdigest() \
             and isinstance(kept[1], Checklists):
@@ -399,10 +403,12 @@ def load_checklists(
     return loaded
 
 
-def _code_digest() -> str:
-    """A digest of the code that reads checklists (this module and line_yaml)."""
+def _code_digest(check_detector: DetectorCheck) -> str:
+    """A digest of the code that reads and checks checklists: this module, line_yaml and the
+    module of `check_detector` (whose messages the problems carry)."""
+    checker = sys.modules.get(check_detector.__module__)
     digest = hashlib.sha256()
-    for module in (__file__, line_yaml.__file__):
+    for module in (__file__, line_yaml.__file__, getattr(checker, "__file__", None) or ""):
         try:
             digest.update(Path(module).read_bytes())
         except OSError:
