@@ -6,11 +6,13 @@ detector summarises a chunk with a pure function of its commits, remembered per 
 (`project.history_facts`), so a rescan looks only at the new commits. Two detectors also need
 file contents from the past:
 
-- `committed_secrets` reads every version of every scanned file that a chunk wrote through one
-  `git cat-file --batch` (sizes checked first with `--batch-check`; large blobs are not read),
-  sniffs each for the tokens the rules start at, and scans those that may hold a secret where
+- `committed_secrets` reads every version of every scanned file that a chunk wrote through
+  `git cat-file --batch` (sizes checked first with `--batch-check`; large blobs, and bundled or
+  large JavaScript and CSS, are not read), sniffs each where it differs from the version read
+  before it for the tokens the rules start at, and scans those that may hold a secret where
   they differ from the version they replaced (plus a margin), which is exact: text that did
-  not change was scanned in the version before. The scan is the pure function
+  not change was scanned in the version before. The versions are split by path into parts,
+  scanned in the indexing workers when the project has them. The scan is the pure function
   `scan_blob_change(path, previous, current)`.
 - `migrations_with_models` compares the schema that the two versions of each model file change
   declare (`schema_signature`, a pure function of the file text, remembered by blob ids).

@@ -60,12 +60,6 @@ def is_test_path(path: str) -> bool:
     return in_test_dir(path)
 
 
-def app_paths(project: Project) -> list[str]:
-    """The paths of the modules that parsed and are not tests, in path order."""
-    return [path for path, facts in project.parsed().items()
-            if facts.syntax_error is None and not is_test_path(path)]
-
-
 def not_found(project: Project, message: str, *evidence: Evidence,
               confidence: Confidence = Confidence.HIGH, in_tests: bool = False) -> Finding:
     """A practice looked for and not found: `fail`. When some modules (of the application, or

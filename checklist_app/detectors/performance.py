@@ -1,8 +1,8 @@
 """Detectors: performance and optimization (profiling, caching, rate limiting).
 
-Code signals come from the AST index of the application's modules (test files are left out for
-caching and rate limiting); libraries only declared as dependencies count for less than code
-that uses them. Reverse-proxy configuration files are read as text, line by line.
+Code signals come from the application's modules (test files are left out for caching and rate
+limiting); libraries only declared as dependencies count for less than code that uses them.
+Reverse-proxy configuration files are read as text, line by line.
 
 What each module holds is a module fact (computed where the module is indexed, and cached by
 its content); the detectors combine those of every module, so they read no module themselves.

@@ -11,7 +11,7 @@ import inspect
 import typing
 from collections.abc import Callable, Mapping
 from types import NoneType, UnionType
-from typing import NamedTuple, NewType, Protocol
+from typing import NamedTuple, NewType
 
 from checklist_app.findings import Finding
 from checklist_app.project import ModuleFact, ParsedModule, Project
@@ -22,12 +22,6 @@ Regex = NewType("Regex", str)
 """A parameter holding a regular expression; checked to compile when rules load."""
 
 REGEX_TIMEOUT_S = 1.0
-
-
-class DetectorFunction(Protocol):
-    __name__: str
-
-    def __call__(self, project: Project, /, **params: typing.Any) -> Finding: ...
 
 
 class Parameter(NamedTuple):

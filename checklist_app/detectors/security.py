@@ -323,14 +323,13 @@ _STATEMENT_FIELDS: dict[type, tuple[str, ...]] = {
 class Parsed:
     """One module's syntax tree with its index, for a fact that needs its exact syntax."""
 
-    def __init__(self, path: str, index: ModuleIndex, tree: ast.Module,
-                 resolver: Resolver | None = None) -> None:
+    def __init__(self, path: str, index: ModuleIndex, tree: ast.Module) -> None:
         self.path = path
         self.index = index
         self.tree = tree
         self.test = is_test_path(path)
         """The module is test code (`is_test_path`)."""
-        self._resolver = resolver
+        self._resolver: Resolver | None = None
         self._nodes: list[tuple[ast.AST, Context]] | None = None
         self._flow: TextFlow | None = None
         self._settings: list[Setting] | None = None
@@ -450,7 +449,7 @@ def _parse(path: str, text: str) -> Parsed | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     index = index_module(path, text)
-    return Parsed(path, index, tree, Resolver(list(index.imports)))
+    return Parsed(path, index, tree)
 
 
 def config_files(project: Project, needle: re.Pattern[str], kind: str,
@@ -1404,7 +1403,7 @@ class _Instance(NamedTuple):
 
 def _csrf_instances(source: ParsedModule) -> tuple[_Instance, ...]:
     """CSRFProtect (or SeaSurf) objects the module creates; `initialised` when the app is
-    passed directly. None in tests."""
+    passed directly. None in tests (empty)."""
     index = source.index
     if module_names(source).calls.isdisjoint(_CSRF_CLASSES) or is_test_path(index.path):
         return ()
@@ -1426,7 +1425,7 @@ _CSRF_INSTANCES = module_fact(f"security.csrf-instances.{FACTS_VERSION}", _csrf_
 def _init_app_receivers(source: ParsedModule) -> tuple[tuple[str, int, bool], ...]:
     """(receiver, line, direct) of each `x.init_app(...)` call of the module; `direct` when the
     receiver is a CSRF class or a name it is imported as (`CSRFProtect().init_app(app)`).
-    None in tests."""
+    None in tests (empty)."""
     index = source.index
     if "init_app" not in module_names(source).call_ends or is_test_path(index.path):
         return ()
@@ -2197,7 +2196,7 @@ def _https_text(rules: tuple[int, ...], text: str) -> tuple[tuple[int, str, bool
 def _https_places(source: ParsedModule) -> tuple[tuple[int, str, bool], ...]:
     """(line, what, certain) where the module shows HTTPS is served: Flask-Talisman or
     Flask-SSLify (not certain with `force_https=False`), and what `_https_settings` finds when
-    its words mention HTTPS settings. None in tests."""
+    its words mention HTTPS settings. None in tests (empty)."""
     index = source.index
     if is_test_path(index.path):
         return ()

@@ -149,8 +149,8 @@ class Project:
         python_count = len(self.python_files)
         if (cache is None or cache.module_count() < python_count // 2) \
                 and python_count >= parallel_from():
-            # Most modules will be indexed: start the workers now, while files are read (and
-            # before any thread of this project starts, so that they can be forked).
+            # Most modules will be indexed: start the workers now, while the history starts to
+            # be read (and before any thread of this project starts, so that they can be forked).
             self._pool = IndexingPool(tuple(self._facts.values()))
         self._log: LogReader | None = None
         self._cached: CachedHistory | None = None

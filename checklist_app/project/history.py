@@ -3,8 +3,7 @@
 A chunk is the run of commits one `git log since..head` gave: immutable, so the facts cache keeps
 it (and facts computed from it) under its range. A rescan reads only the commits made since the
 last scan, as a new chunk; older chunks are loaded from the cache only when a detector walks
-the whole history, and the newest commits are kept apart, so a detector that looks at the
-latest ones does not load the rest.
+the whole history (detectors summarise each chunk once, see Project.history_facts).
 """
 
 from __future__ import annotations

@@ -100,8 +100,9 @@ def _warm(facts: Sequence[ModuleFact[Any]]) -> None:
 
 
 class IndexingPool:
-    """Worker processes for indexing, started before the project's files are listed, so that
-    their start overlaps the listing. Each reads its modules itself."""
+    """Worker processes for indexing, started as soon as the project's files are listed (before
+    any thread of the scan starts, so that they can be forked). Each reads its modules itself;
+    they are kept for other work of the scan (see `map`) until it closes them."""
 
     def __init__(self, facts: Sequence[ModuleFact[Any]]) -> None:
         self.workers = min(os.cpu_count() or 1, 8)

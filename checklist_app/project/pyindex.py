@@ -615,12 +615,12 @@ class _Nodes:
     operations: list[ast.AST]
     """The binary operations, augmented assignments and f-strings: where text can be built."""
     definitions: list[int]
+    """The lines of the functions and classes."""
     names: set[str]
     """Every name, attribute name and keyword argument name (imported names are added from
     the imports)."""
     texts: set[str]
     """The text of every string (and bytes, read as latin-1) literal."""
-    """The lines of the functions and classes."""
 
 
 _LOOP_KINDS = frozenset({
