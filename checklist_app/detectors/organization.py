@@ -366,7 +366,7 @@ def _class_bases(source: ParsedModule) -> tuple[tuple[str, tuple[str, ...]], ...
                  for cls in index.classes if cls.bases)
 
 
-_CLASS_BASES = module_fact(f"organization.class-bases.1.{FACTS_VERSION}", _class_bases)
+CLASS_BASES = module_fact(f"organization.class-bases.1.{FACTS_VERSION}", _class_bases)
 """Per module: each class with bases, by qualified name, with its resolved bases (test modules
 included)."""
 
@@ -381,7 +381,7 @@ def derived_classes(index: ModuleIndex) -> frozenset[str]:
 def _derived_classes(project: Project) -> dict[str, list[str]]:
     """Base name -> the project classes naming it as a base."""
     derived: dict[str, list[str]] = {}
-    for classes in project.module_fact(_CLASS_BASES).values():
+    for classes in project.module_fact(CLASS_BASES).values():
         for name, bases in classes:
             for base in bases:
                 derived.setdefault(base, []).append(name)

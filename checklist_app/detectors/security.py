@@ -27,6 +27,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
+    CLASS_BASES,
     FACTS_VERSION,
     ModuleNames,
     module_names,
@@ -661,28 +662,19 @@ class ConfigClasses(Generic[_Value]):
         return True
 
 
-def _class_bases(source: ParsedModule) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(class name, last names of its bases) for each class of the module that has a named
-    base (test modules too)."""
-    index = source.index
-    result = []
-    for cls in index.classes:
-        bases = tuple(b.rpartition(".")[2] for b in cls.bases if b)
-        if bases:
-            result.append((cls.name, bases))
-    return tuple(result)
-
-
-_CLASS_BASES = module_fact(f"security.class-bases.{FACTS_VERSION}", _class_bases)
-
-
 def config_bases(project: Project) -> dict[str, set[str]]:
     """Class name -> the last names of its bases, for every class of the project that has
-    bases."""
+    bases (made once per scan, from organization's class bases)."""
+    return project.once("security.config_bases", partial(_config_bases, project))
+
+
+def _config_bases(project: Project) -> dict[str, set[str]]:
     bases: dict[str, set[str]] = {}
-    for classes in project.module_fact(_CLASS_BASES).values():
-        for name, parents in classes:
-            bases.setdefault(name, set()).update(parents)
+    for classes in project.module_fact(CLASS_BASES).values():
+        for qualified, resolved in classes:
+            parents = {base.rpartition(".")[2] for base in resolved if base}
+            if parents:
+                bases.setdefault(qualified.rpartition(".")[2], set()).update(parents)
     return bases
 
 
@@ -1813,7 +1805,7 @@ def _token_checks(source: ParsedModule) -> tuple[int, ...]:
     digests = "compare_digest" in names or any(
         bound.endswith(".compare_digest") for bound in parsed.resolver.aliases.values())
     lines: list[int] = []
-    for node in _breadth_first(parsed.tree):
+    for node, _context in parsed.nodes():
         if type(node) is ast.Compare and len(node.ops) == 1 and \
                 isinstance(node.ops[0], ast.Eq | ast.NotEq):
             sides = [node.left, node.comparators[0]]
@@ -1841,24 +1833,6 @@ def _may_name(parsed: Parsed, target: str) -> bool:
         return True
     return any(bound in (package, target) or bound.startswith(target + ".")
                for bound in aliases.values())
-
-
-def _breadth_first(tree: ast.Module) -> list[ast.AST]:
-    """The nodes of a module in the order of `ast.walk` (breadth first), contexts and
-    operators left out."""
-    queue: list[ast.AST | None] = [tree]
-    found: list[ast.AST] = []
-    for node in queue:  # the loop sees what is appended while it runs
-        if node is None:  # a `**x` in a dict display, a keyword without default
-            continue
-        found.append(node)
-        for name in _CHILD_FIELDS.get(type(node), ()):
-            child = getattr(node, name)
-            if type(child) is list:
-                queue.extend(child)
-            elif child is not None:
-                queue.append(child)
-    return found
 
 
 def _source(parsed: Parsed, node: ast.expr) -> str:
@@ -2314,15 +2288,12 @@ def debug_off(project: Project) -> Finding:
                                                           _Switch.is_off):
                 continue
             violations.append(_Violation(path, setting.line, setting.what, setting.certain))
-    deploy: list[tuple[str, str]] | None = None
     for path, fact in modules:
         for call in fact.calls:
             if not call.main_guarded:
                 violations.append(_Violation(path, call.line, call.what, call.certain))
                 continue
-            if deploy is None:
-                deploy = _deploy_text(project)
-            violations += _guarded_run(path, call, deploy)
+            violations += _guarded_run(path, call, _deploy_text(project))
         for line, target in fact.defaults:
             if any(v.on for v in classes.values.get((target, "DEBUG"), [])):
                 violations.append(_Violation(path, line, f"the default config is {target}, "
@@ -2337,9 +2308,7 @@ def debug_off(project: Project) -> Finding:
             violations.append(_Violation(entry.path, entry.line, f"{entry.key}={entry.value}",
                                          certain))
             continue
-        if deploy is None:
-            deploy = _deploy_text(project)
-        flask_run = _deploy_line(deploy, _runs_flask_run)
+        flask_run = project.once("security.flask_run_line", partial(_flask_run_line, project))
         if flask_run is not None:
             violations.append(_Violation(entry.path, entry.line,
                                          f"{entry.key}={entry.value} while {flask_run[0]}:"
@@ -2537,6 +2506,12 @@ def _reads_environment(node: ast.expr) -> bool:
 
 
 def _deploy_text(project: Project) -> list[tuple[str, str]]:
+    """(path, text) of each deploy file (Dockerfile, Procfile, compose, fly, App Engine), read
+    once per scan."""
+    return project.once("security.deploy_text", partial(_read_deploy_text, project))
+
+
+def _read_deploy_text(project: Project) -> list[tuple[str, str]]:
     result = []
     for path in files_of_kind(project, "deploy", "fly", "app-engine"):
         text = project.text(path)
@@ -2566,6 +2541,11 @@ def _runs_flask_run(tokens: list[str]) -> bool:
         if token == "flask" and "run" in tokens[position + 1:position + 6]:
             return True
     return False
+
+
+def _flask_run_line(project: Project) -> tuple[str, int] | None:
+    """The production deploy line that serves the app with `flask run`, if any."""
+    return _deploy_line(_deploy_text(project), _runs_flask_run)
 
 
 def _deploy_line(deploy: list[tuple[str, str]], wanted: Callable[[list[str]], bool]
