@@ -89,6 +89,11 @@ class Item:
     source: str
     line: int
 
+    @property
+    def refs(self) -> tuple[DetectorRef, ...]:
+        """Every detector the item runs: its conditions, then its detectors."""
+        return (*self.applies_when, *self.detectors)
+
 
 @dataclass(frozen=True, slots=True)
 class Checklist:

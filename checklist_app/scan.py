@@ -60,7 +60,7 @@ def facts_for(checklists: Checklists) -> tuple[ModuleFact[Any], ...]:
     detectors = registered()
     found: dict[str, ModuleFact[Any]] = {fact.kind: fact for fact in registered_facts()}
     for item in checklists.items:
-        for ref in (*item.applies_when, *item.detectors):
+        for ref in item.refs:
             entry = detectors.get(ref.name)
             if entry is None:
                 continue
@@ -103,7 +103,7 @@ class _Runner:
 
     def waits(self, item: Item) -> bool:
         """Whether the item needs a detector started early (and maybe not done yet)."""
-        return any(ref in self._early for ref in (*item.applies_when, *item.detectors))
+        return any(ref in self._early for ref in item.refs)
 
     def finish(self) -> None:
         """Wait for the detectors started early (those not begun yet are dropped)."""
@@ -201,7 +201,7 @@ def scan(
     scanned_at = datetime.now(UTC).replace(microsecond=0)
     runner = _Runner(project)
     items = checklists.items
-    runner.start_early(ref for item in items for ref in (*item.applies_when, *item.detectors))
+    runner.start_early(ref for item in items for ref in item.refs)
     # The items waiting for a detector started early go last: the others are evaluated while it
     # works (in order, the scan would wait for it at its item, then evaluate the rest).
     order = sorted(range(len(items)), key=lambda position: runner.waits(items[position]))
