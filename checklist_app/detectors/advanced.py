@@ -21,7 +21,7 @@ from checklist_app.detectors.organization import (
     find_libraries,
     flask_layout,
     labels,
-    module_names,
+    modules_with,
     not_found,
     qualify,
     route_object,
@@ -150,8 +150,7 @@ def async_support(project: Project) -> Finding:
     message of a failure (medium), so a person can answer the item. Fails otherwise; the item
     can be answered n/a when the application does not need to handle work concurrently.
     """
-    modules = {path: facts for path, facts in project.module_fact(_ASYNC).items()
-               if facts is not None}
+    modules = dict(modules_with(project, _ASYNC))
     views = _async_views(project, modules)
     if views:
         return passed(f"{len(views)} async view(s) ({views[0].location})",
@@ -200,11 +199,9 @@ WEBSOCKET_LIBRARIES = (
 
 def _quart_websocket_lines(source: ParsedModule) -> tuple[int, ...]:
     """`@app.websocket(...)` routes of an application module that uses Quart."""
-    index, tree = source.index, source.tree
-    if tree is None:
-        return ()
-    names = module_names(source)
-    if "websocket" not in names.decorator_ends or names.test or \
+    index = source.index
+    names = application_names(source)
+    if names is None or "websocket" not in names.decorator_ends or \
             index.imports_module("quart") is None:
         return ()
     return tuple(d.line for d in index.decorators if d.name.endswith(".websocket"))
@@ -260,8 +257,6 @@ _CLI_DECORATORS = frozenset({"flask.cli.with_appcontext", "flask.cli.pass_script
 _CLI_DECORATOR_ENDS = frozenset({"command", "group",
                                  *(name.rpartition(".")[2] for name in _CLI_DECORATORS)})
 """The last part of the name of each decorator `_cli_sites` looks for."""
-_PACKAGING_FILES = frozenset({"pyproject.toml", "setup.py", "setup.cfg"})
-"""At the top of the project; a pyproject.toml anywhere counts too."""
 _ENTRY_POINT = re.compile(r"""["']?flask\.commands["']?""")
 
 
@@ -313,9 +308,7 @@ def _cli_code(project: Project) -> list[Evidence]:
 def _cli_entry_points(project: Project) -> list[Evidence]:
     """`flask.commands` entry points in packaging files (commands installed as plugins)."""
     found = []
-    for path in project.files:
-        if path not in _PACKAGING_FILES and not path.endswith("/pyproject.toml"):
-            continue
+    for path in project.glob("pyproject.toml", "setup.py", "setup.cfg", "*/pyproject.toml"):
         text = project.text(path)
         if text is None:
             continue

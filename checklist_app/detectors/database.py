@@ -25,6 +25,8 @@ from checklist_app.detectors.organization import (
     application_names,
     find_libraries,
     module_names,
+    modules_with,
+    qualified_name,
     qualify,
     subclasses_of,
 )
@@ -187,11 +189,6 @@ def _same(first: str, second: str) -> bool:
     return "." in short and long.endswith("." + short)
 
 
-def _qualified(module: ModuleIndex, qualname: str) -> str:
-    """The project-wide name of a class or function defined in `module`."""
-    return f"{module.module}.{qualname}" if module.module else qualname
-
-
 _SESSION_QUERY = re.compile(r"(^|\.)session\.(execute|scalar|scalars|query|get|get_one)$"
                             r"|(^|\.)query\.(\w+\.)*(all|first|one|one_or_none|count|scalar|get"
                             r"|paginate|first_or_404|get_or_404)$")
@@ -269,11 +266,11 @@ def _module_models(source: ParsedModule) -> _ModuleModels | None:
     classes: list[_ClassFacts] = []
     for cls, declared in found:
         bases = tuple(qualify(module, base, local) for base in cls.bases)
-        model = ModelClass(cls.name, _qualified(module, cls.qualname), module.path, cls.line,
-                           tuple(_last(b) for b in bases))
+        model = ModelClass(cls.name, qualified_name(module.module, cls.qualname), module.path,
+                           cls.line, tuple(_last(b) for b in bases))
         classes.append(_ClassFacts(model, bases, declared, methods.get(cls.qualname, ())))
     owners = {c.model.qualified: c.model.name for c in classes}
-    assigned = _class_calls(module, {cls.qualname: _qualified(module, cls.qualname)
+    assigned = _class_calls(module, {cls.qualname: qualified_name(module.module, cls.qualname)
                                      for cls, _ in found})
     return _ModuleModels(roots, db_names, tuple(classes),
                          tuple(_relationships(module, owners, assigned)),
@@ -303,7 +300,7 @@ def _model_roots(names: ModuleNames) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if any(base in DECLARATIVE_BASE_CLASSES for base in bases) or any(
             _last(d) == "as_declarative" for d in cls.decorators
         ):
-            roots.append(_qualified(module, cls.qualname))
+            roots.append(qualified_name(module.module, cls.qualname))
     return tuple(roots), tuple(db_names)
 
 
@@ -418,11 +415,6 @@ _MODELS = module_fact(f"database.models.2.{FACTS_VERSION}", _module_models)
 # --- models: the project's, from every module ---------------------------------------------------
 
 
-def _model_modules(project: Project) -> list[tuple[str, _ModuleModels]]:
-    return [(path, facts) for path, facts in project.module_fact(_MODELS).items()
-            if facts is not None]
-
-
 def find_models(project: Project) -> Models:
     """Every ORM model class of the project, with relationships and columns; computed once for
     the content of the project's modules."""
@@ -431,7 +423,7 @@ def find_models(project: Project) -> Models:
 
 
 def _read_models(project: Project) -> Models:
-    modules = _model_modules(project)
+    modules = modules_with(project, _MODELS)
     classes = _model_classes(modules)
     by_module: dict[str, dict[str, ModelClass]] = {}
     for model in classes.values():
@@ -677,11 +669,6 @@ def _revision_line(module: ModuleIndex) -> int | None:
 _MIGRATIONS = module_fact(f"database.migrations.{FACTS_VERSION}", _migration_facts)
 
 
-def _migration_modules(project: Project) -> list[tuple[str, _MigrationFacts]]:
-    return [(path, facts) for path, facts in project.module_fact(_MIGRATIONS).items()
-            if facts is not None]
-
-
 def _migration_setup_calls(project: Project, modules: list[tuple[str, _MigrationFacts]]
                            ) -> list[Evidence]:
     """Calls of Flask-Migrate's Migrate, Flask-Alembic's Alembic or a project subclass, by
@@ -743,7 +730,7 @@ def schema_migrations(project: Project) -> Finding:
     (medium confidence: the tool is not recognised). Fails otherwise, citing `create_all()`
     calls outside tests when that is how tables are made (high confidence), else with medium
     confidence."""
-    modules = _migration_modules(project)
+    modules = modules_with(project, _MIGRATIONS)
     calls = _migration_setup_calls(project, modules)
     environments = _alembic_environments(project, modules)
     if calls:

@@ -248,6 +248,19 @@ def local_names(module: ModuleIndex) -> frozenset[str]:
     return frozenset(names)
 
 
+def modules_with(project: Project, fact: ModuleFact[_Fact | None]) -> list[tuple[str, _Fact]]:
+    """(path, value) of each module whose value of `fact` is not None, in path order (facts
+    say None for a module with nothing of interest)."""
+    return [(path, value) for path, value in project.module_fact(fact).items()
+            if value is not None]
+
+
+def qualified_name(module: str, qualname: str) -> str:
+    """The project-wide name of a class or function `qualname` defined in the module named
+    `module` (empty for a file that is not in a package)."""
+    return f"{module}.{qualname}" if module else qualname
+
+
 def qualify(module: ModuleIndex, name: str, local: frozenset[str]) -> str:
     """The project-wide name of `name` as written in `module`: names defined in the module get
     the module's dotted name in front; imported names are already resolved by the index."""
@@ -361,7 +374,7 @@ def _class_bases(source: ParsedModule) -> tuple[tuple[str, tuple[str, ...]], ...
     if not any(cls.bases for cls in index.classes):
         return ()
     local = module_names(source).local
-    return tuple((f"{index.module}.{cls.qualname}" if index.module else cls.qualname,
+    return tuple((qualified_name(index.module, cls.qualname),
                   tuple(_resolve_class(index, base, local) for base in cls.bases))
                  for cls in index.classes if cls.bases)
 
@@ -374,7 +387,7 @@ included)."""
 def derived_classes(index: ModuleIndex) -> frozenset[str]:
     """The qualified names of the module's classes that have bases: any of them may be one of
     the project's own subclasses of a library class."""
-    return frozenset(f"{index.module}.{c.qualname}" if index.module else c.qualname
+    return frozenset(qualified_name(index.module, c.qualname)
                      for c in index.classes if c.bases)
 
 
@@ -797,7 +810,7 @@ def _factories(layouts: dict[str, ModuleLayout], app_classes: frozenset[str]) ->
         changed = False
         for path, layout in returning:
             for qualname, line, callees in layout.returns:
-                name = f"{layout.module}.{qualname}" if layout.module else qualname
+                name = qualified_name(layout.module, qualname)
                 if name in found or makers.isdisjoint(callees):
                     continue
                 found[name] = Site(path, line, name, qualname)
@@ -1099,8 +1112,8 @@ class EnvFacts(NamedTuple):
 
 def _env_facts(source: ParsedModule) -> EnvFacts | None:
     """The module's EnvFacts; None for a test module and a module with none."""
-    index, tree = source.index, source.tree
-    if tree is None or module_names(source).test:
+    index = source.index
+    if application_names(source) is None:
         return None
     classes, selections = _config_classes(index), _config_selections(source)
     return EnvFacts(classes, selections) if classes or selections else None
@@ -1140,8 +1153,7 @@ def env_configs(project: Project) -> Finding:
     instance_relative_config=True, Dynaconf, pydantic BaseSettings. Fails when none is found.
     Test files are not considered.
     """
-    modules = {path: facts for path, facts in project.module_fact(_ENV).items()
-               if facts is not None}
+    modules = dict(modules_with(project, _ENV))
     classes = [EnvConfig(environment, Site(path, line, name))
                for path, facts in modules.items() for environment, line, name in facts.classes]
     files = _config_files(project)

@@ -23,7 +23,7 @@ from checklist_app.detectors.organization import (
     find_libraries,
     in_test_dir,
     labels,
-    module_names,
+    modules_with,
     not_found,
     qualify,
     subclasses_of,
@@ -73,10 +73,8 @@ def _sentry_tracing_lines(source: ParsedModule) -> tuple[int, ...]:
     """The lines of an application module's sentry_sdk.init(...) calls that switch on
     performance tracing or profiling."""
     module = source.index
-    if module.syntax_error is not None:
-        return ()
-    names = module_names(source)
-    if names.test or names.calls.isdisjoint(_SENTRY_CALLS):  # most modules stop here
+    names = application_names(source)
+    if names is None or names.calls.isdisjoint(_SENTRY_CALLS):  # most modules stop here
         return ()
     found = []
     for call in module.calls:
@@ -344,11 +342,6 @@ def _expiring_keys(module: ModuleIndex, names: ModuleNames) -> tuple[int, ...]:
 _CACHING = module_fact(f"performance.caching.{FACTS_VERSION}", _caching_facts)
 
 
-def _caching_modules(project: Project) -> list[tuple[str, _CachingFacts]]:
-    return [(path, facts) for path, facts in project.module_fact(_CACHING).items()
-            if facts is not None]
-
-
 def _http_caching(
     project: Project, modules: list[tuple[str, _CachingFacts]],
 ) -> tuple[list[tuple[str, Evidence]], list[tuple[str, Evidence]]]:
@@ -434,7 +427,7 @@ def caching(project: Project) -> Finding:
     fails when nothing is found (a caching library only declared is named). Test files are
     not considered.
     """
-    modules = _caching_modules(project)
+    modules = modules_with(project, _CACHING)
     code, extension = _code_caching(project, modules)
     http, static = _http_caching(project, modules)
     found = code + http
@@ -596,11 +589,6 @@ def _may_name_rate_limit(names: Iterable[str]) -> bool:
 _RATE_LIMITS = module_fact(f"performance.rate-limits.{FACTS_VERSION}", _rate_limit_facts)
 
 
-def _rate_limit_modules(project: Project) -> list[tuple[str, _RateLimitFacts]]:
-    return [(path, facts) for path, facts in project.module_fact(_RATE_LIMITS).items()
-            if facts is not None]
-
-
 def _limiter_code(project: Project, modules: list[tuple[str, _RateLimitFacts]]
                   ) -> tuple[list[Evidence], list[Evidence]]:
     """(limits applied, Limiter created) in the application's code."""
@@ -663,7 +651,7 @@ def rate_limiting(project: Project) -> Finding:
     Limiter is created without limits in the code) when none is found. Test files are not
     considered.
     """
-    modules = _rate_limit_modules(project)
+    modules = modules_with(project, _RATE_LIMITS)
     applied, created = _limiter_code(project, modules)
     if created and applied:
         return passed(f"Flask-Limiter limits requests ({applied[0].location})",

@@ -31,6 +31,7 @@ from checklist_app.detectors.organization import (
     FACTS_VERSION,
     ModuleNames,
     module_names,
+    modules_with,
 )
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import (
@@ -1759,8 +1760,7 @@ _CSRF_MODULES = module_fact(f"security.csrf-module.{FACTS_VERSION}", _csrf_fact)
 def _csrf_settings(project: Project) -> tuple[list[tuple[str, int, str, bool]],
                                               list[tuple[str, int]], bool]:
     """CSRF turned off (path, line, what, certain), exempt uses, and csrf.protect() calls."""
-    facts = [(path, fact) for path, fact in project.module_fact(_CSRF_MODULES).items()
-             if fact is not None]
+    facts = modules_with(project, _CSRF_MODULES)
     facts += config_files(project, _CSRF_NEEDLE, "security.csrf-config-file", _csrf_module)
     classes: ConfigClasses[bool] = ConfigClasses()
     if any(owner for _path, fact in facts for _line, _key, owner, _certain in fact.switched_off):
@@ -1935,8 +1935,7 @@ def no_sql_injection(project: Project) -> Finding:
     wrappers: dict[str, tuple[int, str, str]] = {}
     built: set[tuple[str, int, int]] = set()
     checked = 0
-    facts = [(path, fact) for path, fact in project.module_fact(_SQL_MODULES).items()
-             if fact is not None]
+    facts = modules_with(project, _SQL_MODULES)
     for _path, fact in facts:
         for function, position, parameter, sink in fact.wrappers:
             wrappers[function] = (position, parameter, sink)
@@ -2271,8 +2270,7 @@ def debug_off(project: Project) -> Finding:
     fails only when a production Dockerfile/Procfile/compose file serves the app with
     `flask run`, or when the env file is named for production (`.env.production`). Passes when
     none of this is found."""
-    modules = [(path, fact) for path, fact in project.module_fact(_DEBUG_MODULES).items()
-               if fact is not None]
+    modules = modules_with(project, _DEBUG_MODULES)
     modules += config_files(project, _DEBUG_NEEDLE, "security.debug-config-file",
                             _debug_module)
     classes: ConfigClasses[_Switch] = ConfigClasses()
@@ -2674,8 +2672,7 @@ def secret_key_not_hardcoded(project: Project) -> Finding:
     SECRET_KEY is set in the code at all."""
     findings: list[_SecretFinding] = []
     good: list[tuple[str, int]] = []
-    modules = [(path, fact) for path, fact in project.module_fact(_SECRET_MODULES).items()
-               if fact is not None]
+    modules = modules_with(project, _SECRET_MODULES)
     modules += config_files(project, _SECRET_NEEDLE, "security.secret-config-file",
                             _secret_module)
     overrides = any(fact.overrides for _path, fact in modules)

@@ -24,6 +24,7 @@ from checklist_app.detectors.organization import (
     labels,
     module_names,
     not_found,
+    qualified_name,
     qualify,
     subclasses_of,
     with_own_names,
@@ -452,10 +453,6 @@ class SuiteTest:
         return self.calls_code and not self.drives
 
 
-def _class_key(module: SuiteModule, qualname: str) -> str:
-    return f"{module.module}.{qualname}" if module.module else qualname
-
-
 def _classes_needing_app(modules: dict[str, SuiteModule]) -> set[str]:
     """Test classes (by project-wide name) whose tests run with an app, a client or a
     database: from their base class (Flask-Testing), their usefixtures, their setUp, or a
@@ -465,7 +462,7 @@ def _classes_needing_app(modules: dict[str, SuiteModule]) -> set[str]:
     by_name: dict[str, list[str]] = {}
     for module in modules.values():
         for cls in module.classes:
-            key = _class_key(module, cls.qualname)
+            key = qualified_name(module.module, cls.qualname)
             bases[key] = cls.qualified_bases
             by_name.setdefault(cls.name, []).append(key)
             if cls.needs_app:
@@ -496,8 +493,8 @@ def classify(tests: Suite, path: str, module: SuiteModule, classes_needing_app: 
     for function in tests.tests(path, module):
         drives = function.drives or not tests.driving_fixtures.isdisjoint(function.params)
         needs_app = function.needs_app or drives or not tests.app_fixtures.isdisjoint(
-            function.params) or (function.class_name is not None and _class_key(
-                module, function.class_name) in classes_needing_app)
+            function.params) or (function.class_name is not None and qualified_name(
+                module.module, function.class_name) in classes_needing_app)
         result.append(SuiteTest(path, function, drives, needs_app, function.calls_code))
     return result
 
