@@ -647,7 +647,7 @@ def _function_nodes(
     class (see `_parents`): the body of any other holds none, and is not read."""
     found = [] if found is None else found
     for node in body:
-        if isinstance(node, _FUNCTION_DEFS):
+        if isinstance(node, FUNCTION_DEFS):
             qualname = prefix + node.name
             found.append((qualname, node))
             if qualname in parents:
@@ -678,17 +678,17 @@ def _parents(index: ModuleIndex) -> frozenset[str]:
 
 _FUNCTION_HOLDERS = frozenset({ast.If, ast.Try, ast.With, ast.For, ast.While})
 """Statements `_function_nodes` looks into for functions (besides functions and classes)."""
-_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _HOLDING = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 """Nodes that may bind a variable to a call's result (see `_holders`)."""
-_NESTED_KINDS = frozenset({*_DEFINITIONS, ast.Lambda})
+_NESTED_KINDS = frozenset({*DEFINITIONS, ast.Lambda})
 def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
     """The return statements of a function's body, not descending into nested functions or
     classes (but into the body of one written directly in the function's body)."""
     found: list[ast.Return] = []
     for node in function.body:
-        _block_returns(node.body if isinstance(node, _DEFINITIONS) else [node], found)
+        _block_returns(node.body if isinstance(node, DEFINITIONS) else [node], found)
     return found
 
 

@@ -28,7 +28,9 @@ from typing import Generic, NamedTuple, TypeVar
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     CLASS_BASES,
+    DEFINITIONS,
     FACTS_VERSION,
+    FUNCTION_DEFS,
     ModuleNames,
     module_names,
     modules_with,
@@ -225,7 +227,7 @@ def walk(tree: ast.Module, path: str) -> list[tuple[ast.AST, Context]]:
                             context.function, True, False, context.main_guarded)
             expressions = [*node.decorator_list, *node.bases, *node.keywords]
             blocks = [(n, inner) for n in node.body]
-        elif isinstance(node, _FUNCTION_DEFS):
+        elif isinstance(node, FUNCTION_DEFS):
             prefix = f"{context.function}." if context.function else \
                 ".".join(context.classes) + "." if context.classes else ""
             inner = Context(context.kinds | _kinds_of(node.name), context.classes,
@@ -285,8 +287,6 @@ def _add_expression(expression: ast.AST, context: Context,
                     queue.append(child)
 
 
-_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _ASSIGNS = (ast.Assign, ast.AnnAssign)
 _IMPORTS = (ast.Import, ast.ImportFrom)
 _NAME_NODES = (ast.Name, ast.Attribute)
@@ -836,7 +836,6 @@ _HASHER_NAMES = frozenset({
     "flask_security.verify_password", "flask_security.utils.verify_password",
     "nacl.pwhash.str", "nacl.pwhash.argon2id.str", "nacl.pwhash.scryptsalsa208sha256.str",
 })
-_HASHER_SUFFIXES = (".generate_password_hash", ".check_password_hash")
 _DESCRIPTORS = frozenset({"property", "synonym", "hybrid_property", "column_property"})
 _HASHING_EXTENSIONS = ("flask_security", "flask_user", "flask_praetorian", "flask_appbuilder")
 _SQL_WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
@@ -973,9 +972,7 @@ _HASHER_ENDS = frozenset({"generate_password_hash", "check_password_hash"})
 
 
 def _is_hasher(name: str) -> bool:
-    if name in _HASHER_NAMES or name.endswith(_HASHER_SUFFIXES):
-        return True
-    if name in {"generate_password_hash", "check_password_hash"}:
+    if name in _HASHER_NAMES or name.rpartition(".")[2] in _HASHER_ENDS:
         return True
     return name.startswith("passlib.hash.") and name.rpartition(".")[2] in {
         "hash", "encrypt", "using", "verify"}
@@ -1583,7 +1580,7 @@ def _form_places(source: ParsedModule) -> _FormPlaces | None:
             reads.append(node.lineno)
         elif isinstance(node, ast.Call) and _accepts_writes(node):
             writes.append(node.lineno)
-        elif isinstance(node, _FUNCTION_DEFS):
+        elif isinstance(node, FUNCTION_DEFS):
             for decorator in node.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if isinstance(target, ast.Attribute) and target.attr in {
@@ -1743,7 +1740,7 @@ def _csrf_module(parsed: Parsed) -> _CsrfModule | None:
             if isinstance(node.func, ast.Attribute) and node.func.attr == "exempt" and \
                     "csrf" in _chain(node.func.value).lower():
                 exempt.append(node.lineno)
-        elif isinstance(node, _DEFINITIONS):
+        elif isinstance(node, DEFINITIONS):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
                         "csrf" in _chain(decorator.value).lower():
