@@ -204,3 +204,24 @@ def test_a_project_without_modules_computes_nothing_late(
     project = open_project(make_repo({"README.md": "# no Python here\n"}).root, None, (FUNCTIONS,))
     assert project.module_fact(FUNCTIONS) == {} and project.module_fact(IMPORTS) == {}
     assert project.late_work == []
+
+
+def test_the_stamps_of_deleted_files_are_dropped(
+    open_project: Callable[..., Project], make_repo: Callable[..., Repo], tmp_path: Path
+) -> None:
+    repo = make_repo({"a.py": "x = 1\n", "gone.py": "y = 2\n"})
+    an_hour_ago = time.time() - 3600
+    for name in ("a.py", "gone.py"):
+        os.utime(repo.root / name, (an_hour_ago, an_hour_ago))
+    cache_dir = tmp_path / "cache"
+    first = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    first.parsed()
+    first.close()
+    stamps = FactsCache.for_project(cache_dir, repo.root).folder / "stamps.pickle"
+    assert "gone.py" in stamps.read_bytes().decode("latin-1")
+    repo.delete("gone.py")
+    second = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
+    assert second.module_fact(FUNCTIONS) == {"a.py": ()}
+    second.close()
+    assert "gone.py" not in stamps.read_bytes().decode("latin-1")
+    assert "a.py" in stamps.read_bytes().decode("latin-1")

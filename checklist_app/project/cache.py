@@ -130,6 +130,8 @@ class FactsCache:
         self._new_chunk: tuple[ChunkRange, tuple[Commit, ...]] | None = None
         self._stamps: dict[str, tuple[FileStamp, str]] = {}
         self._stamps_changed = False
+        self._stamps_asked: set[str] = set()
+        """The paths whose stamps this scan asked for or gave; only theirs are kept."""
         with collector_paused():
             stamps = _read(folder / "stamps.pickle")
             if isinstance(stamps, dict):
@@ -162,10 +164,12 @@ class FactsCache:
 
     def stamped_key(self, path: str, stamp: FileStamp) -> str | None:
         """The content key a file had when it last had this stamp, if any."""
+        self._stamps_asked.add(path)
         known = self._stamps.get(path)
         return known[1] if known is not None and known[0] == stamp else None
 
     def put_stamp(self, path: str, stamp: FileStamp, key: str) -> None:
+        self._stamps_asked.add(path)
         if self._stamps.get(path) != (stamp, key):
             self._stamps[path] = (stamp, key)
             self._stamps_changed = True
@@ -251,6 +255,10 @@ class FactsCache:
         """Write what changed: the shards that gained or lost entries, and new history."""
         self._modules.save()
         self._facts.save()
+        if not self._stamps.keys() <= self._stamps_asked:  # files deleted, renamed or unread
+            self._stamps = {path: self._stamps[path] for path in self._stamps_asked
+                            if path in self._stamps}
+            self._stamps_changed = True
         if self._stamps_changed:
             _write(self.folder / "stamps.pickle", self._stamps)
             self._stamps_changed = False
