@@ -416,10 +416,10 @@ class _Definitions:
     """One walk over a module's statements (not its expressions): the functions, classes and
     decorators with their nesting, and what the index needs to place calls and assignments."""
 
-    def __init__(self, resolver: Resolver, lines: list[int] | None = None) -> None:
+    def __init__(self, resolver: Resolver, lines: list[int]) -> None:
         self.resolver = resolver
         self._lines = lines
-        """The lines of all the module's functions and classes, in order (None: unknown): the
+        """The lines of all the module's functions and classes, in order: the
         body of a definition holding no other is not walked."""
         self.functions: list[Function] = []
         """In the order of the walk: outer before inner, in source order but for a `try`'s
@@ -494,8 +494,6 @@ class _Definitions:
     def _holds_definitions(self, node: ast.stmt) -> bool:
         """Whether a definition's body may hold other functions or classes."""
         lines = self._lines
-        if lines is None:
-            return True
         # A definition is the only statement on its first line.
         position = bisect.bisect_right(lines, node.lineno)
         return position < len(lines) and lines[position] <= (node.end_lineno or node.lineno)
