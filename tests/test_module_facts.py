@@ -166,14 +166,19 @@ def test_a_rescan_computes_facts_only_for_changed_modules(
     assert third.late_work == []
 
 
+def _written_an_hour_ago(repo: Repo, *names: str) -> None:
+    """Old enough for their stamps to be trusted (see project.STAMP_SETTLE_NS)."""
+    an_hour_ago = time.time() - 3600
+    for name in names:
+        os.utime(repo.root / name, (an_hour_ago, an_hour_ago))
+
+
 def test_a_rescan_reads_only_the_files_whose_stamp_changed(
     open_project: Callable[..., Project], make_repo: Callable[..., Repo], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     repo = make_repo({"a.py": "def a():\n    pass\n", "b.py": "def b():\n    pass\n"})
-    an_hour_ago = time.time() - 3600
-    for name in ("a.py", "b.py"):
-        os.utime(repo.root / name, (an_hour_ago, an_hour_ago))
+    _written_an_hour_ago(repo, "a.py", "b.py")
     cache_dir = tmp_path / "cache"
     first = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
     assert first.module_fact(FUNCTIONS) == {"a.py": ("a",), "b.py": ("b",)}
@@ -210,9 +215,7 @@ def test_the_stamps_of_deleted_files_are_dropped(
     open_project: Callable[..., Project], make_repo: Callable[..., Repo], tmp_path: Path
 ) -> None:
     repo = make_repo({"a.py": "x = 1\n", "gone.py": "y = 2\n"})
-    an_hour_ago = time.time() - 3600
-    for name in ("a.py", "gone.py"):
-        os.utime(repo.root / name, (an_hour_ago, an_hour_ago))
+    _written_an_hour_ago(repo, "a.py", "gone.py")
     cache_dir = tmp_path / "cache"
     first = open_project(repo.root, FactsCache.for_project(cache_dir, repo.root), (FUNCTIONS,))
     first.parsed()
