@@ -30,8 +30,10 @@ import math
 import posixpath
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from itertools import accumulate
 from typing import NamedTuple
 
 from checklist_app.detectors.database import find_models
@@ -662,7 +664,12 @@ class _LastVersions:
             self._bytes += len(content)
 
 
-def _tokens_for(paths: Iterable[str]) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+_Tokens = tuple[tuple[bytes, ...], tuple[bytes, ...]]
+"""The tokens a version is sniffed for: those looked for as they are, those looked for in the
+lower-cased text."""
+
+
+def _tokens_for(paths: Iterable[str]) -> _Tokens:
     """The tokens a version found at these paths is sniffed for (the most any path needs)."""
     config = guesses = False
     for path in paths:
@@ -741,8 +748,17 @@ def _scan_part(git: Git, numbered: list[tuple[int, _Version]], sizes: dict[str, 
         of_blob.setdefault(version.blob, []).append(version)
     kept: dict[str, bytes] = {}
     suspects: set[str] = set()
+
+    def suspect(sha: str, content: bytes) -> None:
+        nonlocal budget
+        suspects.add(sha)
+        if len(content) <= budget:
+            kept[sha] = content
+            budget -= len(content)
+
+    sniffer = _Sniffer(suspect)
     last = _LastVersions(last_bytes)
-    tokens_of: dict[str, tuple[tuple[bytes, ...], tuple[bytes, ...]]] = {}
+    tokens_of: dict[str, _Tokens] = {}
     for sha, content in read_blobs(git, (sha for sha in of_blob if sha in readable),
                                    MAX_BLOB_BYTES):
         written = of_blob[sha]
@@ -755,13 +771,9 @@ def _scan_part(git: Git, numbered: list[tuple[int, _Version]], sizes: dict[str, 
             tokens = tokens_of[path]
         else:
             tokens = _tokens_for(v.path for v in written)
-        region = last.changed_region(written, content)
-        if _may_hold_secret(tokens, content, region):
-            suspects.add(sha)
-            if len(content) <= budget:
-                kept[sha] = content
-                budget -= len(content)
+        sniffer.add(tokens, sha, content, last.changed_region(written, content))
         last.remember(written, sha, content)
+    sniffer.finish()
     # A large suspect is compared with the version it replaced, which is read now.
     again = {sha for sha in suspects if sha not in kept}
     again.update(v.previous for v in versions if v.blob in suspects
@@ -787,7 +799,7 @@ def _scan_part(git: Git, numbered: list[tuple[int, _Version]], sizes: dict[str, 
     return found
 
 
-def _sniff_table() -> dict[tuple[bool, bool], tuple[tuple[bytes, ...], tuple[bytes, ...]]]:
+def _sniff_table() -> dict[tuple[bool, bool], _Tokens]:
     """For (configuration file, guesses run): the tokens looked for as they are and the tokens
     looked for in the lower-cased text; a blob with none of them holds no secret the rules
     find (every rule starts at one of its tokens). A token holding another one is left out."""
@@ -811,19 +823,62 @@ def _sniff_table() -> dict[tuple[bool, bool], tuple[tuple[bytes, ...], tuple[byt
 _SNIFF = _sniff_table()
 
 
-def _may_hold_secret(tokens: tuple[tuple[bytes, ...], tuple[bytes, ...]], content: bytes,
-                     region: bytes) -> bool:
-    """Whether `scan_blob_change` can find anything new in `content`: not when it is binary
-    or when `region` (what changed) holds none of the tokens the rules start at."""
-    if not region or b"\0" in content[:BINARY_SNIFF]:
-        return False
-    exact, lower = tokens
-    if any(token in region for token in exact):
-        return True
-    if not lower:
-        return False
-    lowered = region.lower()
-    return any(token in lowered for token in lower)
+SNIFF_BATCH_BYTES = 1024 * 1024
+SNIFF_HELD_BYTES = 16 * 1024 * 1024
+"""Changed regions are sniffed together, up to this many bytes of them (or of the versions
+they come from, held until sniffed) at a time."""
+
+
+class _Sniffer:
+    """Decides which versions may hold a secret: `scan_blob_change` can find nothing new in a
+    binary version, nor in one whose changed region holds none of the tokens the rules start
+    at. The regions wanting the same tokens are joined (a NUL, which no token holds, between
+    two) and each token is looked for once per batch, not once per version. `suspect` gets
+    each version that may hold a secret, in the order they were added, batch by batch."""
+
+    def __init__(self, suspect: Callable[[str, bytes], None]) -> None:
+        self._suspect = suspect
+        self._batches: dict[_Tokens, tuple[list[str], list[bytes], list[bytes]]] = {}
+        self._sizes: dict[_Tokens, tuple[int, int]] = {}
+
+    def add(self, tokens: _Tokens, sha: str, content: bytes, region: bytes) -> None:
+        """Sniff `region`, the part of version `sha` (`content`) that changed."""
+        if not region or content.find(b"\0", 0, BINARY_SNIFF) >= 0:
+            return
+        batch = self._batches.get(tokens)
+        if batch is None:
+            batch = self._batches[tokens] = ([], [], [])
+        batch[0].append(sha)
+        batch[1].append(content)
+        batch[2].append(region)
+        regions, held = self._sizes.get(tokens, (0, 0))
+        regions, held = regions + len(region) + 1, held + len(content)
+        self._sizes[tokens] = (regions, held)
+        if regions >= SNIFF_BATCH_BYTES or held >= SNIFF_HELD_BYTES:
+            self._flush(tokens)
+
+    def finish(self) -> None:
+        for tokens in list(self._batches):
+            self._flush(tokens)
+
+    def _flush(self, tokens: _Tokens) -> None:
+        shas, contents, regions = self._batches.pop(tokens)
+        del self._sizes[tokens]
+        joined = b"\0".join(regions)
+        starts = list(accumulate((len(r) + 1 for r in regions[:-1]), initial=0))
+        exact, lower = tokens
+        hit: set[int] = set()
+        for text, wanted in ((joined, exact), (joined.lower() if lower else b"", lower)):
+            for token in wanted:
+                position = text.find(token)
+                while position >= 0:
+                    index = bisect_right(starts, position) - 1
+                    hit.add(index)
+                    if index + 1 == len(starts):
+                        break
+                    position = text.find(token, starts[index + 1])
+        for index in sorted(hit):
+            self._suspect(shas[index], contents[index])
 
 
 def _read(project: Project, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:

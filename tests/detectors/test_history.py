@@ -16,6 +16,8 @@ from checklist_app.detectors.history import (
     _parsed_signature,
     _parts,
     _quick_signature,
+    _Sniffer,
+    _tokens_for,
     _Version,
     may_change_schema,
     scan_blob_change,
@@ -269,6 +271,40 @@ def test_history_parts_keep_each_path_whole_and_in_order() -> None:
     paths = [{version.path for _, version in part} for part in parts]
     assert sum(len(group) for group in paths) == 5  # no path is in two parts
     assert _parts(versions, sizes, set(), 3) == [list(enumerate(versions))]  # nothing to read
+
+
+def _sniffed(tokens: tuple[tuple[bytes, ...], tuple[bytes, ...]],
+             regions: list[bytes]) -> list[str]:
+    """The regions (numbered) a sniffer flags, a binary version holding a token added last."""
+    flagged: list[str] = []
+    sniffer = _Sniffer(lambda sha, content: flagged.append(sha))
+    for number, region in enumerate(regions):
+        sniffer.add(tokens, f"{number}", region, region)
+    sniffer.add(tokens, "binary", b"\0" + b"secret", b"secret")
+    sniffer.finish()
+    return flagged
+
+
+def test_sniffing_in_batches_flags_the_versions_sniffing_each_alone_flags(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regions are joined to be sniffed; a token split between two of them is in neither, and
+    a binary version is never a suspect."""
+    rng = random.Random(7)
+    words = [b"x = 1", b"AKIA", b"Secret", b"tok", b"en", b"PASS", b"pwd", b"\n", b"://"]
+    regions = [b" ".join(rng.choice(words) for _ in range(rng.randrange(0, 6)))
+               for _ in range(300)]
+    regions += [b"tok", b"en = 1", b"AK", b"IA"]
+    for path in ("app/views.py", "config/settings.py", "tests/test_app.py"):
+        tokens = _tokens_for([path])
+        monkeypatch.setattr(history, "SNIFF_BATCH_BYTES", 1)
+        alone = _sniffed(tokens, regions)
+        exact, lower = tokens
+        assert alone == [f"{n}" for n, region in enumerate(regions)
+                         if any(t in region for t in exact)
+                         or any(t in region.lower() for t in lower)]
+        monkeypatch.setattr(history, "SNIFF_BATCH_BYTES", 1 << 20)
+        assert alone and _sniffed(tokens, regions) == alone
+        assert not {"300", "301", "302", "303"} & set(alone)
 
 
 def test_history_scanned_in_parts_by_workers_finds_what_one_pass_finds(
