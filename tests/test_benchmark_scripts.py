@@ -136,6 +136,7 @@ FIGURE_LINES = (
     r"floor +[\d.]+ s .*",
     r"full +[\d.]+ s .*",
     r"rescan +[\d.]+ s .*",
+    r"warm +[\d.]+ s .*",
     r"peak +[\d.]+ MB .*",
     r"full / floor +[\d.]+ +budget <= 1\.50 +(PASS|OVER)",
     r"rescan / full +[\d.]+ +budget <= 0\.10 +(PASS|OVER)",
@@ -151,7 +152,7 @@ def _assert_figures(stdout: str, figures: dict[str, object], python_files: int,
     assert figures["python_files"] == python_files
     assert figures["commits"] == commits
     assert figures["repeat"] == 1
-    for key in ("floor_s", "full_s", "rescan_s", "peak_mb"):
+    for key in ("floor_s", "full_s", "rescan_s", "warm_rescan_s", "peak_mb"):
         value = figures[key]
         assert isinstance(value, float) and value > 0, key
     assert isinstance(figures["over_budget"], bool)
