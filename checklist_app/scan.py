@@ -6,9 +6,9 @@ scan goes on. It reports progress after each item and stops early when asked to 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,6 +78,61 @@ EARLY_THREADS = 2
 git."""
 
 
+class _EarlyThreads:
+    """Runs detector references in up to EARLY_THREADS threads, in the order they were
+    started; `result` waits for one. (Plain threads: concurrent.futures would import logging
+    into every scan.)"""
+
+    def __init__(self, run: Callable[[DetectorRef], Finding]) -> None:
+        self._run = run
+        self._lock = threading.Lock()
+        self._waiting: list[DetectorRef] = []
+        self._done: dict[DetectorRef, threading.Event] = {}
+        self._found: dict[DetectorRef, Finding] = {}
+        self._threads: list[threading.Thread] = []
+        self._running = 0
+
+    def __contains__(self, ref: DetectorRef) -> bool:
+        return ref in self._done
+
+    def start(self, ref: DetectorRef) -> None:
+        self._done[ref] = threading.Event()
+        with self._lock:
+            self._waiting.append(ref)
+            if self._running >= EARLY_THREADS:
+                return
+            self._running += 1
+        thread = threading.Thread(target=self._work, name="early", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def result(self, ref: DetectorRef) -> Finding:
+        self._done[ref].wait()
+        found = self._found.get(ref)
+        if found is None:  # the detector ended the thread (not an Exception)
+            return Finding(Outcome.ERROR, Confidence.HIGH, f"detector {ref.name} did not finish")
+        return found
+
+    def finish(self) -> None:
+        """Drop the references not begun yet and wait for those under way."""
+        with self._lock:
+            self._waiting.clear()
+        for thread in self._threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._running -= 1
+                    return
+                ref = self._waiting.pop(0)
+            try:
+                self._found[ref] = self._run(ref)
+            finally:
+                self._done[ref].set()
+
+
 class _Runner:
     """Runs detector references against one project, each distinct reference once. Those that
     mostly read the git history can be started early, in threads, while the modules are being
@@ -87,19 +142,14 @@ class _Runner:
         self.project = project
         self.detectors = registered()
         self.memo: dict[DetectorRef, Finding] = {}
-        self._early: dict[DetectorRef, Future[Finding]] = {}
-        self._pool: ThreadPoolExecutor | None = None
+        self._early = _EarlyThreads(self._run)
 
     def start_early(self, refs: Iterable[DetectorRef]) -> None:
         """Start the early detectors among `refs` (see registry.Detector.early) in threads."""
         for ref in dict.fromkeys(refs):
             entry = self.detectors.get(ref.name)
-            if entry is None or not entry.early or ref in self._early:
-                continue
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=EARLY_THREADS,
-                                                thread_name_prefix="early")
-            self._early[ref] = self._pool.submit(self._run, ref)
+            if entry is not None and entry.early and ref not in self._early:
+                self._early.start(ref)
 
     def waits(self, item: Item) -> bool:
         """Whether the item needs a detector started early (and maybe not done yet)."""
@@ -107,14 +157,12 @@ class _Runner:
 
     def finish(self) -> None:
         """Wait for the detectors started early (those not begun yet are dropped)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._early.finish()
 
     def run(self, ref: DetectorRef) -> Finding:
         found = self.memo.get(ref)
         if found is None:
-            early = self._early.pop(ref, None)
-            found = early.result() if early is not None else self._run(ref)
+            found = self._early.result(ref) if ref in self._early else self._run(ref)
             self.memo[ref] = found
         return found
 

@@ -154,11 +154,12 @@ from checklist_app.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["scan", sys.argv[1], "--format", "json", "--no-save"])
 tops = {name.partition(".")[0] for name in sys.modules}
-print(json.dumps([code, sorted(tops & {"sqlalchemy", "alembic", "PySide6", "yaml", "git"})]))
+heavy = {"sqlalchemy", "alembic", "PySide6", "yaml", "git", "logging"}
+print(json.dumps([code, sorted(tops & heavy)]))
 """
 
 
-def test_a_scan_without_saving_imports_no_database_gui_or_yaml_code(
+def test_a_scan_without_saving_imports_no_database_gui_yaml_or_logging_code(
         project: Repo, tmp_path: Path) -> None:
     env = {**os.environ, "CHECKLIST_APP_CACHE": str(tmp_path / "cache")}
 

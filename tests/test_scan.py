@@ -1,16 +1,25 @@
 from __future__ import annotations
 
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from checklist_app.checklists import Checklists, Combine
+from checklist_app.checklists import Checklists, Combine, DetectorRef
 from checklist_app.detectors.registry import DuplicateDetectorError, detector, registered
 from checklist_app.findings import Confidence, Finding, Outcome, failed, passed, unknown
 from checklist_app.project import Project
-from checklist_app.scan import ScanProgress, combine, load_rules, scan, scan_path
+from checklist_app.scan import (
+    EARLY_THREADS,
+    ScanProgress,
+    _EarlyThreads,
+    combine,
+    load_rules,
+    scan,
+    scan_path,
+)
 from tests.repos import Repo
 
 
@@ -196,3 +205,52 @@ def test_remembered_facts_survive_to_the_next_scan_and_unused_ones_are_dropped(
     assert third.remembered("test-v1", "two", compute("two")) == "TWO"
     third.close()
     assert calls == ["one", "two", "two"]
+
+
+def test_early_threads_run_each_reference_once_a_few_at_a_time() -> None:
+    lock = threading.Lock()
+    running, most, ran = 0, 0, []
+    release = threading.Event()
+
+    def run(ref: DetectorRef) -> Finding:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        release.wait(5)
+        with lock:
+            running -= 1
+            ran.append(ref.name)
+        return passed(ref.name)
+
+    early = _EarlyThreads(run)
+    refs = [DetectorRef(f"d{n}") for n in range(5)]
+    for ref in refs:
+        early.start(ref)
+    assert refs[0] in early and DetectorRef("other") not in early
+    release.set()
+    assert [early.result(ref).message for ref in reversed(refs)] == ["d4", "d3", "d2", "d1", "d0"]
+    early.finish()
+    assert sorted(ran) == [ref.name for ref in refs]
+    assert most == EARLY_THREADS
+
+
+def test_early_threads_drop_what_has_not_begun_when_finished() -> None:
+    release = threading.Event()
+    begun: list[str] = []
+
+    def run(ref: DetectorRef) -> Finding:
+        begun.append(ref.name)
+        release.wait(5)
+        return passed(ref.name)
+
+    early = _EarlyThreads(run)
+    for n in range(EARLY_THREADS + 2):
+        early.start(DetectorRef(f"d{n}"))
+    for _ in range(500):  # at most 5 s for the threads to begin
+        if len(begun) >= EARLY_THREADS:
+            break
+        threading.Event().wait(0.01)
+    threading.Timer(0.05, release.set).start()
+    early.finish()
+    assert sorted(begun) == [f"d{n}" for n in range(EARLY_THREADS)]
