@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,21 +66,22 @@ def _over_commits(compute: Callable[[tuple[Commit, ...]], _Fact], chunk: History
     return compute(chunk.commits)
 
 
-def _tables_by_kind(parsed: dict[str, ModuleFacts], failed: dict[str, str]
-                    ) -> dict[str, dict[str, object]]:
-    """Every fact's table (path -> value), from the facts of each module, in one pass; a
-    module that lacks a kind leaves that kind's table short (see `module_fact`). Computations
-    that failed go to `failed` (kind -> the first failure's message)."""
-    tables: dict[str, dict[str, object]] = {}
-    for path, facts in parsed.items():
-        for kind, value in facts.values.items():
-            table = tables.get(kind)
-            if table is None:
-                table = tables[kind] = {}
-            table[path] = value
-            if type(value) is FactFailure:
-                failed.setdefault(kind, value.message)
-    return tables
+def _table(paths: list[str], values: list[dict[str, object]], kind: str
+           ) -> dict[str, object] | None:
+    """One fact's table (path -> value, in path order) from each module's facts (`values`, in
+    the order of `paths`); None when a module lacks it. Built by `map` and `zip` in C: a scan
+    builds one table per fact kind over every module."""
+    try:
+        return dict(zip(paths, map(itemgetter(kind), values), strict=True))
+    except KeyError:
+        return None
+
+
+def _first_failure(table: dict[str, object]) -> FactFailure | None:
+    """The first module's failure in a fact's table (None when it was computed everywhere)."""
+    if FactFailure not in set(map(type, table.values())):
+        return None
+    return next(v for v in table.values() if type(v) is FactFailure)
 
 
 def _without(commits: tuple[Commit, ...], boundary: frozenset[str]) -> tuple[Commit, ...]:
@@ -104,6 +106,8 @@ class Project:
         self._facts: dict[str, ModuleFact[Any]] = {f.kind: f for f in (IMPORTS, *facts)}
         self._parsed: dict[str, ModuleFacts] | None = None
         self._fact_tables: dict[str, dict[str, object]] = {}
+        self._fact_values: tuple[list[str], list[dict[str, object]]] | None = None
+        """The modules' paths and their facts (kind -> value), in the same order."""
         self._failed_facts: dict[str, str] = {}
         """Fact kind -> why its computation failed on some module (the first such module)."""
         self.late_work: list[str] = []
@@ -237,19 +241,30 @@ class Project:
         Raises FactError when its computation failed on a module."""
         parsed = self.parsed()
         known = self._fact_tables.get(fact.kind)
-        if known is None or len(known) < len(parsed):
+        if known is None:
             with self._lock:
-                if not self._fact_tables:
-                    self._fact_tables = _tables_by_kind(parsed, self._failed_facts)
                 known = self._fact_tables.get(fact.kind)
-                if known is None or len(known) < len(parsed):
-                    self._compute_late(fact, parsed)
-                    known = {path: facts.values[fact.kind] for path, facts in parsed.items()}
+                if known is None:
+                    known = self._table(fact, parsed)
                     self._fact_tables[fact.kind] = known
         failed = self._failed_facts.get(fact.kind)
         if failed is not None:
             raise FactError(failed)
         return known  # type: ignore[return-value]
+
+    def _table(self, fact: ModuleFact[Any], parsed: dict[str, ModuleFacts]) -> dict[str, object]:
+        """The fact's table, computing it first where some modules lack it."""
+        if self._fact_values is None:
+            self._fact_values = ([*parsed], [facts.values for facts in parsed.values()])
+        paths, values = self._fact_values
+        table = _table(paths, values, fact.kind)
+        if table is None:
+            self._compute_late(fact, parsed)
+            table = {path: facts.values[fact.kind] for path, facts in parsed.items()}
+        failure = _first_failure(table)
+        if failure is not None:
+            self._failed_facts.setdefault(fact.kind, failure.message)
+        return table
 
     def _compute_late(self, fact: ModuleFact[Any], parsed: dict[str, ModuleFacts]) -> None:
         """Compute in this process a fact that some modules lack (no worker was asked for it)."""
@@ -260,11 +275,7 @@ class Project:
         for path in missing:
             facts = parsed[path]
             index, tree = self._parse(path)
-            values = compute_facts(index, tree, [fact])
-            facts.values.update(values)
-            failure = values[fact.kind]
-            if isinstance(failure, FactFailure):
-                self._failed_facts.setdefault(fact.kind, failure.message)
+            facts.values.update(compute_facts(index, tree, [fact]))
             if self._cache is not None:
                 self._cache.put_module(bytes.fromhex(self._content_keys[path]), facts)
 
