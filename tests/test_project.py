@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from checklist_app.project import Project
+from checklist_app.project.files import from_paths
 from tests.repos import Repo
 
 MakeRepo = Callable[..., Repo]
@@ -61,3 +63,29 @@ def test_once_computes_a_value_once_per_scan(make_repo: MakeRepo) -> None:
         assert again.once("test.count", count) == 3
     finally:
         again.close()
+
+
+def test_the_listing_resolves_each_folder_on_the_way(tmp_path: Path) -> None:
+    """Files through links to folders inside the project are read; a link out of it, at any
+    depth, and a missing folder are refused; a very deep path is listed like any other."""
+    root = tmp_path / "project"
+    (root / "app" / "real").mkdir(parents=True)
+    (root / "app" / "real" / "views.py").write_text("x = 1\n")
+    (root / "app" / "alias").symlink_to("real")
+    (root / "again").symlink_to("app/alias")  # a chain of links, all inside
+    (tmp_path / "outside" / "lib").mkdir(parents=True)
+    (tmp_path / "outside" / "lib" / "leak.py").write_text("SECRET = 1\n")
+    (root / "app" / "vendor").symlink_to(tmp_path / "outside")
+    deep = "/".join(["d"] * 1200)  # deeper than Python's recursion limit
+    for depth in range(1, 1201):
+        (root / "/".join(["d"] * depth)).mkdir()
+    (root / deep / "bottom.py").write_text("")
+    listed = from_paths(root, ["app/real/views.py", "app/alias/views.py", "again/views.py",
+                               "app/vendor/lib/leak.py", "gone/missing.py",
+                               f"{deep}/bottom.py"])
+    assert listed.paths == ("again/views.py", "app/alias/views.py", "app/real/views.py",
+                            f"{deep}/bottom.py")
+    assert [(s.path, s.reason) for s in listed.skipped] == [
+        ("app/vendor/lib/leak.py", "reached through a symbolic link that points outside the "
+                                   "project"),
+        ("gone/missing.py", "listed but missing on disk")]

@@ -56,14 +56,39 @@ def _inside(root: str, target: str) -> bool:
     return target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
+def _joined(folder: str, relative: str) -> str:
+    """`os.path.join` for a relative path from git or a walk, without its checks (this runs for
+    every listed file)."""
+    return folder + relative if folder.endswith(os.sep) else folder + os.sep + relative
+
+
 def _real_folder(root: str, folder: str, real_folders: dict[str, str | None]) -> str | None:
-    """The folder with every link on its way resolved (None when it cannot be), remembered."""
-    if folder not in real_folders:
-        try:
-            real_folders[folder] = os.path.realpath(os.path.join(root, folder), strict=True)
-        except OSError:
-            real_folders[folder] = None
-    return real_folders[folder]
+    """The folder (a relative path with '/', '' for the root) with every link on its way
+    resolved (None when it cannot be), remembered: each folder is resolved from its parent's
+    real path, so the folders of a listing cost one `lstat` each. `root` is resolved."""
+    if folder in real_folders:
+        return real_folders[folder]
+    unknown = []
+    while folder and folder not in real_folders:
+        unknown.append(folder)
+        folder = folder.rpartition("/")[0]
+    real = real_folders[folder] if folder else root
+    for child in reversed(unknown):
+        if real is not None:
+            real = _real_child(real, child.rpartition("/")[2])
+        real_folders[child] = real
+    return real
+
+
+def _real_child(real_parent: str, name: str) -> str | None:
+    """The real path of `name` in an already resolved folder (None when it cannot be)."""
+    path = _joined(real_parent, name)
+    try:
+        if not stat.S_ISLNK(os.lstat(path).st_mode):
+            return path
+        return os.path.realpath(path, strict=True)
+    except OSError:
+        return None
 
 
 def _vet(
@@ -79,7 +104,7 @@ def _vet(
     (Plain strings and `os` calls rather than `pathlib`: this runs for every listed file.)
     """
     base = str(root)
-    path = os.path.join(base, relative)
+    path = _joined(base, relative)
     try:
         info = os.lstat(path)
     except OSError as error:
@@ -99,7 +124,7 @@ def _vet(
         real_folder = _real_folder(base, folder, {} if real_folders is None else real_folders)
         if real_folder is None:
             return Skipped(relative, "listed but missing on disk")
-        target = os.path.join(real_folder, name)
+        target = _joined(real_folder, name)
     if not _inside(base, target):
         if is_link:
             return Skipped(relative, "symbolic link points outside the project")
