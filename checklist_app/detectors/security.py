@@ -2909,6 +2909,10 @@ _RENDER_TEMPLATE = frozenset({"flask.render_template", "flask.templating.render_
 _AUTOESCAPED = (".html", ".htm", ".xml", ".xhtml", ".svg")
 _AUTOESCAPE_FALSE = re.compile(r"\{%-?\s*autoescape\s+(?:false|False)\s*-?%\}")
 _SAFE_FILTER = re.compile(r"\|\s*safe\b")
+_ESCAPED_THEN_SAFE = re.compile(r"\|\s*(?:tojson|e|escape|forceescape|urlencode)\s*"
+                                r"(?:\([^()|]*\))?\s*\|\s*safe\b")
+"""`|tojson|safe`, `|e|safe`: the value is escaped before it is marked safe (Flask's `tojson`
+escapes <, >, & and ' for HTML and scripts), so nothing prints unescaped."""
 _EXPRESSION = re.compile(r"\{\{([^{}]{0,400})\}\}")
 _REQUEST = re.compile(r"\brequest\.")
 _HTML_TAG = re.compile(r"<(?:html|body|div|p|a|span|table|form|ul|li|h[1-6]|script|input)\b",
@@ -2946,7 +2950,7 @@ def jinja_autoescape(project: Project) -> Finding:
     safe_uses: list[tuple[str, int]] = []
     templates = [p for p in files_of_kind(project, "template") if not is_test_path(p)]
     for path in templates:
-        lines = project.text_fact(f"security.template-escapes.{FACTS_VERSION}", path,
+        lines = project.text_fact(f"security.template-escapes.2.{FACTS_VERSION}", path,
                                   _template_escapes) or ()
         for number, what in lines:
             if what:
@@ -3189,14 +3193,18 @@ def _is_html_template(text: str) -> bool:
 
 def _template_escapes(text: str) -> tuple[tuple[int, str], ...]:
     """(line, violation) where a template turns autoescape off or marks request data |safe;
-    (line, "") where it marks anything else |safe."""
+    (line, "") where it marks anything else |safe (not a value escaped first: `|tojson|safe`)."""
     if "autoescape" not in text and not _SAFE_FILTER.search(text):
         return ()
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         if _AUTOESCAPE_FALSE.search(line):
             found.append((number, "{% autoescape false %}"))
-        elif _SAFE_FILTER.search(line):
+            continue
+        if not _SAFE_FILTER.search(line):
+            continue
+        line = _ESCAPED_THEN_SAFE.sub("", line)
+        if _SAFE_FILTER.search(line):
             if any(_SAFE_FILTER.search(e) and _REQUEST.search(e)
                    for e in _EXPRESSION.findall(line)):
                 found.append((number, "request data marked |safe"))

@@ -1035,6 +1035,14 @@ JINJA = [
     Case("request data marked safe", {
         "app/templates/search.html": "<p>You searched {{ request.args.q|safe }}</p>\n",
     }, FAIL, ("app/templates/search.html:1",)),
+    Case("values escaped before |safe", {
+        "app/templates/base.html": "<script>var root = {{ request.script_root|tojson|safe }};"
+                                   "\nvar q = {{ request.args.q | e | safe }};</script>\n",
+    }, PASS),
+    Case("request data marked safe after an escaped value", {
+        "app/templates/base.html": "<p>{{ request.path|tojson|safe }} {{ request.args.q|safe }}"
+                                   "</p>\n",
+    }, FAIL, ("app/templates/base.html:1",)),
     Case("an HTML template Flask does not autoescape", {
         "app/views.py": src("""
             from flask import render_template
