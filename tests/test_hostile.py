@@ -25,7 +25,7 @@ import pytest
 from checklist_app.checklists import Checklists
 from checklist_app.cli import main
 from checklist_app.detectors.registry import REGEX_TIMEOUT_S
-from checklist_app.findings import Confidence, Evidence, Finding, Outcome, ScanResult
+from checklist_app.findings import Confidence, Evidence, Finding, Note, Outcome, ScanResult
 from checklist_app.project import Project, indexing
 from checklist_app.project.git import Git
 from checklist_app.scan import load_rules, scan_path
@@ -644,6 +644,22 @@ def test_a_folder_that_is_not_a_repository_honours_its_gitignore(
     assert _finding(result, "probe.history") == Finding(
         Outcome.UNKNOWN, Confidence.LOW, "git history cannot be read: not a git repository",
         (), "probe.history")
+    assert _errors(result) == []
+
+
+def test_a_submodule_is_noted_and_not_scanned(
+    tmp_path: Path, make_repo: Callable[..., Repo], probe_rules: Checklists
+) -> None:
+    inner = make_repo({"secret.py": "TOP-SECRET = 1\n"})
+    repo = make_repo({"app.py": FLASK_APP})
+    git(repo.root, "-c", "protocol.file.allow=always", "submodule", "add", "-q",
+        str(inner.root), "vendor/inner")
+    git(repo.root, "commit", "-qm", "a submodule")
+    result = _scan(repo.root, probe_rules, tmp_path)
+    assert Note("skipped: a git submodule (a repository of its own), not scanned",
+                "vendor/inner") in result.notes
+    assert _finding(result, "probe.outside-never-read").message == (
+        "no line matching 'TOP-SECRET' in 2 file(s) matching *")
     assert _errors(result) == []
 
 

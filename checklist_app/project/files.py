@@ -136,7 +136,7 @@ def _vet(
             return Skipped(relative, "broken symbolic link")
     if stat.S_ISDIR(info.st_mode):
         return Skipped(relative, "symbolic link to a folder, not followed" if is_link
-                       else "a folder, not a file")
+                       else "a git submodule (a repository of its own), not scanned")
     if not stat.S_ISREG(info.st_mode):
         return Skipped(relative, "not a regular file")
     if info.st_size > MAX_FILE_BYTES:
