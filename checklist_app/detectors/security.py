@@ -34,6 +34,7 @@ from checklist_app.detectors.organization import (
     ModuleNames,
     module_names,
     modules_with,
+    qualified_name,
 )
 from checklist_app.detectors.registry import detector, module_fact
 from checklist_app.findings import (
@@ -1624,7 +1625,10 @@ def csrf_protection(project: Project) -> Finding:
     a config class, `app.config`, `config.update()`, or `class Meta: csrf = False` /
     `meta={"csrf": False}` on a form. Testing config classes, test files and code under
     `if app.testing:` are fine; development-only settings fail with medium confidence.
-    `csrf.exempt` uses are listed in the message and the evidence."""
+    `csrf.exempt` uses are listed in the message and the evidence; an exempt view that takes
+    writes and lets the request in on the login session (`@login_required`, a decorator of
+    the project's checking `current_user.is_authenticated`, or that check in the view) fails
+    with medium confidence: a forged request carries the session cookie too."""
     protect = [i for found in project.module_fact(_CSRF_INSTANCES).values() for i in found]
     initialised = [(i.path, i.line) for i in protect if i.initialised]
     initialised += _init_app_calls(project, [i for i in protect if not i.initialised])
@@ -1645,6 +1649,16 @@ def csrf_protection(project: Project) -> Finding:
     if exempt:
         exempt_note = f"; {len(exempt)} view(s) or blueprint(s) are exempt: {_where(exempt)}"
         exempt_evidence = _evidence(project, exempt)
+    session_exempt = _session_exempt_views(project) if initialised or forms else []
+    if session_exempt:
+        places = [(path, line) for path, line, _view in session_exempt]
+        views = ", ".join(dict.fromkeys(view for _path, _line, view in session_exempt))
+        return failed(f"CSRF protection is on, but {len(session_exempt)} view(s) exempt from "
+                      f"it take writes and let the request in on the login session ({views} "
+                      f"at {_where(places)}): a forged request from another site carries that "
+                      "session cookie too; authenticate exempt views with a header or token, "
+                      "or drop the exemption", *_evidence(project, places),
+                      confidence=Confidence.MEDIUM)
     if initialised:
         initialised.sort()
         return passed(f"CSRF protection (CSRFProtect) is initialised with the app at "
@@ -1692,6 +1706,23 @@ class _CsrfModule(NamedTuple):
     """(line, what) where a form turns its CSRF check off."""
     exempt: tuple[int, ...]
     protect_calls: bool
+    exempt_views: tuple[ExemptView, ...] = ()
+    """The functions decorated with `@csrf.exempt`."""
+
+
+class ExemptView(NamedTuple):
+    """A view function exempt from CSRF protection (`@csrf.exempt`)."""
+
+    line: int
+    """The line of its `@csrf.exempt`."""
+    name: str
+    writes: bool
+    """It may accept a state-changing method: a route decorator names POST, PUT, PATCH or
+    DELETE, or none of its decorators is a route (it is registered elsewhere)."""
+    decorators: tuple[str, ...]
+    """Its other decorators, by resolved name."""
+    login_gate: bool
+    """Its own code checks `current_user.is_authenticated` (or `is_anonymous`)."""
 
 
 def _csrf_fact(source: ParsedModule) -> _CsrfModule | None:
@@ -1719,6 +1750,7 @@ def _csrf_module(parsed: Parsed) -> _CsrfModule | None:
                                  not setting.context.not_production))
     form_meta: list[tuple[int, str]] = []
     exempt: list[int] = []
+    exempt_views: list[ExemptView] = []
     protect_calls = False
     for node, context in parsed.nodes():
         if context.testing:
@@ -1745,20 +1777,95 @@ def _csrf_module(parsed: Parsed) -> _CsrfModule | None:
                 if isinstance(decorator, ast.Attribute) and decorator.attr == "exempt" and \
                         "csrf" in _chain(decorator.value).lower():
                     exempt.append(decorator.lineno)
+                    if not isinstance(node, ast.ClassDef):
+                        exempt_views.append(_exempt_view(parsed, node, decorator))
     if not (class_values or switched_off or form_meta or exempt or protect_calls):
         return None
     return _CsrfModule(tuple(class_values), tuple(switched_off), tuple(form_meta),
-                       tuple(exempt), protect_calls)
+                       tuple(exempt), protect_calls, tuple(exempt_views))
 
 
-_CSRF_MODULES = module_fact(f"security.csrf-module.{FACTS_VERSION}", _csrf_fact)
+def _exempt_view(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                 exempt: ast.expr) -> ExemptView:
+    routes = [d for d in node.decorator_list if isinstance(d, ast.Call) and
+              isinstance(d.func, ast.Attribute) and d.func.attr == "route"]
+    writes = not routes or any(_accepts_writes(route) for route in routes)
+    others = tuple(_project_name(parsed, d.func if isinstance(d, ast.Call) else d)
+                   for d in node.decorator_list if d is not exempt and d not in routes)
+    return ExemptView(exempt.lineno, node.name, writes, others, _checks_login(parsed, node))
+
+
+def _project_name(parsed: Parsed, node: ast.expr) -> str:
+    """The project-wide name of what `node` names: through the imports, or in this module."""
+    name = parsed.name(node)
+    return name if "." in name else qualified_name(parsed.index.module, name)
+
+
+_LOGIN_CHECKS = frozenset({"is_authenticated", "is_anonymous"})
+_CURRENT_USERS = frozenset({"flask_login.current_user", "flask_login.utils.current_user",
+                            "flask_security.current_user", "flask_user.current_user"})
+_LOGIN_REQUIRED = frozenset({
+    "flask_login.login_required", "flask_login.utils.login_required",
+    "flask_security.login_required", "flask_security.decorators.login_required",
+    "flask_user.login_required", "flask_user.decorators.login_required",
+})
+"""Decorators that let a request in on the login session (a cookie)."""
+
+
+def _checks_login(parsed: Parsed, node: ast.AST) -> bool:
+    """Whether the code under `node` checks `current_user.is_authenticated` (or
+    `is_anonymous`): the login session, which the browser sends with every request."""
+    return any(isinstance(sub, ast.Attribute) and sub.attr in _LOGIN_CHECKS and
+               parsed.name(sub.value) in _CURRENT_USERS for sub in ast.walk(node))
+
+
+def _login_gates(source: ParsedModule) -> tuple[str, ...]:
+    """Project-wide names of the module's functions (decorators, mostly) that check
+    `current_user.is_authenticated` or wrap with `login_required`: a view they decorate is let
+    in on the login session."""
+    parsed = _app_tree(source)
+    if parsed is None:
+        return ()
+    names = parsed.words().names
+    if names.isdisjoint(_LOGIN_CHECKS) and "login_required" not in names:
+        return ()
+    module = parsed.index.module
+    return tuple(
+        qualified_name(module, node.name) for node in parsed.tree.body
+        if isinstance(node, FUNCTION_DEFS) and (
+            _checks_login(parsed, node) or any(
+                isinstance(sub, ast.Call) and parsed.name(sub.func) in _LOGIN_REQUIRED
+                for sub in ast.walk(node))))
+
+
+_LOGIN_GATES = module_fact(f"security.login-gates.{FACTS_VERSION}", _login_gates)
+
+
+def _session_exempt_views(project: Project) -> list[tuple[str, int, str]]:
+    """(path, line, view) of the views exempt from CSRF protection that accept a
+    state-changing method and let the request in on the login session: `@login_required`,
+    a decorator of the project's that checks `current_user.is_authenticated`, or such a
+    check in the view itself. The browser sends that session cookie with a forged request
+    too. Views authenticated by a header or token are fine exempt."""
+    views = [(path, view) for path, fact in modules_with(project, _CSRF_MODULES)
+             for view in fact.exempt_views if view.writes]
+    if not views:
+        return []
+    gates = _LOGIN_REQUIRED | {name for found in project.module_fact(_LOGIN_GATES).values()
+                               for name in found}
+    return sorted((path, view.line, view.name) for path, view in views
+                  if view.login_gate or not gates.isdisjoint(view.decorators))
+
+
+_CSRF_MODULES = module_fact(f"security.csrf-module.2.{FACTS_VERSION}", _csrf_fact)
 
 
 def _csrf_settings(project: Project) -> tuple[list[tuple[str, int, str, bool]],
                                               list[tuple[str, int]], bool]:
     """CSRF turned off (path, line, what, certain), exempt uses, and csrf.protect() calls."""
     facts = modules_with(project, _CSRF_MODULES)
-    facts += config_files(project, _CSRF_NEEDLE, "security.csrf-config-file", _csrf_module)
+    facts += config_files(project, _CSRF_NEEDLE, "security.csrf-config-file.2",
+                          _csrf_module)
     classes: ConfigClasses[bool] = ConfigClasses()
     if any(owner for _path, fact in facts for _line, _key, owner, _certain in fact.switched_off):
         classes.bases = config_bases(project)

@@ -355,6 +355,83 @@ CSRF = [
         """),
     }, PASS, ("app/__init__.py:4", "app/hooks.py:3"), message=("1 view(s) or blueprint(s) are "
                                                                "exempt: app/hooks.py:3",)),
+    Case("an exempt view behind @login_required takes writes", {
+        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
+                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/views.py": src("""
+            from flask import Blueprint
+            from flask_login import login_required
+            from app import csrf
+
+            bp = Blueprint("main", __name__)
+
+            @bp.route("/profile", methods=["GET", "POST"])
+            @csrf.exempt
+            @login_required
+            def profile():
+                return ""
+
+            @bp.route("/ping")
+            @csrf.exempt
+            @login_required
+            def ping():
+                return ""
+        """),
+    }, FAIL, ("app/views.py:8",), MEDIUM, message=("1 view(s) exempt", "(profile at "
+                                                 "app/views.py:8)")),
+    Case("exempt views let in by the project's own session check", {
+        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
+                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/auth.py": src("""
+            from functools import wraps
+            from flask import abort, request
+            from flask_login import current_user
+
+            def session_user(f):
+                @wraps(f)
+                def decorated(*args, **kwargs):
+                    if not current_user.is_authenticated:
+                        abort(401)
+                    return f(*args, **kwargs)
+                return decorated
+
+            def token_user(f):
+                @wraps(f)
+                def decorated(*args, **kwargs):
+                    if request.headers.get("X-Api-Key") != "k":
+                        abort(401)
+                    return f(*args, **kwargs)
+                return decorated
+        """),
+        "app/views.py": src("""
+            from flask import Blueprint
+            from flask_login import current_user
+            from .auth import session_user, token_user
+            from app import csrf
+
+            bp = Blueprint("main", __name__)
+
+            @bp.route("/update", methods=["POST"])
+            @csrf.exempt
+            @session_user
+            def update():
+                return ""
+
+            @bp.route("/api/items", methods=["POST"])
+            @csrf.exempt
+            @token_user
+            def create_item():
+                return ""
+
+            @bp.route("/hook", methods=["POST"])
+            @csrf.exempt
+            def hook():
+                if current_user.is_anonymous:
+                    return "", 401
+                return ""
+        """),
+    }, FAIL, ("app/views.py:9", "app/views.py:21"), MEDIUM,
+        message=("2 view(s) exempt", "(update, hook at app/views.py:9, app/views.py:21)")),
     Case("FlaskForm only", {"app/forms.py": src("""
         from flask_wtf import FlaskForm
 
