@@ -1628,7 +1628,9 @@ def csrf_protection(project: Project) -> Finding:
     `csrf.exempt` uses are listed in the message and the evidence; an exempt view that takes
     writes and lets the request in on the login session (`@login_required`, a decorator of
     the project's checking `current_user.is_authenticated`, or that check in the view) fails
-    with medium confidence: a forged request carries the session cookie too."""
+    with medium confidence: a forged request carries the session cookie too. So does a view
+    routed for GET that deletes rows (`db.session.delete`, `query.filter_by(...).delete()`):
+    no CSRF token is checked on GET."""
     protect = [i for found in project.module_fact(_CSRF_INSTANCES).values() for i in found]
     initialised = [(i.path, i.line) for i in protect if i.initialised]
     initialised += _init_app_calls(project, [i for i in protect if not i.initialised])
@@ -1649,6 +1651,17 @@ def csrf_protection(project: Project) -> Finding:
     if exempt:
         exempt_note = f"; {len(exempt)} view(s) or blueprint(s) are exempt: {_where(exempt)}"
         exempt_evidence = _evidence(project, exempt)
+    get_deletes = sorted((path, line, view) for path, found in
+                         project.module_fact(_GET_DELETES).items() for line, view in found) \
+        if initialised or forms else []
+    if get_deletes:
+        places = [(path, line) for path, line, _view in get_deletes]
+        views = ", ".join(dict.fromkeys(view for _path, _line, view in get_deletes))
+        return failed(f"CSRF protection is on, but {len(get_deletes)} view(s) delete data on "
+                      f"a GET request ({views} at {_where(places)}), which no CSRF token "
+                      "protects: a link or an image on another site makes the browser send "
+                      "it; accept POST (or DELETE) for changes", *_evidence(project, places),
+                      confidence=Confidence.MEDIUM)
     session_exempt = _session_exempt_views(project) if initialised or forms else []
     if session_exempt:
         places = [(path, line) for path, line, _view in session_exempt]
@@ -1839,6 +1852,86 @@ def _login_gates(source: ParsedModule) -> tuple[str, ...]:
 
 
 _LOGIN_GATES = module_fact(f"security.login-gates.{FACTS_VERSION}", _login_gates)
+
+
+def _get_deletes(source: ParsedModule) -> tuple[tuple[int, str], ...]:
+    """(line, view) of the module's views that answer GET and delete rows
+    (`db.session.delete(...)`, `Model.query.filter_by(...).delete()`): a link or an image
+    on another site makes the browser send that GET, and no CSRF token is checked on GET.
+    None in tests, or when the module has no route or no delete."""
+    parsed = _app_tree(source)
+    if parsed is None:
+        return ()
+    names = parsed.words().names
+    if "delete" not in names or names.isdisjoint({"route", "get"}):
+        return ()
+    found = []
+    for node, _context in parsed.nodes():
+        if isinstance(node, FUNCTION_DEFS) and _answers_get(node) and _deletes_rows(parsed, node):
+            found.append((node.lineno, node.name))
+    return tuple(found)
+
+
+def _answers_get(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A view routed for GET: `@x.route(...)` without methods (GET is the default) or with
+    GET among them, or `@x.get(...)`."""
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
+            continue
+        if decorator.func.attr == "get" and decorator.args:
+            return True
+        if decorator.func.attr == "route":
+            methods = _keyword(decorator, "methods")
+            if methods is None:
+                return True
+            if isinstance(methods, ast.List | ast.Tuple | ast.Set) and any(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str)
+                    and e.value.upper() == "GET" for e in methods.elts):
+                return True
+    return False
+
+
+def _deletes_rows(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the view deletes rows outside a branch taken for a form post only
+    (`if request.method == "POST":`, `if form.validate_on_submit():`)."""
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.If) and _posted_only(parsed, current.test):
+            pending.extend(current.orelse)
+            continue
+        if isinstance(current, (*FUNCTION_DEFS, ast.ClassDef, ast.Lambda)):
+            continue
+        pending.extend(ast.iter_child_nodes(current))
+        if not isinstance(current, ast.Call):
+            continue
+        func = current.func
+        if not isinstance(func, ast.Attribute) or func.attr != "delete":
+            continue
+        receiver = _chain(func.value)
+        if (receiver.endswith("session") and current.args
+                and not parsed.name(func.value).startswith("flask.")) or \
+                any(part in receiver.split(".") for part in ("query", "filter", "filter_by")):
+            return True
+    return False
+
+
+def _posted_only(parsed: Parsed, test: ast.expr) -> bool:
+    """`request.method == "POST"` (or another write method) or `form.validate_on_submit()`."""
+    for sub in ast.walk(test):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and \
+                sub.func.attr in ("validate_on_submit", "is_submitted"):
+            return True
+        if isinstance(sub, ast.Compare) and isinstance(sub.left, ast.Attribute) and \
+                sub.left.attr == "method" and parsed.name(sub.left.value) == "flask.request" \
+                and isinstance(sub.ops[0], ast.Eq | ast.In) and any(
+                    isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    and c.value.upper() in _WRITE_METHODS for c in ast.walk(sub.comparators[0])):
+            return True
+    return False
+
+
+_GET_DELETES = module_fact(f"security.get-deletes.{FACTS_VERSION}", _get_deletes)
 
 
 def _session_exempt_views(project: Project) -> list[tuple[str, int, str]]:

@@ -432,6 +432,39 @@ CSRF = [
         """),
     }, FAIL, ("app/views.py:9", "app/views.py:21"), MEDIUM,
         message=("2 view(s) exempt", "(update, hook at app/views.py:9, app/views.py:21)")),
+    Case("a view deletes rows on GET", {
+        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
+                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/views.py": src("""
+            from flask import Blueprint, request
+            from app.models import Post, db
+
+            bp = Blueprint("main", __name__)
+
+            @bp.route("/post/<int:id>/delete")
+            def delete_post(id):
+                db.session.delete(Post.query.get(id))
+                db.session.commit()
+                return ""
+
+            @bp.get("/tags/clear")
+            def clear_tags():
+                Post.query.filter_by(draft=True).delete()
+                return ""
+
+            @bp.route("/post/<int:id>/remove", methods=["GET", "POST"])
+            def remove_post(id):
+                if request.method == "POST":
+                    db.session.delete(Post.query.get(id))
+                return ""
+
+            @bp.route("/post/<int:id>/drop", methods=["POST"])
+            def drop_post(id):
+                db.session.delete(Post.query.get(id))
+                return ""
+        """),
+    }, FAIL, ("app/views.py:7", "app/views.py:13"), MEDIUM,
+        message=("2 view(s) delete data on a GET request (delete_post, clear_tags at ",)),
     Case("FlaskForm only", {"app/forms.py": src("""
         from flask_wtf import FlaskForm
 
