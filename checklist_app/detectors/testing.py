@@ -803,7 +803,7 @@ _CI_FILES = (
     (re.compile(r"^\.github/workflows/[^/]+\.ya?ml$"), "GitHub Actions"),
     (re.compile(r"^\.gitlab-ci\.ya?ml$|^\.gitlab/ci/[^/]+\.ya?ml$"), "GitLab CI"),
     (re.compile(r"^\.travis\.ya?ml$"), "Travis CI"),
-    (re.compile(r"^\.circleci/config\.ya?ml$"), "CircleCI"),
+    (re.compile(r"^\.circleci/config\.ya?ml$|^circle\.ya?ml$"), "CircleCI"),
     (re.compile(r"^\.?azure-pipelines\.ya?ml$|^\.azure-pipelines/[^/]+\.ya?ml$"),
      "Azure Pipelines"),
     (re.compile(r"^Jenkinsfile$|^[^/]*\.jenkinsfile$"), "Jenkins"),
@@ -886,8 +886,9 @@ def _first_test_line(project: Project, path: str) -> int | None:
 def ci_runs_tests(project: Project) -> Finding:
     """Passes when a CI configuration runs a test command (pytest, tox, nox, python -m
     unittest, coverage run, make test, flask test, a run_tests script...). CI files: GitHub
-    Actions workflows, .gitlab-ci.yml, .travis.yml, .circleci/config.yml, azure-pipelines.yml,
-    Jenkinsfile, bitbucket-pipelines.yml, Drone, Woodpecker, AppVeyor, Buildkite, Semaphore,
+    Actions workflows, .gitlab-ci.yml, .travis.yml, .circleci/config.yml (circle.yml, CircleCI's
+    first format), azure-pipelines.yml, Jenkinsfile, bitbucket-pipelines.yml, Drone,
+    Woodpecker, AppVeyor, Buildkite, Semaphore,
     Cloud Build. Files are read as text, line by line: comments, step names and install lines
     (`pip install pytest`) do not count. Fails (medium) when CI files exist but none runs
     tests, and fails when there is no CI file.

@@ -404,6 +404,8 @@ CI_CASES = [
                  [".gitlab-ci.yml:3"], id="gitlab"),
     pytest.param({"Jenkinsfile": "node {\n  sh 'pytest'\n}\n"}, PASS, HIGH, ["Jenkinsfile:2"],
                  id="jenkins"),
+    pytest.param({"circle.yml": "test:\n  override:\n    - python manage.py test\n"}, PASS,
+                 HIGH, ["circle.yml:3"], id="circleci-first-format"),
     pytest.param({"app.py": "x = 1\n"}, FAIL, HIGH, [], id="no-ci"),
     pytest.param({"frontend/.github/workflows/build.yml": TEST_WORKFLOW}, FAIL, HIGH, [],
                  id="workflow-outside-the-root-is-not-ci"),
