@@ -170,6 +170,10 @@ class _Rule(NamedTuple):
 
 _ASSIGN = rb"""['"]?\s*\]?\s*(?:=|:)\s*"""
 _QUOTED = rb"""[rRbBuUfF]{0,2}(?:"([^"\n]+)"|'([^'\n]+)')"""
+_FALLBACK = (rb"""[^\n]{0,120}?(?:\bor\s+|\bget(?:env)?\(\s*['"][^'"\n]*['"]\s*,\s*"""
+             rb"""(?:default\s*=\s*)?)""")
+"""The value read from elsewhere with a literal fallback: `os.environ.get("KEY") or "..."`,
+`os.getenv("KEY", "...")`, `config.get("key", default="...")`."""
 
 _SECRET_NAME = (rb"(?i)(?<![a-z0-9_.-])[a-z0-9_.-]*(?:secret|token|api[_-]?key|access[_-]?key"
                 rb"|auth[_-]?key|private[_-]?key|signing[_-]?key|salt)[a-z0-9_]*")
@@ -199,11 +203,16 @@ _RULES = (
     _Rule("hard-coded SECRET_KEY", (b"secret_key",),
           re.compile(rb"(?i)secret_key" + _ASSIGN + rb"""([^\s'"#,;]{12,})"""), (1,), False,
           config_only=True, unquoted_group=1),
+    _Rule("hard-coded SECRET_KEY", (b"SECRET_KEY", b"secret_key"),
+          re.compile(rb"(?i)secret_key" + _ASSIGN + _FALLBACK + _QUOTED), (1, 2), False),
     _Rule("hard-coded secret", _SECRET_NAME_TOKENS,
           re.compile(_SECRET_NAME + _ASSIGN + _QUOTED), (1, 2), False, any_case=True),
     _Rule("hard-coded secret", _SECRET_NAME_TOKENS,
           re.compile(_SECRET_NAME + _ASSIGN + rb"""([^\s'"#,;]{16,})"""), (1,), False,
           config_only=True, unquoted_group=1),
+    _Rule("hard-coded secret", _SECRET_NAME_TOKENS,
+          re.compile(_SECRET_NAME + _ASSIGN + _FALLBACK + _QUOTED), (1, 2), False,
+          any_case=True),
     _Rule("password", (b"pass", b"pwd"),
           re.compile(rb"(?i)(?<![a-z0-9])(?:[a-z0-9]+[_.-])*(?:password|passwd|pwd|pass)"
                      + _ASSIGN + rb"(?:" + _QUOTED + rb"""|([^\s'"#,;{}()\[\]]+))"""), (1, 2, 3),

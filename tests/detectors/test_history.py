@@ -119,6 +119,14 @@ CONTENT_CASES = [
                  [("hard-coded secret", 1)], id="salt"),
     pytest.param("config/db.yaml", "password: Tr0ub4dor&3\n", [("password", 1)],
                  id="password-with-digits"),
+    pytest.param("config.py", "SECRET_KEY = os.environ.get('SECRET_KEY') or "
+                 "'SjefBOa$1FgGco0SkfPO392qqH9%a492'\n"
+                 "API_TOKEN = os.getenv('API_TOKEN', default='q8Zr2LkP0vXw7NbT4sYc')\n",
+                 [("hard-coded SECRET_KEY", 1), ("hard-coded secret", 2)],
+                 id="literal-fallbacks"),
+    pytest.param("config.py", "SECRET_KEY = os.environ.get('SECRET_KEY', 'dev')\n"
+                 "SECRET_KEY = os.environ.get('SECRET_KEY') or 'hard to guess string'\n"
+                 "token = request.args.get('token', '')\n", [], id="placeholder-fallbacks"),
     # Documented defaults and test constants: words, short letter-only passwords, tests, docs.
     pytest.param("flaskbb/configs/default.py", 'SECRET_KEY = "secret key"\n'
                  'WTF_CSRF_SECRET_KEY = "reallyhardtoguess"\n', [], id="words"),
