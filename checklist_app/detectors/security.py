@@ -3135,7 +3135,9 @@ def jinja_autoescape(project: Project) -> Finding:
     template built by formatting or from request data (high: server-side template injection) or
     from any other non-constant value (medium), `Markup()` over text built by formatting or from
     request data, and `render_template("page.jinja2")` on an HTML template whose name Flask does
-    not autoescape (only .html, .htm, .xml, .xhtml, .svg are; medium).
+    not autoescape (only .html, .htm, .xml, .xhtml, .svg are; medium), and flashed messages
+    printed `|safe` (directly or through a macro) when `flash()` is given text built from data
+    (medium: a user's name in a flash becomes markup).
 
     Other `|safe` filters are not failures by themselves (they are how trusted HTML is shown):
     when the item otherwise passes, they are listed as evidence to review and the pass has medium
@@ -3158,6 +3160,7 @@ def jinja_autoescape(project: Project) -> Finding:
             else:
                 safe_uses.append((path, number))
     violations += _unescaped_template_names(project, rendered)
+    violations += _flashes_printed_safe(project, templates)
     if violations:
         violations.sort(key=lambda v: (v.path, v.line))
         places = [(v.path, v.line) for v in violations]
@@ -3411,6 +3414,128 @@ def _template_escapes(text: str) -> tuple[tuple[int, str], ...]:
             else:
                 found.append((number, ""))
     return tuple(found)
+
+
+class _FlashSafe(NamedTuple):
+    """How one template prints flashed messages unescaped."""
+
+    direct: tuple[int, ...]
+    """Lines printing a flashed message `|safe`."""
+    macros: tuple[str, ...]
+    """Macros it defines that print (an item of) one of their arguments `|safe`."""
+    calls: tuple[tuple[int, str], ...]
+    """(line, macro name) of calls given flashed messages."""
+
+
+_JINJA_TAG = re.compile(r"\{%-?\s*(.*?)\s*-?%\}|\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_BINDING = re.compile(r"(?:for\s+(.+?)\s+in|with\s+(\w+)\s*=|set\s+(\w+)\s*=)\s*(.*)",
+                      re.DOTALL)
+_MACRO = re.compile(r"macro\s+(\w+)\s*\(([^)]*)\)")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_CALLED = re.compile(r"(\w+)\s*\(")
+_PRINTED_SAFE = re.compile(r"^(\w+)[^|]*(?:\|[^|]*)*\|\s*safe\b")
+
+
+def _flash_safe(text: str) -> _FlashSafe | None:
+    """See `_FlashSafe`; None when the template does neither. Names bound to flashed messages
+    (`get_flashed_messages()` and loops or sets over those) are followed through the template,
+    a macro's arguments through its body."""
+    if "get_flashed_messages" not in text and not ("macro" in text and "safe" in text):
+        return None
+    direct: list[int] = []
+    macros: list[str] = []
+    calls: list[tuple[int, str]] = []
+    flashed: set[str] = set()
+    macro: tuple[str, set[str]] | None = None
+    for match in _JINJA_TAG.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        statement, expression = match.group(1), match.group(2)
+        bound = macro[1] if macro is not None else flashed
+        if statement is not None:
+            found = _MACRO.match(statement)
+            if found:
+                macro = (found.group(1), {w.split("=")[0].strip()
+                                          for w in found.group(2).split(",") if w.strip()})
+                continue
+            if statement.startswith("endmacro"):
+                macro = None
+                continue
+            binding = _BINDING.match(statement)
+            if binding:
+                source = binding.group(4)
+                words = set(_WORD.findall(source))
+                if "get_flashed_messages" in source or words & bound:
+                    for group in (1, 2, 3):
+                        if binding.group(group):
+                            bound.update(_WORD.findall(binding.group(group)))
+            continue
+        printed = _PRINTED_SAFE.match(expression)
+        if printed and printed.group(1) in bound:
+            if macro is None:
+                direct.append(line)
+            elif macro[0] not in macros:
+                macros.append(macro[0])
+        if macro is None:
+            for called in _CALLED.finditer(expression):
+                arguments = expression[called.end():]
+                if "get_flashed_messages" in arguments or set(_WORD.findall(arguments)) & flashed:
+                    calls.append((line, called.group(1)))
+    if not (direct or macros or calls):
+        return None
+    return _FlashSafe(tuple(direct), tuple(macros), tuple(calls))
+
+
+def _flash_with_data(source: ParsedModule) -> int | None:
+    """The line of the module's first `flash()` of text built from data (an f-string with
+    values, %-formatting, `.format()` or `+`), which a `|safe` in a template would turn into
+    markup; None in tests."""
+    index = source.index
+    if is_test_path(index.path) or source.tree is None or \
+            "flash" not in module_names(source).call_ends:
+        return None
+    parsed = parsed_module(source)
+    for node, _context in parsed.nodes():
+        if isinstance(node, ast.Call) and node.args and \
+                parsed.name(node.func) in ("flask.flash", "flask.helpers.flash") and \
+                _built_text(node.args[0]):
+            return node.lineno
+    return None
+
+
+def _built_text(node: ast.expr) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
+        return not (isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant))
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr == "format" and isinstance(node.func.value, ast.Constant)
+
+
+_FLASH_WITH_DATA = module_fact(f"security.flash-with-data.{FACTS_VERSION}", _flash_with_data)
+
+
+def _flashes_printed_safe(project: Project, templates: list[str]) -> list[_Violation]:
+    """Templates printing flashed messages `|safe` (directly, or through a macro given them)
+    when some `flash()` gets text built from data; none when every flash is constant text."""
+    facts = [(path, fact) for path in templates
+             if (fact := project.text_fact(f"security.flash-safe.{FACTS_VERSION}", path,
+                                           _flash_safe)) is not None]
+    if not facts:
+        return []
+    flashes = sorted((path, line) for path, line in
+                     project.module_fact(_FLASH_WITH_DATA).items() if line is not None)
+    if not flashes:
+        return []
+    unsafe_macros = {name for _path, fact in facts for name in fact.macros}
+    where = f"{flashes[0][0]}:{flashes[0][1]}"
+    result = [_Violation(path, line, f"flashed messages printed |safe (flash() gets text built "
+                                     f"from data, e.g. at {where})", False)
+              for path, fact in facts for line in fact.direct]
+    result += [_Violation(path, line, f"flashed messages printed |safe by macro {name}() "
+                                      f"(flash() gets text built from data, e.g. at {where})",
+                          False)
+               for path, fact in facts for line, name in fact.calls if name in unsafe_macros]
+    return result
 
 
 def _unescaped_template_names(project: Project, rendered: list[tuple[str, int, str]]

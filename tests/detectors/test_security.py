@@ -1145,6 +1145,36 @@ JINJA = [
     Case("request data marked safe", {
         "app/templates/search.html": "<p>You searched {{ request.args.q|safe }}</p>\n",
     }, FAIL, ("app/templates/search.html:1",)),
+    Case("flashed messages with data printed |safe", {
+        "app/views.py": src("""
+            from flask import flash
+
+            def renamed(user):
+                flash(f"Renamed to {user.name}")
+        """),
+        "app/templates/base.html": "<ul>{% for message in get_flashed_messages() %}\n"
+                                   "<li>{{ message|safe }}</li>{% endfor %}</ul>\n",
+        "app/templates/macros.html": "{% macro notes(items, title='') %}<ul>\n"
+                                     "{% for item in items %}<li>{{ item | safe }}</li>\n"
+                                     "{% endfor %}</ul>{% endmacro %}\n",
+        "app/templates/page.html": "{% import 'macros.html' as m %}<div>\n"
+                                   "{% set flashes = {'error': get_flashed_messages("
+                                   "category_filter=['error'])} %}\n"
+                                   "{{ m.notes(flashes['error'], title='Oops') }}\n"
+                                   "{{ m.notes(page.links) }}</div>\n",
+    }, FAIL, ("app/templates/base.html:2", "app/templates/page.html:3"), MEDIUM,
+        message=("flashed messages printed |safe (flash() gets text built from data, e.g. at "
+                 "app/views.py:4)", "flashed messages printed |safe by macro notes()")),
+    Case("constant flashed messages printed |safe", {
+        "app/views.py": src("""
+            from flask import flash
+
+            def saved():
+                flash("Saved. <a href='/'>Back</a>")
+        """),
+        "app/templates/base.html": "<ul>{% for message in get_flashed_messages() %}\n"
+                                   "<li>{{ message|safe }}</li>{% endfor %}</ul>\n",
+    }, PASS, ("app/templates/base.html:2",), MEDIUM),
     Case("values escaped before |safe", {
         "app/templates/base.html": "<script>var root = {{ request.script_root|tojson|safe }};"
                                    "\nvar q = {{ request.args.q | e | safe }};</script>\n",
