@@ -3431,7 +3431,7 @@ _JINJA_TAG = re.compile(r"\{%-?\s*(.*?)\s*-?%\}|\{\{-?\s*(.*?)\s*-?\}\}", re.DOT
 _BINDING = re.compile(r"(?:for\s+(.+?)\s+in|with\s+(\w+)\s*=|set\s+(\w+)\s*=)\s*(.*)",
                       re.DOTALL)
 _MACRO = re.compile(r"macro\s+(\w+)\s*\(([^)]*)\)")
-_WORD = re.compile(r"[A-Za-z_]\w*")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CALLED = re.compile(r"(\w+)\s*\(")
 _PRINTED_SAFE = re.compile(r"^(\w+)[^|]*(?:\|[^|]*)*\|\s*safe\b")
 
@@ -3463,11 +3463,11 @@ def _flash_safe(text: str) -> _FlashSafe | None:
             binding = _BINDING.match(statement)
             if binding:
                 source = binding.group(4)
-                words = set(_WORD.findall(source))
+                words = set(_IDENTIFIER.findall(source))
                 if "get_flashed_messages" in source or words & bound:
                     for group in (1, 2, 3):
                         if binding.group(group):
-                            bound.update(_WORD.findall(binding.group(group)))
+                            bound.update(_IDENTIFIER.findall(binding.group(group)))
             continue
         printed = _PRINTED_SAFE.match(expression)
         if printed and printed.group(1) in bound:
@@ -3478,7 +3478,8 @@ def _flash_safe(text: str) -> _FlashSafe | None:
         if macro is None:
             for called in _CALLED.finditer(expression):
                 arguments = expression[called.end():]
-                if "get_flashed_messages" in arguments or set(_WORD.findall(arguments)) & flashed:
+                if "get_flashed_messages" in arguments or \
+                        set(_IDENTIFIER.findall(arguments)) & flashed:
                     calls.append((line, called.group(1)))
     if not (direct or macros or calls):
         return None
