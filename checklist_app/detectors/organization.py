@@ -75,6 +75,24 @@ def not_found(project: Project, message: str, *evidence: Evidence,
     return failed(message, *evidence, confidence=confidence)
 
 
+def none_found(project: Project, message: str, *evidence: Evidence,
+               confidence: Confidence = Confidence.HIGH) -> Finding:
+    """No violation found: `pass`. The application's modules that could not be parsed were not
+    checked, and a violation may hide in them: when some could not, the message says so and
+    the confidence drops to low; when half of them or more could not (Python 2 code, say),
+    the answer is unknown."""
+    modules = [(path, facts.syntax_error is not None) for path, facts in project.parsed().items()
+               if not is_test_path(path)]
+    broken = [path for path, failed_to_parse in modules if failed_to_parse]
+    if not broken:
+        return passed(message, *evidence, confidence=confidence)
+    note = f"{len(broken)} of {len(modules)} application module(s) could not be parsed and " \
+           f"were not checked, e.g. {broken[0]}"
+    if 2 * len(broken) >= len(modules):
+        return unknown(f"{note}; in the others: {message}", *evidence)
+    return passed(f"{message} ({note})", *evidence, confidence=Confidence.LOW)
+
+
 # --- facts kept across scans: keyed by content -------------------------------------------------
 
 FACTS_VERSION = f"2.{INDEX_FORMAT}"

@@ -34,6 +34,7 @@ from checklist_app.detectors.organization import (
     ModuleNames,
     module_names,
     modules_with,
+    none_found,
     qualified_name,
 )
 from checklist_app.detectors.registry import detector, module_fact
@@ -2162,9 +2163,9 @@ def no_sql_injection(project: Project) -> Finding:
                       f"{note}: {_where(places)}; pass values as bound parameters "
                       "(text(\"... :name\"), execute(sql, params)) instead",
                       *_evidence(project, shown, MAX_SQL_EVIDENCE))
-    return passed(f"no SQL built by concatenation, %-formatting, .format() or f-strings reaches "
-                  f"the database: {checked} SQL call(s) checked in "
-                  f"{len(project.python_files)} Python files (test files skipped)")
+    return none_found(project, f"no SQL built by concatenation, %-formatting, .format() or "
+                      f"f-strings reaches the database: {checked} SQL call(s) checked in "
+                      f"{len(project.python_files)} Python files (test files skipped)")
 
 
 class _BuiltArguments(NamedTuple):
@@ -2521,12 +2522,13 @@ def debug_off(project: Project) -> Finding:
                       confidence=Confidence.HIGH if certain else Confidence.MEDIUM)
     local = [(path, line) for path, fact in modules for line in fact.local_runners]
     if local:
-        return passed(f"no code turns debug mode on where others can reach it; "
-                      f"development runners call app.run(debug=True) bound to this machine only "
-                      f"at {_where(local)} (never serve the app with them)",
-                      *_evidence(project, local), confidence=Confidence.MEDIUM)
-    return passed(f"no code turns debug mode on outside development and testing "
-                  f"({len(project.python_files)} Python files, env and Docker files checked)")
+        return none_found(project, f"no code turns debug mode on where others can reach it; "
+                          f"development runners call app.run(debug=True) bound to this machine "
+                          f"only at {_where(local)} (never serve the app with them)",
+                          *_evidence(project, local), confidence=Confidence.MEDIUM)
+    return none_found(project, f"no code turns debug mode on outside development and testing "
+                      f"({len(project.python_files)} Python files, env and Docker files "
+                      "checked)")
 
 
 def _debug_entry(entry: EnvEntry) -> bool:
@@ -3170,13 +3172,14 @@ def jinja_autoescape(project: Project) -> Finding:
                       confidence=Confidence.HIGH if any(v.certain for v in violations)
                       else Confidence.MEDIUM)
     if safe_uses:
-        return passed(f"autoescape is not turned off ({len(templates)} templates checked), but "
-                      f"{len(safe_uses)} |safe filter(s) print HTML unescaped: {_where(safe_uses)}"
-                      "; check that each one only shows trusted or sanitised HTML",
-                      *_evidence(project, safe_uses), confidence=Confidence.MEDIUM)
-    return passed(f"autoescape is not turned off: no jinja2.Environment without autoescape, no "
-                  f"render_template_string or Markup over built text, and no "
-                  f"{{% autoescape false %}} or |safe in {len(templates)} templates")
+        return none_found(project, f"autoescape is not turned off ({len(templates)} templates "
+                          f"checked), but {len(safe_uses)} |safe filter(s) print HTML unescaped: "
+                          f"{_where(safe_uses)}; check that each one only shows trusted or "
+                          "sanitised HTML", *_evidence(project, safe_uses),
+                          confidence=Confidence.MEDIUM)
+    return none_found(project, f"autoescape is not turned off: no jinja2.Environment without "
+                      f"autoescape, no render_template_string or Markup over built text, and no "
+                      f"{{% autoescape false %}} or |safe in {len(templates)} templates")
 
 
 class _JinjaModule(NamedTuple):

@@ -26,8 +26,10 @@ MakeRepo = Callable[..., Repo]
 
 PASS = Outcome.PASS
 FAIL = Outcome.FAIL
+UNKNOWN = Outcome.UNKNOWN
 HIGH = Confidence.HIGH
 MEDIUM = Confidence.MEDIUM
+LOW = Confidence.LOW
 
 
 def src(text: str) -> str:
@@ -623,6 +625,17 @@ SQL = [
                 return query_db(f"SELECT * FROM posts WHERE author = {user_id}")
         """),
     }, FAIL, ("app/db.py:6", "app/views.py:5")),
+    Case("a module that does not parse was not checked", {
+        "app/db.py": "def find(cur, name):\n    cur.execute('SELECT 1')\n",
+        "app/views.py": "def index():\n    return 'ok'\n",
+        "app/legacy.py": "def old(cur, name):\n    print 'SELECT * FROM t WHERE n = ' + name\n",
+        "tests/test_db.py": "print 'py2 test'\n",
+    }, PASS, (), LOW, message=("(1 of 3 application module(s) could not be parsed and were not "
+                               "checked, e.g. app/legacy.py)",)),
+    Case("Python 2 code is not judged", {
+        "app/db.py": "def find(cur, name):\n    print name\n    cur.execute('SELECT 1')\n",
+        "app/views.py": "def index():\n    print 'ok'\n",
+    }, UNKNOWN, (), LOW, message=("2 of 2 application module(s) could not be parsed",)),
 ]
 
 
