@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import PurePosixPath
 from typing import Generic, NamedTuple, TypeVar
 
+from checklist_app.detectors.database import Models, find_models
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     CLASS_BASES,
@@ -995,6 +996,10 @@ class _PasswordSite(NamedTuple):
     password setter)."""
     otherwise: tuple[str, bool] | None = None
     """(what, certain) of the same call when the conditions above do not hold."""
+    owner: str = ""
+    """For `self.<attribute> = ...` in a class: that class. When it is a model declaring
+    columns, an attribute that is none of them is not stored (a value kept until it is
+    hashed)."""
 
     def applies(self, setters: set[str], models: set[str]) -> tuple[str, bool] | None:
         """(what, certain) of this place given the project's password setters and models."""
@@ -1063,12 +1068,27 @@ def _password_violations(project: Project) -> list[tuple[str, int, str, bool]]:
         setters = _password_setters(project)
         if any(site.model for _path, site in sites):
             models = _model_classes(project)
+    columns: Models | None = None
     result = []
     for path, site in sites:
+        if site.owner:
+            columns = find_models(project) if columns is None else columns
+            if not _stored_column(columns, site.owner, site.attributes):
+                continue
         found = site.applies(setters, models)
         if found is not None:
             result.append((path, site.line, *found))
     return result
+
+
+def _stored_column(models: Models, owner: str, attributes: tuple[str, ...]) -> bool:
+    """Whether one of `attributes` of class `owner` may be stored: it is a column of the model
+    or of a model it derives from, or the class is not a model declaring columns."""
+    lineage = models.lineage(owner)
+    declared = [name for name, _attribute in models.columns if name in lineage]
+    if not declared:
+        return True
+    return any((name, attribute) in models.columns for name in lineage for attribute in attributes)
 
 
 def _hashing_extension_import(source: ParsedModule) -> tuple[int, str] | None:
@@ -1160,14 +1180,22 @@ def _password_sites(source: ParsedModule) -> tuple[_PasswordSite, ...]:
     if parsed is None or not parsed.says(_PASSWORD_NEEDLE, _PASSWORD_HINTS):
         return ()
     hash_objects: set[tuple[str | None, str]] = set()
+    hashed_into: set[tuple[tuple[str, ...], str]] = set()
     for node, context in parsed.nodes():
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
-                parsed.name(node.value.func) in _FAST_HASHES:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            called = parsed.name(node.value.func)
             for target in node.targets:
-                if isinstance(target, ast.Name):
+                if isinstance(target, ast.Name) and called in _FAST_HASHES:
                     hash_objects.add((context.function, target.id))
+                elif isinstance(target, ast.Attribute) and context.classes and \
+                        _is_hashing_call(called) and called not in _FAST_HASHES:
+                    hashed_into.add((context.classes, target.attr))
     result = []
     for node, context in parsed.nodes():
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.value, ast.Name) and isinstance(node.targets[0], ast.Attribute) \
+                and (context.classes, node.targets[0].attr) in hashed_into:
+            continue  # a value the class hashes into this attribute itself elsewhere
         found = _password_violation(parsed, node, context, hash_objects)
         if found is not None:
             result.append(found._replace(line=getattr(node, "lineno", 1)))
@@ -1177,7 +1205,7 @@ def _password_sites(source: ParsedModule) -> tuple[_PasswordSite, ...]:
 _PASSWORD_NEEDLE = re.compile(r"passw|pwd|passphrase|\bpw|_pw", re.IGNORECASE)
 _PASSWORD_HINTS = ("pw", "passw", "passphrase")
 """What a module's words must mention to be read for password violations."""
-_PASSWORD_SITES = module_fact(f"security.password-sites.{FACTS_VERSION}", _password_sites)
+_PASSWORD_SITES = module_fact(f"security.password-sites.2.{FACTS_VERSION}", _password_sites)
 
 
 def _password_violation(parsed: Parsed, node: ast.AST, context: Context,
@@ -1195,8 +1223,10 @@ def _password_violation(parsed: Parsed, node: ast.AST, context: Context,
         if isinstance(target, ast.Attribute) and _stored_password_name(target.attr) and \
                 "hash" not in target.attr.lower() and \
                 _from_user_input(parsed, node.value, context):
+            owner = context.classes[-1].rpartition(".")[2] if context.classes and \
+                isinstance(target.value, ast.Name) and target.value.id == "self" else ""
             return _PasswordSite(0, "password stored as typed", False,
-                                 attributes=(target.attr,))
+                                 attributes=(target.attr,), owner=owner)
     return None
 
 
@@ -1334,8 +1364,8 @@ def _from_user_input(parsed: Parsed, node: ast.expr, context: Context) -> bool:
     (`form.password.data`), a string literal (a hard-coded password), or a local name or
     parameter called `password` that the function never hashes."""
     literal = _literal_text(node)
-    if literal is not None:
-        return bool(literal.strip())
+    if literal is not None:  # "*" or "!" marks an account without a password
+        return any(character.isalnum() for character in literal)
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and _is_hashing_call(parsed.name(sub.func)):
             return False

@@ -250,6 +250,38 @@ PASSWORD_HASHING = [
     Case("Flask-Security hashes for you", {"app/security.py": src("""
         from flask_security import Security, SQLAlchemyUserDatastore
     """)}, PASS, ("app/security.py:1",), MEDIUM),
+    Case("a model that hashes into its own password column", {"app/models.py": src("""
+        import bcrypt
+        from app import db
+
+        class User(db.Model):
+            username = db.Column(db.String(64))
+            password = db.Column(db.String(64))
+
+            def __init__(self, username=None, password=None, plain_text_password=None):
+                self.username = username
+                self.password = password
+                self.plain_text_password = plain_text_password
+
+            def get_hashed_password(self, plain):
+                return bcrypt.hashpw(plain.encode(), bcrypt.gensalt())
+
+            def create_local_user(self):
+                self.password = self.get_hashed_password(self.plain_text_password)
+
+            def create_remote_user(self):
+                self.password = "*"
+    """)}, PASS, ("app/models.py:14",)),
+    Case("a model storing its password parameter as given", {"app/models.py": src("""
+        import bcrypt
+
+        class User(db.Model):
+            def __init__(self, username, password):
+                self.password = password
+
+        def check(user, typed):
+            return bcrypt.checkpw(typed.encode(), user.password)
+    """)}, FAIL, ("app/models.py:5",), MEDIUM, ("password stored as typed",)),
     Case("tests are not read", {
         "app/models.py": "from werkzeug.security import generate_password_hash\n"
                          "h = generate_password_hash('x')\n",
