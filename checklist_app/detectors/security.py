@@ -1660,8 +1660,9 @@ def csrf_protection(project: Project) -> Finding:
     writes and lets the request in on the login session (`@login_required`, a decorator of
     the project's checking `current_user.is_authenticated`, or that check in the view) fails
     with medium confidence: a forged request carries the session cookie too. So does a view
-    routed for GET that deletes rows (`db.session.delete`, `query.filter_by(...).delete()`):
-    no CSRF token is checked on GET."""
+    routed for GET that deletes rows (`db.session.delete`, `query.filter_by(...).delete()`) or
+    commits changes for the logged-in user (no CSRF token is checked on GET); a route taking
+    a token (`/confirm/<token>`) is protected by it."""
     protect = [i for found in project.module_fact(_CSRF_INSTANCES).values() for i in found]
     initialised = [(i.path, i.line) for i in protect if i.initialised]
     initialised += _init_app_calls(project, [i for i in protect if not i.initialised])
@@ -1682,17 +1683,15 @@ def csrf_protection(project: Project) -> Finding:
     if exempt:
         exempt_note = f"; {len(exempt)} view(s) or blueprint(s) are exempt: {_where(exempt)}"
         exempt_evidence = _evidence(project, exempt)
-    get_deletes = sorted((path, line, view) for path, found in
-                         project.module_fact(_GET_DELETES).items() for line, view in found) \
-        if initialised or forms else []
-    if get_deletes:
-        places = [(path, line) for path, line, _view in get_deletes]
-        views = ", ".join(dict.fromkeys(view for _path, _line, view in get_deletes))
-        return failed(f"CSRF protection is on, but {len(get_deletes)} view(s) delete data on "
+    get_writes = _get_writes_found(project) if initialised or forms else []
+    if get_writes:
+        places = [(path, line) for path, line, _view in get_writes]
+        views = ", ".join(dict.fromkeys(view for _path, _line, view in get_writes))
+        return failed(f"CSRF protection is on, but {len(get_writes)} view(s) change data on "
                       f"a GET request ({views} at {_where(places)}), which no CSRF token "
                       "protects: a link or an image on another site makes the browser send "
-                      "it; accept POST (or DELETE) for changes", *_evidence(project, places),
-                      confidence=Confidence.MEDIUM)
+                      "it with the login cookie; accept POST (or DELETE) for changes",
+                      *_evidence(project, places), confidence=Confidence.MEDIUM)
     session_exempt = _session_exempt_views(project) if initialised or forms else []
     if session_exempt:
         places = [(path, line) for path, line, _view in session_exempt]
@@ -1885,22 +1884,52 @@ def _login_gates(source: ParsedModule) -> tuple[str, ...]:
 _LOGIN_GATES = module_fact(f"security.login-gates.{FACTS_VERSION}", _login_gates)
 
 
-def _get_deletes(source: ParsedModule) -> tuple[tuple[int, str], ...]:
-    """(line, view) of the module's views that answer GET and delete rows
-    (`db.session.delete(...)`, `Model.query.filter_by(...).delete()`): a link or an image
-    on another site makes the browser send that GET, and no CSRF token is checked on GET.
-    None in tests, or when the module has no route or no delete."""
+class GetWrite(NamedTuple):
+    """A view routed for GET that changes data."""
+
+    line: int
+    name: str
+    deletes: bool
+    """It deletes rows (`db.session.delete(...)`, `Model.query.filter_by(...).delete()`)."""
+    decorators: tuple[str, ...]
+    """Its decorators other than routes, by project-wide name (see `_session_exempt_views`)."""
+    current_user: bool
+    """Its code reads `current_user`: the user the login session cookie names."""
+
+
+def _get_writes(source: ParsedModule) -> tuple[GetWrite, ...]:
+    """The module's views that answer GET and delete rows or commit changes, outside a branch
+    for form posts: a link or an image on another site makes the browser send that GET, and
+    no CSRF token is checked on GET. Views whose route takes a token (`/confirm/<token>`) are
+    left out: the token in the link is their protection. None in tests, or when the module
+    has no route or no write."""
     parsed = _app_tree(source)
     if parsed is None:
         return ()
     names = parsed.words().names
-    if "delete" not in names or names.isdisjoint({"route", "get"}):
+    if names.isdisjoint({"delete", "commit"}) or names.isdisjoint({"route", "get"}):
         return ()
     found = []
     for node, _context in parsed.nodes():
-        if isinstance(node, FUNCTION_DEFS) and _answers_get(node) and _deletes_rows(parsed, node):
-            found.append((node.lineno, node.name))
+        if not isinstance(node, FUNCTION_DEFS) or not _answers_get(node) or \
+                _route_takes_token(node):
+            continue
+        deletes, commits = _writes_rows(parsed, node)
+        if deletes or commits:
+            routes = [d for d in node.decorator_list if isinstance(d, ast.Call) and
+                      isinstance(d.func, ast.Attribute) and d.func.attr in ("route", "get")]
+            decorators = tuple(_project_name(parsed, d.func if isinstance(d, ast.Call) else d)
+                               for d in node.decorator_list if d not in routes)
+            reads_user = any(isinstance(sub, ast.Name | ast.Attribute) and
+                             parsed.name(sub) in _CURRENT_USERS for sub in ast.walk(node))
+            found.append(GetWrite(node.lineno, node.name, deletes, decorators, reads_user))
     return tuple(found)
+
+
+def _route_takes_token(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant) and
+               isinstance(d.args[0].value, str) and "token" in d.args[0].value.lower()
+               for d in node.decorator_list)
 
 
 def _answers_get(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -1922,9 +1951,11 @@ def _answers_get(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def _deletes_rows(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether the view deletes rows outside a branch taken for a form post only
+def _writes_rows(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef
+                 ) -> tuple[bool, bool]:
+    """(deletes rows, commits) for the view's code outside a branch taken for a form post only
     (`if request.method == "POST":`, `if form.validate_on_submit():`)."""
+    deletes = commits = False
     pending: list[ast.AST] = list(node.body)
     while pending:
         current = pending.pop()
@@ -1937,14 +1968,17 @@ def _deletes_rows(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef) 
         if not isinstance(current, ast.Call):
             continue
         func = current.func
-        if not isinstance(func, ast.Attribute) or func.attr != "delete":
+        if not isinstance(func, ast.Attribute):
             continue
         receiver = _chain(func.value)
-        if (receiver.endswith("session") and current.args
-                and not parsed.name(func.value).startswith("flask.")) or \
-                any(part in receiver.split(".") for part in ("query", "filter", "filter_by")):
-            return True
-    return False
+        if func.attr == "commit" and receiver.endswith("session"):
+            commits = True
+        elif func.attr == "delete" and (
+                (receiver.endswith("session") and current.args
+                 and not parsed.name(func.value).startswith("flask."))
+                or any(part in receiver.split(".") for part in ("query", "filter", "filter_by"))):
+            deletes = True
+    return deletes, commits
 
 
 def _posted_only(parsed: Parsed, test: ast.expr) -> bool:
@@ -1962,7 +1996,34 @@ def _posted_only(parsed: Parsed, test: ast.expr) -> bool:
     return False
 
 
-_GET_DELETES = module_fact(f"security.get-deletes.{FACTS_VERSION}", _get_deletes)
+_GET_WRITES = module_fact(f"security.get-writes.{FACTS_VERSION}", _get_writes)
+
+
+def _get_writes_found(project: Project) -> list[tuple[str, int, str]]:
+    """(path, line, view) of the views that change data on GET: any that deletes rows, and
+    those named for an action (`follow`, `moderate_enable`) committing changes for the user
+    of the login session (`@login_required`, a decorator of the project's checking
+    `current_user.is_authenticated`, or `current_user` read in the view)."""
+    views = [(path, view) for path, found in project.module_fact(_GET_WRITES).items()
+             for view in found]
+    if not views:
+        return []
+    gates = _login_gates_of(project)
+    return sorted((path, view.line, view.name) for path, view in views
+                  if view.deletes or (words(view.name) & _ACTION_WORDS and (
+                      view.current_user or not gates.isdisjoint(view.decorators))))
+
+
+_ACTION_WORDS = frozenset({
+    "follow", "unfollow", "enable", "disable", "approve", "reject", "delete", "remove", "ban",
+    "unban", "block", "unblock", "activate", "deactivate", "moderate", "like", "unlike", "vote",
+    "upvote", "downvote", "toggle", "publish", "unpublish", "archive", "promote", "demote",
+    "subscribe", "unsubscribe", "revoke", "grant", "kick", "invite", "accept", "decline",
+    "cancel", "lock", "unlock", "pin", "unpin", "star", "unstar", "join", "leave", "hide",
+})
+"""Words naming an action in a view's name (`follow`, `moderate_disable`): a GET view so named
+that commits a change is a state change a link can trigger. Page views that keep bookkeeping
+(marking messages read) are not so named."""
 
 
 def _session_exempt_views(project: Project) -> list[tuple[str, int, str]]:
@@ -1975,10 +2036,16 @@ def _session_exempt_views(project: Project) -> list[tuple[str, int, str]]:
              for view in fact.exempt_views if view.writes]
     if not views:
         return []
-    gates = _LOGIN_REQUIRED | {name for found in project.module_fact(_LOGIN_GATES).values()
-                               for name in found}
+    gates = _login_gates_of(project)
     return sorted((path, view.line, view.name) for path, view in views
                   if view.login_gate or not gates.isdisjoint(view.decorators))
+
+
+def _login_gates_of(project: Project) -> frozenset[str]:
+    """Decorators that let a request in on the login session: the extensions' and the
+    project's own (see `_login_gates`)."""
+    return _LOGIN_REQUIRED | {name for found in project.module_fact(_LOGIN_GATES).values()
+                              for name in found}
 
 
 _CSRF_MODULES = module_fact(f"security.csrf-module.2.{FACTS_VERSION}", _csrf_fact)

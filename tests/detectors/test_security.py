@@ -498,7 +498,46 @@ CSRF = [
                 return ""
         """),
     }, FAIL, ("app/views.py:7", "app/views.py:13"), MEDIUM,
-        message=("2 view(s) delete data on a GET request (delete_post, clear_tags at ",)),
+        message=("2 view(s) change data on a GET request (delete_post, clear_tags at ",)),
+    Case("a view commits a change for the logged-in user on GET", {
+        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
+                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/views.py": src("""
+            from flask import Blueprint
+            from flask_login import current_user, login_required
+            from app.models import User, db
+
+            bp = Blueprint("main", __name__)
+
+            @bp.route("/follow/<name>")
+            @login_required
+            def follow(name):
+                current_user.follow(User.query.filter_by(name=name).first())
+                db.session.commit()
+                return ""
+
+            @bp.route("/confirm/<token>")
+            @login_required
+            def confirm(token):
+                current_user.confirm(token)
+                db.session.commit()
+                return ""
+
+            @bp.route("/visit/<int:id>")
+            def visit(id):
+                User.query.get(id).visits += 1
+                db.session.commit()
+                return ""
+
+            @bp.route("/messages")
+            @login_required
+            def messages():
+                current_user.last_read = 1
+                db.session.commit()
+                return ""
+        """),
+    }, FAIL, ("app/views.py:9",), MEDIUM,
+        message=("1 view(s) change data on a GET request (follow at app/views.py:9)",)),
     Case("FlaskForm only", {"app/forms.py": src("""
         from flask_wtf import FlaskForm
 
