@@ -1683,24 +1683,17 @@ def csrf_protection(project: Project) -> Finding:
     if exempt:
         exempt_note = f"; {len(exempt)} view(s) or blueprint(s) are exempt: {_where(exempt)}"
         exempt_evidence = _evidence(project, exempt)
-    get_writes = _get_writes_found(project) if initialised or forms else []
-    if get_writes:
-        places = [(path, line) for path, line, _view in get_writes]
-        views = ", ".join(dict.fromkeys(view for _path, _line, view in get_writes))
-        return failed(f"CSRF protection is on, but {len(get_writes)} view(s) change data on "
-                      f"a GET request ({views} at {_where(places)}), which no CSRF token "
-                      "protects: a link or an image on another site makes the browser send "
-                      "it with the login cookie; accept POST (or DELETE) for changes",
-                      *_evidence(project, places), confidence=Confidence.MEDIUM)
-    session_exempt = _session_exempt_views(project) if initialised or forms else []
-    if session_exempt:
-        places = [(path, line) for path, line, _view in session_exempt]
-        views = ", ".join(dict.fromkeys(view for _path, _line, view in session_exempt))
-        return failed(f"CSRF protection is on, but {len(session_exempt)} view(s) exempt from "
-                      f"it take writes and let the request in on the login session ({views} "
-                      f"at {_where(places)}): a forged request from another site carries that "
-                      "session cookie too; authenticate exempt views with a header or token, "
-                      "or drop the exemption", *_evidence(project, places),
+    holes = _csrf_holes(project) if initialised or forms else []
+    if holes:
+        places = [(path, line) for path, line, _view, _what in holes]
+        what = "; ".join(
+            f"{kind} ({', '.join(dict.fromkeys(v for _p, _l, v, k in holes if k == kind))})"
+            for kind in dict.fromkeys(kind for _p, _l, _v, kind in holes))
+        return failed(f"CSRF protection is on, but {len(holes)} view(s) are open to forged "
+                      f"requests: {what} at {_where(places)}. A link, an image or a form on "
+                      "another site makes the browser send them with the login cookie; accept "
+                      "changes only on POST (or DELETE) with the token, and authenticate "
+                      "exempt views with a header or token", *_evidence(project, places),
                       confidence=Confidence.MEDIUM)
     if initialised:
         initialised.sort()
@@ -2024,6 +2017,15 @@ _ACTION_WORDS = frozenset({
 """Words naming an action in a view's name (`follow`, `moderate_disable`): a GET view so named
 that commits a change is a state change a link can trigger. Page views that keep bookkeeping
 (marking messages read) are not so named."""
+
+
+def _csrf_holes(project: Project) -> list[tuple[str, int, str, str]]:
+    """(path, line, view, what) of the views a forged request reaches while CSRF protection is
+    on: views changing data on GET, and exempt views let in on the login session."""
+    holes = [(*found, "changes data on a GET request") for found in _get_writes_found(project)]
+    holes += [(*found, "exempt from CSRF protection, takes writes and lets the login session "
+                       "in") for found in _session_exempt_views(project)]
+    return sorted(holes)
 
 
 def _session_exempt_views(project: Project) -> list[tuple[str, int, str]]:

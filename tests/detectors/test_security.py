@@ -411,8 +411,9 @@ CSRF = [
             def ping():
                 return ""
         """),
-    }, FAIL, ("app/views.py:8",), MEDIUM, message=("1 view(s) exempt", "(profile at "
-                                                 "app/views.py:8)")),
+    }, FAIL, ("app/views.py:8",), MEDIUM,
+        message=("1 view(s) are open to forged requests: exempt from CSRF protection, takes "
+                 "writes and lets the login session in (profile) at app/views.py:8",)),
     Case("exempt views let in by the project's own session check", {
         "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
                            "def create_app(app):\n    csrf.init_app(app)\n",
@@ -465,7 +466,8 @@ CSRF = [
                 return ""
         """),
     }, FAIL, ("app/views.py:9", "app/views.py:21"), MEDIUM,
-        message=("2 view(s) exempt", "(update, hook at app/views.py:9, app/views.py:21)")),
+        message=("2 view(s) are open", "session in (update, hook) at app/views.py:9, "
+                 "app/views.py:21")),
     Case("a view deletes rows on GET", {
         "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
                            "def create_app(app):\n    csrf.init_app(app)\n",
@@ -498,7 +500,8 @@ CSRF = [
                 return ""
         """),
     }, FAIL, ("app/views.py:7", "app/views.py:13"), MEDIUM,
-        message=("2 view(s) change data on a GET request (delete_post, clear_tags at ",)),
+        message=("2 view(s) are open to forged requests: changes data on a GET request "
+                 "(delete_post, clear_tags) at ",)),
     Case("a view commits a change for the logged-in user on GET", {
         "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
                            "def create_app(app):\n    csrf.init_app(app)\n",
@@ -537,7 +540,34 @@ CSRF = [
                 return ""
         """),
     }, FAIL, ("app/views.py:9",), MEDIUM,
-        message=("1 view(s) change data on a GET request (follow at app/views.py:9)",)),
+        message=("1 view(s) are open to forged requests: changes data on a GET request "
+                 "(follow) at app/views.py:9",)),
+    Case("both kinds of open views are reported together", {
+        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
+                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/views.py": src("""
+            from flask import Blueprint
+            from flask_login import login_required
+            from app import csrf
+            from app.models import Post, db
+
+            bp = Blueprint("main", __name__)
+
+            @bp.route("/post/<int:id>/delete")
+            def delete_post(id):
+                db.session.delete(Post.query.get(id))
+                return ""
+
+            @bp.route("/profile", methods=["POST"])
+            @csrf.exempt
+            @login_required
+            def profile():
+                return ""
+        """),
+    }, FAIL, ("app/views.py:9", "app/views.py:14"), MEDIUM,
+        message=("2 view(s) are open to forged requests: changes data on a GET request "
+                 "(delete_post); exempt from CSRF protection, takes writes and lets the login "
+                 "session in (profile) at app/views.py:9, app/views.py:14",)),
     Case("FlaskForm only", {"app/forms.py": src("""
         from flask_wtf import FlaskForm
 
