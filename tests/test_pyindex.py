@@ -12,6 +12,7 @@ from checklist_app.project.pyindex import (
     _imports,
     index_module,
     module_name,
+    parse_module,
 )
 from checklist_app.project.query_loops import find_loop_queries
 from checklist_app.project.sql_flow import callee_name, find_sql_sites
@@ -296,3 +297,15 @@ def test_some_analysed_code_has_sites() -> None:
     found = [index_module("app/m.py", code) for code in ANALYSED]
     assert sum(len(m.sql_sites) for m in found) >= 10
     assert sum(len(m.loop_queries) for m in found) >= 10
+
+
+def test_code_of_python_3_6_that_names_something_async_is_parsed() -> None:
+    source = "from tasks import async\n\n@async\ndef send(message):\n    return message\n"
+    index, tree = parse_module("app/mail.py", source)
+    assert index.syntax_error is None and tree is not None
+    assert [f.name for f in index.functions] == ["send"]
+    index, tree = parse_module("app/new.py", "async def f():\n    await g()\n")
+    assert index.syntax_error is None and tree is not None
+    index, tree = parse_module("app/py2.py", "print 'async'\n")
+    assert tree is None
+    assert index.syntax_error is not None and "print" in index.syntax_error

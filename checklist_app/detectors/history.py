@@ -51,6 +51,7 @@ from checklist_app.findings import (
 )
 from checklist_app.project import Commit, Project
 from checklist_app.project.git import ZERO_BLOB, Git, blob_sizes, read_blobs
+from checklist_app.project.pyindex import parse_python
 
 MAX_EVIDENCE = 10
 MAX_BLOB_BYTES = 512 * 1024
@@ -1180,7 +1181,7 @@ def _parse(source: str) -> ast.Module | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(source)
+            return parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -47,7 +47,14 @@ from checklist_app.findings import (
     passed,
 )
 from checklist_app.project import ModuleIndex, ParsedModule, Project
-from checklist_app.project.pyindex import Call, Resolver, ValueKind, index_module, module_name
+from checklist_app.project.pyindex import (
+    Call,
+    Resolver,
+    ValueKind,
+    index_module,
+    module_name,
+    parse_python,
+)
 from checklist_app.project.sql_flow import (
     Scope,
     SiteKind,
@@ -450,7 +457,7 @@ def _match_kind(pattern: re.Pattern[str]) -> str:
 
 def _parse(path: str, text: str) -> Parsed | None:
     try:
-        tree = ast.parse(text, filename=path)
+        tree = parse_python(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     index = index_module(path, text)

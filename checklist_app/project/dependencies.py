@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from checklist_app.project.pyindex import parse_python
+
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
 _EXACT = re.compile(r"^\s*===?\s*[^,;*\s\\]+\s*(;.*)?$")
 _DEV_WORDS = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint",
@@ -206,7 +208,7 @@ def parse_setup_cfg(path: str, text: str) -> list[Dependency]:
 def parse_setup_py(path: str, text: str) -> list[Dependency]:
     """The literal lists given to setup(install_requires=..., extras_require=...)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError):
         return []
     result: list[Dependency] = []

@@ -20,8 +20,9 @@ from typing import Any, NamedTuple
 from checklist_app.project.query_loops import LoopQuery, find_loop_queries
 from checklist_app.project.sql_flow import NODE_FIELDS, SqlSite, find_sql_sites
 
-INDEX_FORMAT = 5
-"""Bump when the shape of ModuleIndex changes, so cached indexes are rebuilt."""
+INDEX_FORMAT = 6
+"""Bump when the shape of ModuleIndex changes, or which modules parse, so cached indexes are
+rebuilt."""
 
 MAX_CONST_TEXT = 160
 
@@ -572,6 +573,25 @@ def index_module(path: str, source: str) -> ModuleIndex:
     return parse_module(path, source)[0]
 
 
+OLD_GRAMMAR = (3, 6)
+"""The grammar tried when the current one refuses a module: before Python 3.7, `async` and
+`await` were names (`from celery_tasks import async`), and code of that time still runs."""
+
+
+def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, and when that raises SyntaxError, a second try with the grammar of Python
+    3.6 (see OLD_GRAMMAR); the first error is raised when both fail."""
+    try:
+        return ast.parse(source, filename=filename)
+    except SyntaxError as error:
+        if "async" not in source and "await" not in source:
+            raise
+        try:
+            return ast.parse(source, filename=filename, feature_version=OLD_GRAMMAR)
+        except (SyntaxError, ValueError):  # ValueError: a Python without that grammar
+            raise error from None
+
+
 def parse_module(path: str, source: str) -> tuple[ModuleIndex, ast.Module | None]:
     """Parse and index one module: its index and its syntax tree (None when it does not parse
     or cannot be analysed). Never raises."""
@@ -580,7 +600,7 @@ def parse_module(path: str, source: str) -> tuple[ModuleIndex, ast.Module | None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename=path)
+            tree = parse_python(source, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         if isinstance(error, SyntaxError):
             where = f" at line {error.lineno}" if error.lineno else ""
