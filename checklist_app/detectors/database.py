@@ -11,6 +11,7 @@ its content); the detectors combine those of every module, so they read no modul
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,7 @@ from typing import NamedTuple
 from checklist_app.detectors.evidence import at_line
 from checklist_app.detectors.organization import (
     FACTS_VERSION,
+    FUNCTION_DEFS,
     Library,
     ModuleNames,
     application_names,
@@ -209,6 +211,9 @@ class _Method(NamedTuple):
     """`x` of each `self.x.<...>()` call: a query when `x` is a `lazy="dynamic"` relationship."""
     calls: tuple[str, ...]
     """`x` of each `self.x()` call: another method of the class, which may run a query."""
+    reads: tuple[str, ...] = ()
+    """`x` of each `self.x` the method reads: a query when `x` is a lazily loaded relationship
+    that the query for the rows does not load."""
 
 
 class _ClassFacts(NamedTuple):
@@ -262,7 +267,8 @@ def _module_models(source: ParsedModule) -> _ModuleModels | None:
                 found.append((cls, declared))
     if not (roots or db_names or found):
         return None
-    methods = _methods(module, {cls.qualname for cls, _ in found})
+    methods = _methods(module, {cls.qualname for cls, _ in found},
+                       _self_reads(source.tree) if source.tree is not None else {})
     classes: list[_ClassFacts] = []
     for cls, declared in found:
         bases = tuple(qualify(module, base, local) for base in cls.bases)
@@ -304,9 +310,29 @@ def _model_roots(names: ModuleNames) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(roots), tuple(db_names)
 
 
-def _methods(module: ModuleIndex, classes: set[str]) -> dict[str, tuple[_Method, ...]]:
+def _self_reads(tree: ast.Module) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(class qualified name, method name) -> the `x` of each `self.x` the method reads, for
+    the methods defined directly in the module's class bodies."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    pending: list[tuple[ast.AST, str]] = [(tree, "")]
+    while pending:
+        node, prefix = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                pending.append((child, f"{prefix}{child.name}."))
+            elif isinstance(child, FUNCTION_DEFS) and isinstance(node, ast.ClassDef):
+                reads = dict.fromkeys(
+                    sub.attr for sub in ast.walk(child)
+                    if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Load)
+                    and isinstance(sub.value, ast.Name) and sub.value.id == "self")
+                found[(prefix.rstrip("."), child.name)] = tuple(reads)
+    return found
+
+
+def _methods(module: ModuleIndex, classes: set[str],
+             reads: dict[tuple[str, str], tuple[str, ...]]) -> dict[str, tuple[_Method, ...]]:
     """The functions defined in the bodies of `classes` (qualified names in the module), by
-    the qualified name of their class."""
+    the qualified name of their class; `reads` are their `self.x` reads (see `_self_reads`)."""
     functions = [f for f in module.functions if f.class_name in classes]
     if not functions:
         return {}
@@ -322,7 +348,9 @@ def _methods(module: ModuleIndex, classes: set[str]) -> dict[str, tuple[_Method,
     found: dict[str, list[_Method]] = {}
     for function in functions:
         calls = inside.get(function.qualname, [])
-        found.setdefault(str(function.class_name), []).append(_method(function.name, calls))
+        method = _method(function.name, calls)
+        own_reads = reads.get((str(function.class_name), function.name), ())
+        found.setdefault(str(function.class_name), []).append(method._replace(reads=own_reads))
     return {name: tuple(methods) for name, methods in found.items()}
 
 
@@ -409,7 +437,7 @@ def _columns(assigned: list[tuple[str, Assignment, str]]) -> list[tuple[str, tup
     return [(key, tuple(attributes)) for key, attributes in found.items()]
 
 
-_MODELS = module_fact(f"database.models.2.{FACTS_VERSION}", _module_models)
+_MODELS = module_fact(f"database.models.3.{FACTS_VERSION}", _module_models)
 
 
 # --- models: the project's, from every module ---------------------------------------------------
@@ -881,9 +909,11 @@ def _model_methods(project: Project, models: Models) -> dict[str, dict[str, _Met
 
 
 def _method_queries(models: Models, methods: dict[str, _Method], owner: str, name: str,
-                    depth: int = 0) -> bool:
+                    eager: tuple[str, ...] = (), depth: int = 0) -> bool:
     """Whether the model's method `name` runs a query: a session or `Model.query` call, a call
-    on a `lazy="dynamic"` relationship of `self`, or another method of `self` that does."""
+    on a `lazy="dynamic"` relationship of `self`, a read of a lazily loaded relationship of
+    `self` that the rows' query does not load (`eager`, its loader options), or another
+    method of `self` that does."""
     found = methods.get(name)
     if found is None or depth > METHOD_DEPTH:
         return False
@@ -893,7 +923,12 @@ def _method_queries(models: Models, methods: dict[str, _Method], owner: str, nam
         relation = models.relationship(owner, attr)
         if relation is not None and relation.lazy == "dynamic":
             return True
-    return any(other != name and _method_queries(models, methods, owner, other, depth + 1)
+    for attr in found.reads:
+        relation = models.relationship(owner, attr)
+        if relation is not None and relation.lazy_load and not _covered(eager, (attr,)):
+            return True
+    return any(other != name and
+               _method_queries(models, methods, owner, other, eager, depth + 1)
                for other in found.calls)
 
 
@@ -914,7 +949,7 @@ def _query_method_site(models: Models, methods: dict[str, dict[str, _Method]],
     for owner in owners:
         own = next((methods[c] for c in models.lineage(owner) if name in methods.get(c, {})),
                    None)
-        if own is None or not _method_queries(models, own, owner, name):
+        if own is None or not _method_queries(models, own, owner, name, site.eager):
             return None
     return _Resolved((), False)  # a method's queries are judged by name: medium confidence
 
@@ -973,10 +1008,12 @@ def eager_loading(project: Project) -> Finding:
     `"dynamic"` or `"immediate"`) that no loader option of the query (`joinedload`,
     `selectinload`, `subqueryload`, `contains_eager`, `raiseload`, ...) loads, or runs a query
     itself, or calls a method or property of the row's model that runs a query (a session or
-    `Model.query` call, a `lazy="dynamic"` relationship, or another method of `self` that does;
-    medium confidence). Relationships are read from the models (`relationship(...)` in model
-    classes and their backrefs). Test files are left out. Passes with low confidence when there
-    is none: Jinja templates and queries in other helper functions are not analysed."""
+    `Model.query` call, a `lazy="dynamic"` relationship, a lazily loaded relationship of `self`
+    the query does not load - `self.author.name` in `to_dict()` -, or another method of `self`
+    that does; medium confidence). Relationships are read from the models (`relationship(...)`
+    in model classes and their backrefs). Test files are left out. Passes with low confidence
+    when there is none: Jinja templates and queries in other helper functions are not
+    analysed."""
     models = find_models(project)
     methods = _model_methods(project, models)
     found: list[tuple[str, LoopQuery, _Resolved]] = []

@@ -570,6 +570,15 @@ METHOD_MODELS = src("""
 
         def to_dict(self):
             return {"id": self.id}
+
+
+    class Comment(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+        author = db.relationship("User")
+
+        def to_json(self):
+            return {"id": self.id, "by": self.author.name}
     """)
 
 METHOD_CASES = [
@@ -606,6 +615,20 @@ METHOD_CASES = [
             rows = db.paginate(query, page=1, per_page=10)
             return [row.to_api() for row in rows.items]
         """, FAIL, MEDIUM, ["app/views.py:5"], id="unknown-model-every-such-method-queries"),
+    pytest.param("""
+        from app.models import Comment
+
+        def comments():
+            return [c.to_json() for c in Comment.query.all()]
+        """, FAIL, MEDIUM, ["app/views.py:4"], id="method-reading-a-lazy-relationship"),
+    pytest.param("""
+        from sqlalchemy.orm import joinedload
+        from app.models import Comment
+
+        def comments():
+            rows = Comment.query.options(joinedload(Comment.author)).all()
+            return [c.to_json() for c in rows]
+        """, PASS, LOW, ["app/views.py:5"], id="method-reading-a-relationship-the-query-loads"),
 ]
 
 
