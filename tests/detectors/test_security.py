@@ -363,6 +363,10 @@ CSRF_APP = src("""
     CSRFProtect(app)
 """)
 
+CSRF_FACTORY = ("from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
+                "def create_app(app):\n    csrf.init_app(app)\n")
+"""An app package whose factory initialises CSRFProtect, `csrf` importable from `app`."""
+
 CSRF = [
     Case("CSRFProtect(app)", {"app.py": CSRF_APP}, PASS, ("app.py:5",)),
     Case("aliased, created in extensions, init_app in the factory", {
@@ -378,8 +382,7 @@ CSRF = [
         """),
     }, PASS, ("app/__init__.py:6",)),
     Case("exempt views are listed", {
-        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
-                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/__init__.py": CSRF_FACTORY,
         "app/hooks.py": src("""
             from app import csrf
 
@@ -390,8 +393,7 @@ CSRF = [
     }, PASS, ("app/__init__.py:4", "app/hooks.py:3"), message=("1 view(s) or blueprint(s) are "
                                                                "exempt: app/hooks.py:3",)),
     Case("an exempt view behind @login_required takes writes", {
-        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
-                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/__init__.py": CSRF_FACTORY,
         "app/views.py": src("""
             from flask import Blueprint
             from flask_login import login_required
@@ -415,8 +417,7 @@ CSRF = [
         message=("1 view(s) are open to forged requests: exempt from CSRF protection, takes "
                  "writes and lets the login session in (profile) at app/views.py:8",)),
     Case("exempt views let in by the project's own session check", {
-        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
-                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/__init__.py": CSRF_FACTORY,
         "app/auth.py": src("""
             from functools import wraps
             from flask import abort, request
@@ -469,8 +470,7 @@ CSRF = [
         message=("2 view(s) are open", "session in (update, hook) at app/views.py:9, "
                  "app/views.py:21")),
     Case("a view deletes rows on GET", {
-        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
-                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/__init__.py": CSRF_FACTORY,
         "app/views.py": src("""
             from flask import Blueprint, request
             from app.models import Post, db
@@ -503,8 +503,7 @@ CSRF = [
         message=("2 view(s) are open to forged requests: changes data on a GET request "
                  "(delete_post, clear_tags) at ",)),
     Case("a view commits a change for the logged-in user on GET", {
-        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
-                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/__init__.py": CSRF_FACTORY,
         "app/views.py": src("""
             from flask import Blueprint
             from flask_login import current_user, login_required
@@ -543,8 +542,7 @@ CSRF = [
         message=("1 view(s) are open to forged requests: changes data on a GET request "
                  "(follow) at app/views.py:9",)),
     Case("both kinds of open views are reported together", {
-        "app/__init__.py": "from flask_wtf.csrf import CSRFProtect\ncsrf = CSRFProtect()\n"
-                           "def create_app(app):\n    csrf.init_app(app)\n",
+        "app/__init__.py": CSRF_FACTORY,
         "app/views.py": src("""
             from flask import Blueprint
             from flask_login import login_required
