@@ -3536,7 +3536,25 @@ class _FlashSafe(NamedTuple):
     """(line, macro name) of calls given flashed messages."""
 
 
-_JINJA_TAG = re.compile(r"\{%-?\s*(.*?)\s*-?%\}|\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_TAG_OPEN = re.compile(r"\{[%{]")
+
+
+def _jinja_tags(text: str) -> Iterator[tuple[int, str | None, str | None]]:
+    """(offset, statement, expression) of each `{% ... %}` and `{{ ... }}` tag, in order, with
+    whitespace control (`{%-`) stripped; one of the two texts is None. Each tag ends at the
+    first closer after it, as Jinja reads it; an unclosed tag ends the reading (linear in the
+    size of the template, whatever it holds)."""
+    position = 0
+    while (opened := _TAG_OPEN.search(text, position)) is not None:
+        statement = opened.group() == "{%"
+        closing = text.find("%}" if statement else "}}", opened.end())
+        if closing < 0:
+            return
+        inside = text[opened.end():closing].strip().strip("-").strip()
+        yield opened.start(), inside if statement else None, None if statement else inside
+        position = closing + 2
+
+
 _BINDING = re.compile(r"(?:for\s+(.+?)\s+in|with\s+(\w+)\s*=|set\s+(\w+)\s*=)\s*(.*)",
                       re.DOTALL)
 _MACRO = re.compile(r"macro\s+(\w+)\s*\(([^)]*)\)")
@@ -3556,9 +3574,10 @@ def _flash_safe(text: str) -> _FlashSafe | None:
     calls: list[tuple[int, str]] = []
     flashed: set[str] = set()
     macro: tuple[str, set[str]] | None = None
-    for match in _JINJA_TAG.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        statement, expression = match.group(1), match.group(2)
+    line, counted = 1, 0
+    for offset, statement, expression in _jinja_tags(text):
+        line += text.count("\n", counted, offset)
+        counted = offset
         bound = macro[1] if macro is not None else flashed
         if statement is not None:
             found = _MACRO.match(statement)
@@ -3578,6 +3597,7 @@ def _flash_safe(text: str) -> _FlashSafe | None:
                         if binding.group(group):
                             bound.update(_IDENTIFIER.findall(binding.group(group)))
             continue
+        assert expression is not None
         printed = _PRINTED_SAFE.match(expression)
         if printed and printed.group(1) in bound:
             if macro is None:

@@ -1314,6 +1314,16 @@ def test_jinja_autoescape(case: Case, make_repo: MakeRepo) -> None:
     check(case, make_repo, "jinja_autoescape")
 
 
+def test_template_tags_are_read_as_jinja_reads_them() -> None:
+    text = ("<p>{%- for m in get_flashed_messages() -%}\n{{ m|safe }}{% endfor %}</p>\n"
+            "{{ unclosed " + "{% " * 50_000)
+    assert list(security._jinja_tags(text)) == [
+        (3, "for m in get_flashed_messages()", None), (43, None, "m|safe"),
+        (55, "endfor", None)]
+    found = security._flash_safe(text)
+    assert found is not None and found.direct == (2,)
+
+
 def test_security_checklist_items() -> None:
     """The items, in order; detector names are checked by the rules catalogue tests."""
     loaded = load_checklists([BUILTIN_RULES_DIR], lambda name, params: [])
