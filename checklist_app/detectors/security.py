@@ -1007,6 +1007,9 @@ class _PasswordSite(NamedTuple):
     """For `self.<attribute> = ...` in a class: that class. When it is a model declaring
     columns, an attribute that is none of them is not stored (a value kept until it is
     hashed)."""
+    parameter: bool = False
+    """The value is a parameter of the class's `__init__`: a hash when the project builds the
+    class with that keyword given a hashing call (`User(password=generate_password_hash(p))`)."""
 
     def applies(self, setters: set[str], models: set[str]) -> tuple[str, bool] | None:
         """(what, certain) of this place given the project's password setters and models."""
@@ -1076,16 +1079,41 @@ def _password_violations(project: Project) -> list[tuple[str, int, str, bool]]:
         if any(site.model for _path, site in sites):
             models = _model_classes(project)
     columns: Models | None = None
+    hashed: set[str] | None = None
     result = []
     for path, site in sites:
         if site.owner:
             columns = find_models(project) if columns is None else columns
             if not _stored_column(columns, site.owner, site.attributes):
                 continue
+        if site.parameter:
+            hashed = _built_with_hashes(project) if hashed is None else hashed
+            if site.owner in hashed:
+                continue
         found = site.applies(setters, models)
         if found is not None:
             result.append((path, site.line, *found))
     return result
+
+
+def _hash_keywords(source: ParsedModule) -> tuple[str, ...]:
+    """Names of the classes (or functions) the module calls with a password keyword given a
+    hashing call: `User(password=generate_password_hash(p))`; none in tests."""
+    index = source.index
+    if is_test_path(index.path):
+        return ()
+    return tuple(dict.fromkeys(
+        call.name.rpartition(".")[2] for call in index.calls
+        if any(_stored_password_name(key) and value.kind is ValueKind.CALL and
+               _is_hashing_call(value.name) for key, value in call.keywords)))
+
+
+_HASH_KEYWORDS = module_fact(f"security.hash-keywords.{FACTS_VERSION}", _hash_keywords)
+
+
+def _built_with_hashes(project: Project) -> set[str]:
+    """The classes the project builds with a hashed password keyword (see `_hash_keywords`)."""
+    return {name for names in project.module_fact(_HASH_KEYWORDS).values() for name in names}
 
 
 def _stored_column(models: Models, owner: str, attributes: tuple[str, ...]) -> bool:
@@ -1212,7 +1240,7 @@ def _password_sites(source: ParsedModule) -> tuple[_PasswordSite, ...]:
 _PASSWORD_NEEDLE = re.compile(r"passw|pwd|passphrase|\bpw|_pw", re.IGNORECASE)
 _PASSWORD_HINTS = ("pw", "passw", "passphrase")
 """What a module's words must mention to be read for password violations."""
-_PASSWORD_SITES = module_fact(f"security.password-sites.2.{FACTS_VERSION}", _password_sites)
+_PASSWORD_SITES = module_fact(f"security.password-sites.3.{FACTS_VERSION}", _password_sites)
 
 
 def _password_violation(parsed: Parsed, node: ast.AST, context: Context,
@@ -1232,8 +1260,10 @@ def _password_violation(parsed: Parsed, node: ast.AST, context: Context,
                 _from_user_input(parsed, node.value, context):
             owner = context.classes[-1].rpartition(".")[2] if context.classes and \
                 isinstance(target.value, ast.Name) and target.value.id == "self" else ""
+            parameter = bool(owner) and isinstance(node.value, ast.Name) and \
+                (context.function or "").rpartition(".")[2] == "__init__"
             return _PasswordSite(0, "password stored as typed", False,
-                                 attributes=(target.attr,), owner=owner)
+                                 attributes=(target.attr,), owner=owner, parameter=parameter)
     return None
 
 

@@ -282,6 +282,21 @@ PASSWORD_HASHING = [
         def check(user, typed):
             return bcrypt.checkpw(typed.encode(), user.password)
     """)}, FAIL, ("app/models.py:5",), MEDIUM, ("password stored as typed",)),
+    Case("a class built with a hashed password", {
+        "app/models.py": src("""
+            class User:
+                def __init__(self, login, password):
+                    self.login = login
+                    self.password = password  # hashed
+        """),
+        "app/commands.py": src("""
+            from werkzeug.security import generate_password_hash
+            from app.models import User
+
+            def add_user(login, password):
+                return User(login=login, password=generate_password_hash(password))
+        """),
+    }, PASS, ("app/commands.py:5",)),
     Case("tests are not read", {
         "app/models.py": "from werkzeug.security import generate_password_hash\n"
                          "h = generate_password_hash('x')\n",
