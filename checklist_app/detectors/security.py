@@ -3356,7 +3356,7 @@ def _jinja_module(source: ParsedModule) -> _JinjaModule | None:
     return _JinjaModule(tuple((v.line, v.what, v.certain) for v in violations), rendered)
 
 
-_JINJA_MODULES = module_fact(f"security.jinja-module.{FACTS_VERSION}", _jinja_module)
+_JINJA_MODULES = module_fact(f"security.jinja-module.2.{FACTS_VERSION}", _jinja_module)
 
 
 def _renders_only_text(module: ModuleIndex, call: Call) -> bool:
@@ -3425,7 +3425,7 @@ def _template_string_violations(parsed: Parsed) -> list[_Violation]:
     try:
         for call, scope, name in calls_named(flow, _template_sink):
             if is_test_path(parsed.path) or not call.args or \
-                    _read_from_file(call.args[0], scope):
+                    _read_from_file(call.args[0], scope) or _from_registry(call.args[0], scope):
                 continue
             text = flow.evaluate(call.args[0], scope)
             if name in _MARKUPS and text.kind is TextKind.BUILT and not text.request_data and \
@@ -3493,6 +3493,24 @@ def _read_from_file(node: ast.expr, scope: Scope) -> bool:
         values = [b for b in bound if isinstance(b, ast.expr)]
     return all(isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute)
                and v.func.attr in {"read", "read_text"} for v in values)
+
+
+def _from_registry(node: ast.expr, scope: Scope) -> bool:
+    """`TEMPLATES["mail.html"]` or `TEMPLATES.get("mail.html")` on a name of the module (or
+    imported) that no function binds: templates the application loaded once, looked up by a
+    constant name, not text from a user."""
+    key: ast.expr | None = None
+    if isinstance(node, ast.Subscript):
+        owner, key = node.value, node.slice
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "get" and node.args:
+        owner, key = node.func.value, node.args[0]
+    else:
+        return False
+    if not isinstance(key, ast.Constant) or not isinstance(owner, ast.Name):
+        return False
+    bound = scope.lookup(owner.id)
+    return bound is None or bound.parent is None  # imported, or bound in the module body
 
 
 def _template_text_violation(path: str, line: int, name: str, text: Text) -> _Violation | None:

@@ -1204,6 +1204,21 @@ JINJA = [
             config_html = open(os.path.join(root, plugin, "config.html")).read()
             return render_template_string(config_html)
     """)}, PASS),
+    Case("templates the application loaded, looked up by name", {
+        "app/templates.py": "TEMPLATES = {'mail.html': open('mail.html').read()}\n",
+        "app/mail.py": src("""
+            from flask import render_template_string
+            from app.templates import TEMPLATES
+
+            LOCAL = {"reset.html": "<p>{{ link }}</p>"}
+
+            def mail(link):
+                render_template_string(LOCAL["reset.html"], link=link)
+                return render_template_string(TEMPLATES.get("mail.html"), link=link)
+
+            def page(stored, name):
+                return render_template_string(stored.get(name))
+        """)}, FAIL, ("app/mail.py:11",), MEDIUM),
     Case("a template from stored data", {"app/views.py": src("""
         from flask import render_template_string
 
