@@ -479,7 +479,8 @@ RATE_LIMIT_LIBRARIES = (
 _LIMITERS = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
 _LIMIT_METHODS = frozenset({"limit", "shared_limit"})
 _LIMIT_ENDINGS = tuple("." + method for method in _LIMIT_METHODS)
-_LIMIT_SETTINGS = frozenset({"default_limits", "application_limits"})
+_LIMIT_SETTINGS = frozenset({"default_limits", "application_limits", "global_limits"})
+"""`global_limits` is the name `default_limits` had before Flask-Limiter 1.0."""
 _LIMIT_CONFIG = re.compile(r"(^|\[)RATELIMIT_(DEFAULT|APPLICATION)\]?$")
 _PROXY_FILES = re.compile(r"(^|/)([^/]*nginx[^/]*|[^/]*\.conf|[^/]*traefik[^/]*\.(ya?ml|toml)"
                           r"|[^/]*haproxy[^/]*\.cfg|Caddyfile|(docker-)?compose[^/]*\.ya?ml)$"
@@ -586,7 +587,7 @@ def _may_name_rate_limit(names: Iterable[str]) -> bool:
     over all of them."""
     text = "\n".join(names).lower()
     return "throttle" in text or "ratelimit" in text.replace("_", "")
-_RATE_LIMITS = module_fact(f"performance.rate-limits.{FACTS_VERSION}", _rate_limit_facts)
+_RATE_LIMITS = module_fact(f"performance.rate-limits.2.{FACTS_VERSION}", _rate_limit_facts)
 
 
 def _limiter_code(project: Project, modules: list[tuple[str, _RateLimitFacts]]

@@ -223,6 +223,13 @@ RATE_LIMIT_CASES = [
 
         limiter = Limiter(get_remote_address, default_limits=["200 per day"])
         """)}, PASS, HIGH, ["app/extensions.py:4"], id="default-limits"),
+    pytest.param({"app/factory.py": src("""
+        from flask_limiter import Limiter
+
+        def create_app(app, settings):
+            Limiter(app, global_limits=[settings.RATE_LIMIT])
+            return app
+        """)}, PASS, HIGH, ["app/factory.py:4"], id="global-limits-of-flask-limiter-0"),
     pytest.param({"app/extensions.py": LIMITER, "app/models.py": src("""
         def latest(query):
             return query.limit(10)
