@@ -2450,7 +2450,8 @@ def https_configured(project: Project) -> Finding:
     and testing, a `Strict-Transport-Security` header, nginx/Apache TLS config (`listen 443 ssl`,
     `ssl_certificate`), gunicorn `--certfile`, fly.toml `force_https`, App Engine
     `secure: always` (high confidence); `PREFERRED_URL_SCHEME = "https"`, `ssl_context` on the
-    development server, a Caddyfile, certbot, traefik TLS or a Kubernetes Ingress with TLS
+    development server, the application's own redirect (`redirect(request.url.replace("http://",
+    "https://"))`), a Caddyfile, certbot, traefik TLS or a Kubernetes Ingress with TLS
     (medium confidence).
 
     When nothing is found it fails with medium confidence: HTTPS is often terminated outside the
@@ -2514,10 +2515,28 @@ def _https_places(source: ParsedModule) -> tuple[tuple[int, str, bool], ...]:
             force = call.keyword("force_https")
             weak = force is not None and force.kind is ValueKind.CONST and not force.const
             result.append((call.line, what, not weak))
+    result += _https_redirects(index)
     parsed = _app_tree(source)
     if parsed is not None and parsed.says(_HTTPS_NEEDLE, _HTTPS_HINTS):
         result += _https_settings(parsed)
     return tuple(result)
+
+
+def _https_redirects(index: ModuleIndex) -> list[tuple[int, str, bool]]:
+    """The application's own redirect to HTTPS: a function that calls `redirect()` with the
+    request URL rewritten by `.replace("http://", "https://")` (usually a `before_request`
+    hook)."""
+    if "https://" not in index.texts:
+        return []
+    redirecting = {c.function for c in index.calls if c.name in _REDIRECTS}
+    return [(call.line, "the application redirects http to https", False)
+            for call in index.calls
+            if call.function in redirecting and call.name.endswith(".replace")
+            and len(call.args) >= 2 and call.args[0].const == "http://"
+            and call.args[1].const == "https://"]
+
+
+_REDIRECTS = frozenset({"flask.redirect", "flask.helpers.redirect", "werkzeug.utils.redirect"})
 
 
 def _https_settings(parsed: Parsed) -> tuple[tuple[int, str, bool], ...]:
@@ -2553,7 +2572,7 @@ def _https_settings(parsed: Parsed) -> tuple[tuple[int, str, bool], ...]:
     return tuple(result)
 
 
-_HTTPS_PLACES = module_fact(f"security.https-places.{FACTS_VERSION}", _https_places)
+_HTTPS_PLACES = module_fact(f"security.https-places.2.{FACTS_VERSION}", _https_places)
 
 
 # --- debug mode -----------------------------------------------------------------------------

@@ -919,6 +919,19 @@ def test_sql_flow_survives_deep_expressions() -> None:
 HTTPS = [
     Case("Talisman", {"app.py": "from flask_talisman import Talisman\nTalisman(app)\n"}, PASS,
          ("app.py:2",), message=("Flask-Talisman",)),
+    Case("the application's own redirect to https", {"app/factory.py": src("""
+        from flask import redirect, request
+
+        def configure_ssl_redirect(app):
+            @app.before_request
+            def to_https():
+                if not request.is_secure and request.url.startswith("http://"):
+                    return redirect(request.url.replace("http://", "https://", 1), code=301)
+
+        def links(text):
+            return text.replace("http://", "https://")
+    """)}, PASS, ("app/factory.py:7",), MEDIUM,
+        message=("the application redirects http to https",)),
     Case("Talisman without forcing HTTPS", {
         "app.py": "from flask_talisman import Talisman\nTalisman(app, force_https=False)\n",
     }, PASS, ("app.py:2",), MEDIUM),
