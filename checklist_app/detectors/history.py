@@ -839,6 +839,28 @@ SNIFF_HELD_BYTES = 16 * 1024 * 1024
 they come from, held until sniffed) at a time."""
 
 
+class _Batch:
+    """Changed regions waiting to be sniffed together, with their versions."""
+
+    def __init__(self) -> None:
+        self.shas: list[str] = []
+        self.contents: list[bytes] = []
+        self.regions: list[bytes] = []
+        self.region_bytes = 0
+        self.held_bytes = 0
+
+    def add(self, sha: str, content: bytes, region: bytes) -> None:
+        self.shas.append(sha)
+        self.contents.append(content)
+        self.regions.append(region)
+        self.region_bytes += len(region) + 1
+        self.held_bytes += len(content)
+
+    @property
+    def full(self) -> bool:
+        return self.region_bytes >= SNIFF_BATCH_BYTES or self.held_bytes >= SNIFF_HELD_BYTES
+
+
 class _Sniffer:
     """Decides which versions may hold a secret: `scan_blob_change` can find nothing new in a
     binary version, nor in one whose changed region holds none of the tokens the rules start
@@ -848,8 +870,7 @@ class _Sniffer:
 
     def __init__(self, suspect: Callable[[str, bytes], None]) -> None:
         self._suspect = suspect
-        self._batches: dict[_Tokens, tuple[list[str], list[bytes], list[bytes]]] = {}
-        self._sizes: dict[_Tokens, tuple[int, int]] = {}
+        self._batches: dict[_Tokens, _Batch] = {}
 
     def add(self, tokens: _Tokens, sha: str, content: bytes, region: bytes) -> None:
         """Sniff `region`, the part of version `sha` (`content`) that changed."""
@@ -857,14 +878,9 @@ class _Sniffer:
             return
         batch = self._batches.get(tokens)
         if batch is None:
-            batch = self._batches[tokens] = ([], [], [])
-        batch[0].append(sha)
-        batch[1].append(content)
-        batch[2].append(region)
-        regions, held = self._sizes.get(tokens, (0, 0))
-        regions, held = regions + len(region) + 1, held + len(content)
-        self._sizes[tokens] = (regions, held)
-        if regions >= SNIFF_BATCH_BYTES or held >= SNIFF_HELD_BYTES:
+            batch = self._batches[tokens] = _Batch()
+        batch.add(sha, content, region)
+        if batch.full:
             self._flush(tokens)
 
     def finish(self) -> None:
@@ -872,10 +888,9 @@ class _Sniffer:
             self._flush(tokens)
 
     def _flush(self, tokens: _Tokens) -> None:
-        shas, contents, regions = self._batches.pop(tokens)
-        del self._sizes[tokens]
-        joined = b"\0".join(regions)
-        starts = list(accumulate((len(r) + 1 for r in regions[:-1]), initial=0))
+        batch = self._batches.pop(tokens)
+        joined = b"\0".join(batch.regions)
+        starts = list(accumulate((len(r) + 1 for r in batch.regions[:-1]), initial=0))
         exact, lower = tokens
         hit: set[int] = set()
         for text, wanted in ((joined, exact), (joined.lower() if lower else b"", lower)):
@@ -888,7 +903,7 @@ class _Sniffer:
                         break
                     position = text.find(token, starts[index + 1])
         for index in sorted(hit):
-            self._suspect(shas[index], contents[index])
+            self._suspect(batch.shas[index], batch.contents[index])
 
 
 def _read(project: Project, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
