@@ -1674,11 +1674,32 @@ def _accepts_writes(node: ast.Call) -> bool:
     if not isinstance(node.func, ast.Attribute) or node.func.attr not in {"route",
                                                                            "add_url_rule"}:
         return False
+    methods = _route_methods(node)
+    return methods is not None and not methods.isdisjoint(_WRITE_METHODS)
+
+
+def _route_methods(node: ast.Call) -> frozenset[str] | None:
+    """The methods a `route()` (or `add_url_rule()`) call names, upper case: None without
+    `methods=`, and only the constant ones of a literal list, tuple or set."""
     methods = _keyword(node, "methods")
+    if methods is None:
+        return None
     if not isinstance(methods, ast.List | ast.Tuple | ast.Set):
-        return False
-    return any(isinstance(e, ast.Constant) and isinstance(e.value, str)
-               and e.value.upper() in _WRITE_METHODS for e in methods.elts)
+        return frozenset()
+    return frozenset(e.value.upper() for e in methods.elts
+                     if isinstance(e, ast.Constant) and isinstance(e.value, str))
+
+
+def _view_decorators(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                     kinds: tuple[str, ...], left_out: ast.expr | None = None
+                     ) -> tuple[list[ast.Call], tuple[str, ...]]:
+    """A view's route decorators (`@x.route(...)`, or another of `kinds`: `@x.get(...)`) and
+    the project-wide names of its other decorators (`left_out` aside)."""
+    routes = [d for d in node.decorator_list if isinstance(d, ast.Call) and
+              isinstance(d.func, ast.Attribute) and d.func.attr in kinds]
+    others = tuple(_project_name(parsed, d.func if isinstance(d, ast.Call) else d)
+                   for d in node.decorator_list if d is not left_out and d not in routes)
+    return routes, others
 
 
 @detector("csrf_protection")
@@ -1860,11 +1881,8 @@ def _csrf_module(parsed: Parsed) -> _CsrfModule | None:
 
 def _exempt_view(parsed: Parsed, node: ast.FunctionDef | ast.AsyncFunctionDef,
                  exempt: ast.expr) -> ExemptView:
-    routes = [d for d in node.decorator_list if isinstance(d, ast.Call) and
-              isinstance(d.func, ast.Attribute) and d.func.attr == "route"]
+    routes, others = _view_decorators(parsed, node, ("route",), exempt)
     writes = not routes or any(_accepts_writes(route) for route in routes)
-    others = tuple(_project_name(parsed, d.func if isinstance(d, ast.Call) else d)
-                   for d in node.decorator_list if d is not exempt and d not in routes)
     return ExemptView(exempt.lineno, node.name, writes, others, _checks_login(parsed, node))
 
 
@@ -1946,10 +1964,7 @@ def _get_writes(source: ParsedModule) -> tuple[GetWrite, ...]:
             continue
         deletes, commits = _writes_rows(parsed, node)
         if deletes or commits:
-            routes = [d for d in node.decorator_list if isinstance(d, ast.Call) and
-                      isinstance(d.func, ast.Attribute) and d.func.attr in ("route", "get")]
-            decorators = tuple(_project_name(parsed, d.func if isinstance(d, ast.Call) else d)
-                               for d in node.decorator_list if d not in routes)
+            _routes, decorators = _view_decorators(parsed, node, ("route", "get"))
             reads_user = any(isinstance(sub, ast.Name | ast.Attribute) and
                              parsed.name(sub) in _CURRENT_USERS for sub in ast.walk(node))
             found.append(GetWrite(node.lineno, node.name, deletes, decorators, reads_user))
@@ -1971,12 +1986,8 @@ def _answers_get(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if decorator.func.attr == "get" and decorator.args:
             return True
         if decorator.func.attr == "route":
-            methods = _keyword(decorator, "methods")
-            if methods is None:
-                return True
-            if isinstance(methods, ast.List | ast.Tuple | ast.Set) and any(
-                    isinstance(e, ast.Constant) and isinstance(e.value, str)
-                    and e.value.upper() == "GET" for e in methods.elts):
+            methods = _route_methods(decorator)
+            if methods is None or "GET" in methods:
                 return True
     return False
 
