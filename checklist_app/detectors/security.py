@@ -3617,19 +3617,18 @@ class _FlashSafe(NamedTuple):
 _TAG_OPEN = re.compile(r"\{[%{]")
 
 
-def _jinja_tags(text: str) -> Iterator[tuple[int, str | None, str | None]]:
-    """(offset, statement, expression) of each `{% ... %}` and `{{ ... }}` tag, in order, with
-    whitespace control (`{%-`) stripped; one of the two texts is None. Each tag ends at the
-    first closer after it, as Jinja reads it; an unclosed tag ends the reading (linear in the
-    size of the template, whatever it holds)."""
+def _jinja_tags(text: str) -> Iterator[tuple[int, bool, str]]:
+    """(offset, is a statement, text inside) of each `{% ... %}` and `{{ ... }}` tag, in order,
+    with whitespace control (`{%-`) stripped. Each tag ends at the first closer after it, as
+    Jinja reads it; an unclosed tag ends the reading (linear in the size of the template,
+    whatever it holds)."""
     position = 0
     while (opened := _TAG_OPEN.search(text, position)) is not None:
         statement = opened.group() == "{%"
         closing = text.find("%}" if statement else "}}", opened.end())
         if closing < 0:
             return
-        inside = text[opened.end():closing].strip().strip("-").strip()
-        yield opened.start(), inside if statement else None, None if statement else inside
+        yield opened.start(), statement, text[opened.end():closing].strip().strip("-").strip()
         position = closing + 2
 
 
@@ -3638,7 +3637,23 @@ _BINDING = re.compile(r"(?:for\s+(.+?)\s+in|with\s+(\w+)\s*=|set\s+(\w+)\s*=)\s*
 _MACRO = re.compile(r"macro\s+(\w+)\s*\(([^)]*)\)")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CALLED = re.compile(r"(\w+)\s*\(")
-_PRINTED_SAFE = re.compile(r"^(\w+)[^|]*(?:\|[^|]*)*\|\s*safe\b")
+_PRINTED_SAFE = re.compile(r"^(\w+).*\|\s*safe\b", re.DOTALL)
+
+
+def _called_with(expression: str, names: set[str]) -> list[str]:
+    """The functions (macros) an expression calls with flashed messages among what follows
+    their `(`: `get_flashed_messages` or one of `names`. Read from the end, once."""
+    found: list[str] = []
+    flashed_after = False
+    end = len(expression)
+    for called in reversed(list(_CALLED.finditer(expression))):
+        after = expression[called.end():end]
+        flashed_after = flashed_after or "get_flashed_messages" in after or \
+            not names.isdisjoint(_IDENTIFIER.findall(after))
+        if flashed_after:
+            found.append(called.group(1))
+        end = called.end()
+    return found[::-1]
 
 
 def _flash_safe(text: str) -> _FlashSafe | None:
@@ -3653,41 +3668,33 @@ def _flash_safe(text: str) -> _FlashSafe | None:
     flashed: set[str] = set()
     macro: tuple[str, set[str]] | None = None
     line, counted = 1, 0
-    for offset, statement, expression in _jinja_tags(text):
+    for offset, is_statement, inside in _jinja_tags(text):
         line += text.count("\n", counted, offset)
         counted = offset
         bound = macro[1] if macro is not None else flashed
-        if statement is not None:
-            found = _MACRO.match(statement)
+        if is_statement:
+            found = _MACRO.match(inside)
             if found:
                 macro = (found.group(1), {w.split("=")[0].strip()
                                           for w in found.group(2).split(",") if w.strip()})
-                continue
-            if statement.startswith("endmacro"):
+            elif inside.startswith("endmacro"):
                 macro = None
-                continue
-            binding = _BINDING.match(statement)
-            if binding:
+            elif (binding := _BINDING.match(inside)) is not None:
                 source = binding.group(4)
-                words = set(_IDENTIFIER.findall(source))
-                if "get_flashed_messages" in source or words & bound:
+                if "get_flashed_messages" in source or \
+                        not bound.isdisjoint(_IDENTIFIER.findall(source)):
                     for group in (1, 2, 3):
                         if binding.group(group):
                             bound.update(_IDENTIFIER.findall(binding.group(group)))
             continue
-        assert expression is not None
-        printed = _PRINTED_SAFE.match(expression)
+        printed = _PRINTED_SAFE.match(inside)
         if printed and printed.group(1) in bound:
             if macro is None:
                 direct.append(line)
             elif macro[0] not in macros:
                 macros.append(macro[0])
         if macro is None:
-            for called in _CALLED.finditer(expression):
-                arguments = expression[called.end():]
-                if "get_flashed_messages" in arguments or \
-                        set(_IDENTIFIER.findall(arguments)) & flashed:
-                    calls.append((line, called.group(1)))
+            calls += [(line, name) for name in _called_with(inside, flashed)]
     if not (direct or macros or calls):
         return None
     return _FlashSafe(tuple(direct), tuple(macros), tuple(calls))

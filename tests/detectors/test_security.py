@@ -1361,8 +1361,8 @@ def test_template_tags_are_read_as_jinja_reads_them() -> None:
     text = ("<p>{%- for m in get_flashed_messages() -%}\n{{ m|safe }}{% endfor %}</p>\n"
             "{{ unclosed " + "{% " * 50_000)
     assert list(security._jinja_tags(text)) == [
-        (3, "for m in get_flashed_messages()", None), (43, None, "m|safe"),
-        (55, "endfor", None)]
+        (3, True, "for m in get_flashed_messages()"), (43, False, "m|safe"),
+        (55, True, "endfor")]
     found = security._flash_safe(text)
     assert found is not None and found.direct == (2,)
 
