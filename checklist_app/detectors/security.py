@@ -3701,32 +3701,28 @@ def _flash_safe(text: str) -> _FlashSafe | None:
 
 
 def _flash_with_data(source: ParsedModule) -> int | None:
-    """The line of the module's first `flash()` of text built from data (an f-string with
-    values, %-formatting, `.format()` or `+`), which a `|safe` in a template would turn into
-    markup; None in tests."""
+    """The line of the module's first `flash()` of text built from data (formatting or `+`,
+    followed through local names like the SQL and template checks), which a `|safe` in a
+    template would turn into markup; None in tests."""
     index = source.index
     if is_test_path(index.path) or source.tree is None or \
             "flash" not in module_names(source).call_ends:
         return None
-    parsed = parsed_module(source)
-    for node, _context in parsed.nodes():
-        if isinstance(node, ast.Call) and node.args and \
-                parsed.name(node.func) in ("flask.flash", "flask.helpers.flash") and \
-                _built_text(node.args[0]):
-            return node.lineno
+    flow = parsed_module(source).flow()
+    try:
+        for call, scope, _name in calls_named(flow, _FLASHES.__contains__):
+            if call.args and flow.evaluate(call.args[0], scope).kind is TextKind.BUILT:
+                return call.lineno
+    except RecursionError:
+        return None
     return None
 
 
-def _built_text(node: ast.expr) -> bool:
-    if isinstance(node, ast.JoinedStr):
-        return any(isinstance(v, ast.FormattedValue) for v in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
-        return not (isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant))
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-        node.func.attr == "format" and isinstance(node.func.value, ast.Constant)
+_FLASHES = frozenset({"flask.flash", "flask.helpers.flash"})
 
 
-_FLASH_WITH_DATA = module_fact(f"security.flash-with-data.{FACTS_VERSION}", _flash_with_data)
+_FLASH_WITH_DATA = module_fact(f"security.flash-with-data.2.{FACTS_VERSION}",
+                               _flash_with_data)
 
 
 def _flashes_printed_safe(project: Project, templates: list[str]) -> list[_Violation]:
