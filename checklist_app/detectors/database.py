@@ -211,7 +211,7 @@ class _Method(NamedTuple):
     """`x` of each `self.x.<...>()` call: a query when `x` is a `lazy="dynamic"` relationship."""
     calls: tuple[str, ...]
     """`x` of each `self.x()` call: another method of the class, which may run a query."""
-    reads: tuple[str, ...] = ()
+    reads: tuple[str, ...]
     """`x` of each `self.x` the method reads: a query when `x` is a lazily loaded relationship
     that the query for the rows does not load."""
 
@@ -267,8 +267,7 @@ def _module_models(source: ParsedModule) -> _ModuleModels | None:
                 found.append((cls, declared))
     if not (roots or db_names or found):
         return None
-    methods = _methods(module, {cls.qualname for cls, _ in found},
-                       _self_reads(source.tree) if source.tree is not None else {})
+    methods = _methods(module, {cls.qualname for cls, _ in found}, source.tree)
     classes: list[_ClassFacts] = []
     for cls, declared in found:
         bases = tuple(qualify(module, base, local) for base in cls.bases)
@@ -329,13 +328,14 @@ def _self_reads(tree: ast.Module) -> dict[tuple[str, str], tuple[str, ...]]:
     return found
 
 
-def _methods(module: ModuleIndex, classes: set[str],
-             reads: dict[tuple[str, str], tuple[str, ...]]) -> dict[str, tuple[_Method, ...]]:
+def _methods(module: ModuleIndex, classes: set[str], tree: ast.Module | None
+             ) -> dict[str, tuple[_Method, ...]]:
     """The functions defined in the bodies of `classes` (qualified names in the module), by
-    the qualified name of their class; `reads` are their `self.x` reads (see `_self_reads`)."""
+    the qualified name of their class."""
     functions = [f for f in module.functions if f.class_name in classes]
     if not functions:
         return {}
+    reads = _self_reads(tree) if tree is not None else {}
     heads = {name.partition(".")[0] for name in classes}
     inside: dict[str, list[Call]] = {}
     """The calls in each function of those classes (and the functions nested in it)."""
@@ -348,13 +348,13 @@ def _methods(module: ModuleIndex, classes: set[str],
     found: dict[str, list[_Method]] = {}
     for function in functions:
         calls = inside.get(function.qualname, [])
-        method = _method(function.name, calls)
         own_reads = reads.get((str(function.class_name), function.name), ())
-        found.setdefault(str(function.class_name), []).append(method._replace(reads=own_reads))
+        found.setdefault(str(function.class_name), []).append(
+            _method(function.name, calls, own_reads))
     return {name: tuple(methods) for name, methods in found.items()}
 
 
-def _method(name: str, calls: list[Call]) -> _Method:
+def _method(name: str, calls: list[Call], reads: tuple[str, ...]) -> _Method:
     relations: dict[str, None] = {}
     own: dict[str, None] = {}
     for call in calls:
@@ -366,7 +366,7 @@ def _method(name: str, calls: list[Call]) -> _Method:
         elif len(parts) == 2:
             own[parts[1]] = None
     queries = any(_SESSION_QUERY.search(call.name) for call in calls)
-    return _Method(name, queries, tuple(relations), tuple(own))
+    return _Method(name, queries, tuple(relations), tuple(own), reads)
 
 
 def _class_calls(module: ModuleIndex, classes: Mapping[str, str]

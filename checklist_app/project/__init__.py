@@ -66,8 +66,8 @@ def _over_commits(compute: Callable[[tuple[Commit, ...]], _Fact], chunk: History
     return compute(chunk.commits)
 
 
-def _table(paths: list[str], values: list[dict[str, object]], kind: str
-           ) -> dict[str, object] | None:
+def _gathered(paths: list[str], values: list[dict[str, object]], kind: str
+               ) -> dict[str, object] | None:
     """One fact's table (path -> value, in path order) from each module's facts (`values`, in
     the order of `paths`); None when a module lacks it. Built by `map` and `zip` in C: a scan
     builds one table per fact kind over every module."""
@@ -257,7 +257,7 @@ class Project:
         if self._fact_values is None:
             self._fact_values = ([*parsed], [facts.values for facts in parsed.values()])
         paths, values = self._fact_values
-        table = _table(paths, values, fact.kind)
+        table = _gathered(paths, values, fact.kind)
         if table is None:
             self._compute_late(fact, parsed)
             table = {path: facts.values[fact.kind] for path, facts in parsed.items()}

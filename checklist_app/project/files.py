@@ -53,7 +53,7 @@ content is taken to be unchanged (as git does for its index)."""
 
 def _inside(root: str, target: str) -> bool:
     """`target` (resolved) is `root` (resolved) or inside it."""
-    return target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
+    return target == root or target.startswith(_joined(root, ""))
 
 
 def _joined(folder: str, relative: str) -> str:
