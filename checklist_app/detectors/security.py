@@ -1119,11 +1119,9 @@ def _built_with_hashes(project: Project) -> set[str]:
 def _stored_column(models: Models, owner: str, attributes: tuple[str, ...]) -> bool:
     """Whether one of `attributes` of class `owner` may be stored: it is a column of the model
     or of a model it derives from, or the class is not a model declaring columns."""
-    lineage = models.lineage(owner)
-    declared = [name for name, _attribute in models.columns if name in lineage]
-    if not declared:
-        return True
-    return any((name, attribute) in models.columns for name in lineage for attribute in attributes)
+    lineage = set(models.lineage(owner))
+    columns = {attribute for name, attribute in models.columns if name in lineage}
+    return not columns or not columns.isdisjoint(attributes)
 
 
 def _hashing_extension_import(source: ParsedModule) -> tuple[int, str] | None:
